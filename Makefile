@@ -1,0 +1,33 @@
+# Quick start: `make demo` (train both demos) and `make test` (the whole suite).
+# Each target bootstraps .venv and installs numpynn with the extras it needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Real data lives outside the repo; point NUMPYNN_DATA at it (CI sets ../shared/data).
+NUMPYNN_DATA ?= $(abspath ../shared/data)
+export NUMPYNN_DATA
+export MPLBACKEND := Agg
+
+.PHONY: demo test bench venv clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(PY) -m numpynn.demo
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -n 2 -q
+
+# Benchmarks against PyTorch (CPU) and scikit-learn; torch is installed only here, never for the package.
+bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) benchmarks/mlp.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,21 @@
+"""numpynn: a deep-learning library written from scratch in NumPy.
+
+    import numpynn as nn
+    model = nn.Sequential([nn.Dense(64, activation="relu", input_dim=30), nn.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=nn.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+"""
+from . import (activations, callbacks, initializers, layers, losses, metrics, optimizers, preprocessing,
+               schedules, utils)
+from .gradcheck import GradcheckResult, gradcheck
+from .layers import Activation, Dense, Flatten, Layer
+from .models import Sequential
+from .saving import load_model
+from .utils import set_seed
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activation", "Dense", "Flatten", "GradcheckResult", "Layer", "Sequential", "activations", "callbacks",
+    "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "optimizers", "preprocessing",
+    "schedules", "set_seed", "utils",
+]

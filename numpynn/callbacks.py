@@ -1,0 +1,219 @@
+"""Callbacks: hooks that ``fit`` calls at the start and end of training, epochs and batches.
+
+``logs`` at epoch end hold the epoch's metrics: loss, accuracy, val_loss, val_accuracy, lr, seconds.
+A callback stops training by setting ``model.stop_training = True``.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+
+class Callback:
+    def __init__(self):
+        self.model = None
+
+    def set_model(self, model):
+        self.model = model
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
+class History(Callback):
+    """Records every epoch's logs: ``history.history["val_loss"][i]`` is epoch i's validation loss."""
+
+    def __init__(self):
+        super().__init__()
+        self.history: dict[str, list] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs=None):
+        self.history, self.epoch = {}, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+
+class _Monitor:
+    """Tracks the best value of one logged quantity; 'auto' maximises accuracy/AUC and minimises the rest."""
+
+    def __init__(self, owner: str, monitor: str, mode: str, min_delta: float):
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{owner} mode must be 'auto', 'min' or 'max', got {mode!r}.")
+        if mode == "auto":
+            mode = "max" if any(word in monitor for word in ("acc", "auc", "f1", "precision", "recall")) else "min"
+        self.owner, self.monitor, self.mode, self.min_delta = owner, monitor, mode, abs(float(min_delta))
+        self.best = math.inf if mode == "min" else -math.inf
+
+    def value(self, logs) -> float:
+        if self.monitor not in (logs or {}):
+            available = ", ".join(sorted(logs or {}))
+            hint = " (pass validation_data or validation_split to fit)" if self.monitor.startswith("val_") else ""
+            raise ValueError(f"{self.owner} monitors {self.monitor!r}, which is not logged{hint}; "
+                             f"logged values: {available}.")
+        return float(logs[self.monitor])
+
+    def improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights=True`` the best epoch's weights are put back when training ends, for
+    whatever reason it ends (patience, the last epoch, a NaN).
+    """
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto",
+                 restore_best_weights=False, start_from_epoch=0, verbose=0):
+        super().__init__()
+        if patience < 0:
+            raise ValueError(f"patience must be >= 0, got {patience}.")
+        self.monitor, self.min_delta, self.patience, self.mode = monitor, min_delta, int(patience), mode
+        self.restore_best_weights, self.start_from_epoch, self.verbose = restore_best_weights, start_from_epoch, verbose
+        _Monitor("EarlyStopping", monitor, mode, min_delta)  # validate the arguments now
+
+    def on_train_begin(self, logs=None):
+        self._tracker = _Monitor("EarlyStopping", self.monitor, self.mode, self.min_delta)
+        self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, None, None, None
+
+    @property
+    def best(self):
+        return self._tracker.best
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self._tracker.value(logs)
+        if epoch < self.start_from_epoch or not math.isfinite(value):
+            return
+        if self._tracker.improved(value):
+            self._tracker.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.verbose:
+                print(f"Early stopping at epoch {epoch + 1}: {self.monitor} last improved at epoch "
+                      f"{self.best_epoch + 1} ({self.best:.5g}).")
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+            if self.verbose:
+                print(f"Restored the weights of epoch {self.best_epoch + 1} ({self.monitor} {self.best:.5g}).")
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, min_delta=1e-4, cooldown=0,
+                 min_lr=0.0, mode="auto", verbose=0):
+        super().__init__()
+        if not 0 < factor < 1:
+            raise ValueError(f"factor must be in (0, 1), got {factor}.")
+        self.monitor, self.factor, self.patience, self.min_delta = monitor, factor, patience, min_delta
+        self.cooldown, self.min_lr, self.mode, self.verbose = cooldown, min_lr, mode, verbose
+        _Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
+
+    def on_train_begin(self, logs=None):
+        if not isinstance(self.model.optimizer.learning_rate, float):
+            raise ValueError("ReduceLROnPlateau needs an optimizer with a constant learning rate, not a schedule.")
+        self._tracker = _Monitor("ReduceLROnPlateau", self.monitor, self.mode, self.min_delta)
+        self.wait, self.cooldown_left = 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = self._tracker.value(logs)
+        if self.cooldown_left > 0:
+            self.cooldown_left -= 1
+            self.wait = 0
+        if self._tracker.improved(value):
+            self._tracker.best, self.wait = value, 0
+            return
+        if self.cooldown_left > 0:
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            optimizer = self.model.optimizer
+            new_lr = max(optimizer.learning_rate * self.factor, self.min_lr)
+            if new_lr < optimizer.learning_rate:
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: reducing learning rate to {new_lr:.3g}.")
+                optimizer.learning_rate = new_lr
+            self.wait, self.cooldown_left = 0, self.cooldown
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at each epoch start from ``schedule(epoch, current_lr) -> new_lr``."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError("LearningRateScheduler needs a function schedule(epoch, lr) -> lr.")
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        if not isinstance(optimizer.learning_rate, float):
+            raise ValueError("LearningRateScheduler needs an optimizer with a constant learning rate, not a schedule.")
+        new_lr = float(self.schedule(epoch, optimizer.learning_rate))
+        if not new_lr > 0 or not math.isfinite(new_lr):
+            raise ValueError(f"The schedule returned an invalid learning rate {new_lr!r} at epoch {epoch}.")
+        optimizer.learning_rate = new_lr
+
+
+class ModelCheckpoint(Callback):
+    """Save the model to ``filepath`` (may contain ``{epoch}``) whenever ``monitor`` improves.
+
+    With ``save_best_only=False`` it saves after every epoch. Saves are atomic (temporary file, rename).
+    """
+
+    def __init__(self, filepath, monitor="val_loss", save_best_only=True, mode="auto", verbose=0):
+        super().__init__()
+        self.filepath, self.monitor, self.save_best_only, self.mode = os.fspath(filepath), monitor, save_best_only, mode
+        self.verbose = verbose
+        _Monitor("ModelCheckpoint", monitor, mode, 0.0)
+
+    def on_train_begin(self, logs=None):
+        self._tracker = _Monitor("ModelCheckpoint", self.monitor, self.mode, 0.0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        path = self.filepath.format(epoch=epoch + 1)
+        if not self.save_best_only:
+            self.model.save(path)
+            return
+        value = self._tracker.value(logs)
+        if math.isfinite(value) and self._tracker.improved(value):
+            self._tracker.best = value
+            self.model.save(path)
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: {self.monitor} improved to {value:.5g}, saved {path}.")
+
+
+class TerminateOnNaN(Callback):
+    """Stop as soon as a batch loss is NaN or infinite (``fit`` also keeps the last finite weights)."""
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            self.model.stop_training = True

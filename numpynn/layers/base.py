@@ -1,0 +1,106 @@
+"""The Layer contract every layer follows.
+
+- ``forward(x, training=False)`` returns the output and caches what backward needs.
+- ``backward(grad_output)`` returns dL/d(input) and writes dL/d(param) into ``grads`` (same keys as
+  ``params``). It returns None when ``needs_input_grad`` is False (the first layer of a model: nobody
+  needs the gradient of the data, so we skip that matrix product).
+- ``params`` are trained; ``state`` holds non-trained arrays that are still saved (running statistics).
+- Shapes are inferred on the first forward, so ``Dense(50)`` needs no input size.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..utils import as_float_dtype, get_rng
+
+LAYERS: dict[str, type] = {}
+
+
+def register(cls):
+    """Class decorator: make a layer loadable from its saved config by class name."""
+    LAYERS[cls.__name__] = cls
+    return cls
+
+
+class Layer:
+    def __init__(self, name=None, input_shape=None, input_dim=None, dtype=None, seed=None):
+        if input_dim is not None:
+            input_shape = (int(input_dim),)
+        self.name = name
+        self.input_shape = tuple(int(s) for s in input_shape) if input_shape is not None else None
+        self.output_shape = None
+        self.dtype = as_float_dtype(dtype) if dtype is not None else None
+        self.seed = seed
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.state: dict[str, np.ndarray] = {}
+        self.built = False
+        self.needs_input_grad = True
+        self._rng = None
+        self._declared_input_shape = self.input_shape
+
+    # ----- building -------------------------------------------------------------------------
+    def build(self, input_shape, dtype=None, rng=None) -> None:
+        """Create parameters for inputs of shape (batch, *input_shape)."""
+        self.input_shape = tuple(int(s) for s in input_shape)
+        if self.dtype is None:
+            self.dtype = as_float_dtype(dtype)
+        self._rng = get_rng(self.seed if self.seed is not None else rng)
+        self.output_shape = tuple(self.compute_output_shape(self.input_shape))
+        self._create_params()
+        self.grads = {key: np.zeros_like(value) for key, value in self.params.items()}
+        self.built = True
+
+    def _create_params(self) -> None:
+        """Subclasses with parameters fill ``self.params`` (and ``self.state``) here."""
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return tuple(input_shape)
+
+    def _prepare_input(self, x) -> np.ndarray:
+        """Build on first use and check the input's shape and dtype against what the layer was built for."""
+        x = np.asarray(x)
+        if not self.built:
+            if x.ndim < 2:
+                raise ValueError(
+                    f"{self.describe()} expects a batch of samples (batch, ...), got shape {x.shape}; "
+                    "add a batch axis, e.g. x[None]."
+                )
+            self.build(x.shape[1:], dtype=x.dtype if x.dtype.name in ("float32", "float64") else None)
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"{self.describe()} was built for inputs of shape (batch, "
+                f"{', '.join(map(str, self.input_shape))}), got {x.shape}; reshape the data or build a new model."
+            )
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        return x
+
+    # ----- running ----------------------------------------------------------------------------
+    def forward(self, x, training: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def __call__(self, x, training: bool = False) -> np.ndarray:
+        return self.forward(x, training=training)
+
+    # ----- description and saving -------------------------------------------------------------
+    def describe(self) -> str:
+        return f"{type(self).__name__} layer {self.name!r}" if self.name else f"{type(self).__name__} layer"
+
+    def count_params(self) -> int:
+        return int(sum(p.size for p in self.params.values()))
+
+    def get_config(self) -> dict:
+        """Constructor arguments that rebuild this layer (JSON-serialisable)."""
+        config = {"name": self.name}
+        if self._declared_input_shape is not None:
+            config["input_shape"] = list(self._declared_input_shape)
+        if self.seed is not None and isinstance(self.seed, int):
+            config["seed"] = self.seed
+        return config
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r}, output_shape={self.output_shape})"

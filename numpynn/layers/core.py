@@ -1,0 +1,120 @@
+"""Dense, Activation and Flatten layers."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations, initializers
+from .base import Layer, register
+
+# With these activations followed by their cross-entropy, the model skips the activation's backward
+# and uses the fused gradient (prediction - target), so the layer keeps the pre-activation "logits".
+FUSABLE = ("softmax", "sigmoid")
+
+
+@register
+class Dense(Layer):
+    """Fully connected layer: out = activation(x @ W + b).
+
+    Shapes: x (batch, in_features), W (in_features, units), b (units,), out (batch, units).
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
+            raise ValueError(f"Dense units must be a positive integer, got {units!r}.")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self._kernel_init = initializers.get(kernel_initializer)  # fail now on a bad name
+        self._bias_init = initializers.get(bias_initializer)
+        self.logits = None
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"{self.describe()} expects 2-D input (batch, features), got samples of shape "
+                f"{tuple(input_shape)}; add a Flatten layer before it."
+            )
+        return (self.units,)
+
+    def _create_params(self):
+        fan_in, fan_out = self.input_shape[0], self.units
+        self.params["W"] = self._kernel_init((fan_in, fan_out), fan_in, fan_out, self._rng, self.dtype)
+        if self.use_bias:
+            self.params["b"] = self._bias_init((fan_out,), fan_in, fan_out, self._rng, self.dtype)
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        self._input = x
+        z = x @ self.params["W"]
+        if self.use_bias:
+            z += self.params["b"]
+        if self.activation.name in FUSABLE:
+            self.logits = z
+            self._output = self.activation.forward(z)
+        else:
+            # z is our own fresh buffer, so the activation may overwrite it.
+            self._output = self.activation.forward(z, out=z)
+        return self._output
+
+    def backward(self, grad_output):
+        return self.backward_from_logits(self.activation.backward(grad_output, self._output))
+
+    def backward_from_logits(self, grad_logits):
+        """Backward from dL/dz, the gradient w.r.t. the pre-activation z = x @ W + b."""
+        np.matmul(self._input.T, grad_logits, out=self.grads["W"])
+        if self.use_bias:
+            np.sum(grad_logits, axis=0, out=self.grads["b"])
+        if not self.needs_input_grad:
+            return None
+        return grad_logits @ self.params["W"].T
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation.get_config(),
+                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer}
+
+
+@register
+class Activation(Layer):
+    """Applies an activation function on its own: Activation('relu')."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+        self.logits = None
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        self.logits = x
+        self._output = self.activation.forward(x)  # never in place: x belongs to the caller
+        return self._output
+
+    def backward(self, grad_output):
+        return self.activation.backward(grad_output, self._output)
+
+    def backward_from_logits(self, grad_logits):
+        return grad_logits
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation.get_config()}
+
+
+@register
+class Flatten(Layer):
+    """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...)."""
+
+    def compute_output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        return x.reshape(len(x), -1)
+
+    def backward(self, grad_output):
+        if not self.needs_input_grad:
+            return None
+        return grad_output.reshape((len(grad_output),) + self.input_shape)

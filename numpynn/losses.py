@@ -1,0 +1,235 @@
+"""Losses: ``forward(y_pred, y_true) -> mean loss (float)``, then ``backward() -> dL/dy_pred``.
+
+All cross-entropies are stable for any finite input. With ``from_logits=True`` they work on raw scores
+through log-sum-exp / log-sigmoid; logits of +-1000 give a finite loss and gradient.
+
+The fused gradient: for softmax + cross-entropy, sigmoid + binary cross-entropy and identity + squared
+error, dL/dz = (prediction - target) / batch. The model uses it when the last layer's activation
+matches the loss (``fused_activation``), computing the loss from the logits, so probabilities that
+round to 0 or 1 never reach a log or a division.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import log_softmax, stable_sigmoid, stable_softmax
+from .utils import lookup
+
+# Probabilities are clipped to [EPSILON, 1 - EPSILON] before a log when from_logits=False (Keras's value).
+EPSILON = 1e-7
+
+
+class Loss:
+    name = "loss"
+    fused_activation: str | None = None
+
+    def __init__(self, from_logits: bool = False):
+        self.from_logits = bool(from_logits)
+        self._grad = None
+
+    def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        if self._grad is None:
+            raise RuntimeError("Call forward(y_pred, y_true) before backward().")
+        return self._grad
+
+    def __call__(self, y_pred, y_true) -> float:
+        return self.forward(y_pred, y_true)
+
+    def prepare_targets(self, y_true, output_shape: tuple) -> np.ndarray:
+        """Validate a whole target array once (before training) and return it in the form forward expects."""
+        return np.asarray(y_true)
+
+    def as_from_logits(self) -> "Loss":
+        """The same loss taking logits, used by the model for the fused gradient."""
+        return type(self)(from_logits=True)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "from_logits": self.from_logits}
+
+    def __repr__(self):
+        return f"{type(self).__name__}(from_logits={self.from_logits})"
+
+
+def _check_batch(y_pred, y_true):
+    if len(y_pred) != len(y_true):
+        raise ValueError(
+            f"y_pred and y_true have different batch sizes ({len(y_pred)} vs {len(y_true)})."
+        )
+
+
+def _check_labels(y_true, num_classes: int) -> np.ndarray:
+    """Integer class ids in [0, num_classes), shape (batch,)."""
+    y = np.asarray(y_true)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"Sparse labels must be a 1-D array of class ids, got shape {y.shape}; "
+            "for one-hot targets use CategoricalCrossentropy."
+        )
+    if not np.issubdtype(y.dtype, np.integer):
+        if not np.issubdtype(y.dtype, np.floating) or not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            raise ValueError(
+                f"Sparse labels must be integer class ids, got dtype {y.dtype} with non-integer values; "
+                "map the classes to 0..K-1 first."
+            )
+    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(
+            f"Class labels must lie in [0, {num_classes - 1}] for a model with {num_classes} outputs, "
+            f"got values from {y.min()} to {y.max()}; relabel the classes or change the last layer's units."
+        )
+    return y.astype(np.intp, copy=False)
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Cross-entropy with integer labels. y_pred: (batch, classes) logits or probabilities; y_true: (batch,)."""
+
+    name = "sparse_categorical_crossentropy"
+    fused_activation = "softmax"
+
+    def prepare_targets(self, y_true, output_shape):
+        return _check_labels(y_true, output_shape[-1])
+
+    def forward(self, y_pred, y_true):
+        _check_batch(y_pred, y_true)
+        labels = _check_labels(y_true, y_pred.shape[-1])
+        rows = np.arange(len(labels))
+        batch = len(labels)
+        if self.from_logits:
+            log_probs = log_softmax(y_pred)
+            loss = -log_probs[rows, labels].mean()
+            grad = np.exp(log_probs)
+            grad[rows, labels] -= 1
+        else:
+            picked = np.clip(y_pred[rows, labels], EPSILON, 1 - EPSILON)
+            loss = -np.log(picked).mean()
+            grad = np.zeros_like(y_pred)
+            grad[rows, labels] = -1 / picked
+        grad /= batch
+        self._grad = grad
+        return float(loss)
+
+
+class CategoricalCrossentropy(Loss):
+    """Cross-entropy with one-hot (or probability) targets. y_pred, y_true: (batch, classes)."""
+
+    name = "categorical_crossentropy"
+    fused_activation = "softmax"
+
+    def prepare_targets(self, y_true, output_shape):
+        y = np.asarray(y_true)
+        if y.ndim != 2 or y.shape[1] != output_shape[-1]:
+            raise ValueError(
+                f"CategoricalCrossentropy expects one-hot targets of shape (batch, {output_shape[-1]}), "
+                f"got {y.shape}; use SparseCategoricalCrossentropy for integer labels or one_hot(y)."
+            )
+        return y
+
+    def forward(self, y_pred, y_true):
+        _check_batch(y_pred, y_true)
+        y_true = np.asarray(y_true, dtype=y_pred.dtype)
+        if y_true.shape != y_pred.shape:
+            raise ValueError(f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}.")
+        batch = len(y_pred)
+        if self.from_logits:
+            log_probs = log_softmax(y_pred)
+            loss = -(y_true * log_probs).sum(axis=-1).mean()
+            # d/dz of -sum_k y_k log p_k is p * sum_k y_k - y.
+            grad = stable_softmax(y_pred) * y_true.sum(axis=-1, keepdims=True) - y_true
+        else:
+            probs = np.clip(y_pred, EPSILON, 1 - EPSILON)
+            loss = -(y_true * np.log(probs)).sum(axis=-1).mean()
+            grad = -y_true / probs
+        grad /= batch
+        self._grad = grad
+        return float(loss)
+
+
+class BinaryCrossentropy(Loss):
+    """Binary cross-entropy. y_pred: (batch, 1) or (batch,) logits or probabilities; y_true in [0, 1]."""
+
+    name = "binary_crossentropy"
+    fused_activation = "sigmoid"
+
+    def prepare_targets(self, y_true, output_shape):
+        y = np.asarray(y_true)
+        if y.size and (np.min(y) < 0 or np.max(y) > 1):
+            raise ValueError(
+                f"BinaryCrossentropy targets must lie in [0, 1], got values from {np.min(y)} to {np.max(y)}; "
+                "for more than two classes use SparseCategoricalCrossentropy."
+            )
+        if output_shape[-1] != 1:
+            raise ValueError(
+                f"BinaryCrossentropy needs a model with 1 output, this one has {output_shape[-1]}; "
+                "use Dense(1) as the last layer."
+            )
+        return y.reshape(len(y), 1) if y.ndim == 1 else y
+
+    def forward(self, y_pred, y_true):
+        _check_batch(y_pred, y_true)
+        y_true = np.asarray(y_true, dtype=y_pred.dtype).reshape(y_pred.shape)
+        if self.from_logits:
+            # log(1 + exp(-|z|)) + max(z, 0) - z * y: the stable form of -[y log s(z) + (1-y) log(1-s(z))].
+            z = y_pred
+            loss = (np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))).mean()
+            grad = stable_sigmoid(z) - y_true
+        else:
+            p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+            loss = -(y_true * np.log(p) + (1 - y_true) * np.log1p(-p)).mean()
+            grad = (p - y_true) / (p * (1 - p))
+        grad /= y_pred.size
+        self._grad = grad
+        return float(loss)
+
+
+class MeanSquaredError(Loss):
+    """mean((y_pred - y_true)**2) over every element."""
+
+    name = "mean_squared_error"
+
+    def __init__(self, from_logits: bool = False):
+        super().__init__(from_logits=False)
+
+    def prepare_targets(self, y_true, output_shape):
+        y = np.asarray(y_true)
+        return y.reshape(len(y), 1) if y.ndim == 1 and output_shape == (1,) else y
+
+    def forward(self, y_pred, y_true):
+        _check_batch(y_pred, y_true)
+        y_true = np.asarray(y_true, dtype=y_pred.dtype)
+        if y_true.shape != y_pred.shape:
+            if y_true.size != y_pred.size:
+                raise ValueError(f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}.")
+            y_true = y_true.reshape(y_pred.shape)
+        diff = y_pred - y_true
+        loss = np.mean(diff * diff)
+        diff *= 2 / y_pred.size
+        self._grad = diff
+        return float(loss)
+
+    def get_config(self):
+        return {"name": self.name}
+
+
+LOSSES = {
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+}
+
+
+def get(identifier) -> Loss:
+    """Accept a Loss instance, a name ('binary_crossentropy', 'mse', ...) or a config dict."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, dict):
+        config = dict(identifier)
+        return lookup(config.pop("name"), LOSSES, "loss")(**config)
+    if isinstance(identifier, str):
+        return lookup(identifier, LOSSES, "loss")()
+    raise TypeError(f"loss must be a Loss or a name such as 'binary_crossentropy', got {identifier!r}.")

@@ -169,6 +169,15 @@ class Sequential:
         for callback in callback_list:
             callback.on_train_begin()
 
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught below, by its loss
+            self._run_epochs(x, y, x_val, y_val, batch_size, epochs, verbose, shuffle, callback_list,
+                             train_loss, fused, threshold)
+        for callback in callback_list:
+            callback.on_train_end()
+        return history
+
+    def _run_epochs(self, x, y, x_val, y_val, batch_size, epochs, verbose, shuffle, callback_list,
+                    train_loss, fused, threshold):
         last_finite_weights = self.get_weights()
         num_samples = len(x)
         num_batches = math.ceil(num_samples / batch_size)
@@ -211,7 +220,7 @@ class Sequential:
                 self.set_weights(last_finite_weights)
                 warnings.warn(f"The loss became {loss_value} in epoch {epoch + 1}; training stopped and the "
                               "weights of the last finite epoch were kept. Lower the learning rate or scale "
-                              "the inputs.", RuntimeWarning, stacklevel=2)
+                              "the inputs.", RuntimeWarning, stacklevel=4)
                 self.stop_training = True
                 break
             logs = {"loss": loss_sum / seen, **{k: v / seen for k, v in metric_sums.items()}}
@@ -230,9 +239,6 @@ class Sequential:
                 callback.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        for callback in callback_list:
-            callback.on_train_end()
-        return history
 
     def _train_step(self, x_batch, y_batch, train_loss, fused):
         """One forward, backward and optimizer update; returns (batch loss, model outputs)."""

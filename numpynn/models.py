@@ -85,9 +85,28 @@ class Sequential:
         for i, layer in enumerate(self.layers):
             layer.needs_input_grad = i > self._first_trainable
         self._backward_layers = self.layers[self._first_trainable:-1][::-1]
-        self._variables = [(f"{i}/{key}", layer.params[key], layer.grads[key])
-                           for i, layer in enumerate(self.layers) for key in layer.params]
+        self._variables = self._pack_parameters()
         self.built = True
+
+    def _pack_parameters(self):
+        """Move every parameter (and its gradient) into one contiguous vector; layers keep views of it.
+
+        The optimizer then updates the whole model with a dozen vectorised passes over one array
+        instead of a dozen passes per parameter, which removes most of its Python overhead.
+        Layers must therefore write gradients in place (``out=`` or ``[...] =``), never rebind them.
+        """
+        entries = [(layer, key) for layer in self.layers for key in layer.params]
+        total = sum(layer.params[key].size for layer, key in entries)
+        flat_params = np.empty(total, dtype=self.dtype)
+        flat_grads = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        for layer, key in entries:
+            shape, size = layer.params[key].shape, layer.params[key].size
+            flat_params[offset:offset + size] = layer.params[key].ravel()
+            layer.params[key] = flat_params[offset:offset + size].reshape(shape)
+            layer.grads[key] = flat_grads[offset:offset + size].reshape(shape)
+            offset += size
+        return [("parameters", flat_params, flat_grads)] if total else []
 
     def compile(self, optimizer="adam", loss=None, metrics=None) -> None:
         """Choose the optimizer, the loss and the metrics to track (names or objects)."""

@@ -7,7 +7,7 @@
 from . import (activations, callbacks, initializers, layers, losses, metrics, optimizers, preprocessing,
                schedules, utils)
 from .gradcheck import GradcheckResult, gradcheck
-from .layers import Activation, Dense, Flatten, Layer
+from .layers import Activation, Dense, Dropout, Flatten, Layer
 from .models import Sequential
 from .saving import load_model
 from .utils import set_seed
@@ -15,7 +15,7 @@ from .utils import set_seed
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "Dense", "Flatten", "GradcheckResult", "Layer", "Sequential", "activations", "callbacks",
+    "Activation", "Dense", "Dropout", "Flatten", "GradcheckResult", "Layer", "Sequential", "activations", "callbacks",
     "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "optimizers", "preprocessing",
     "schedules", "set_seed", "utils",
 ]

@@ -217,3 +217,27 @@ class TerminateOnNaN(Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
             self.model.stop_training = True
+
+
+class EpochProgressBar(Callback):
+    """One progress bar over all epochs (instead of one per epoch), for runs of many short epochs."""
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs = epochs
+        self._bar = None
+
+    def on_train_begin(self, logs=None):
+        import sys
+
+        from tqdm.auto import tqdm
+        self._bar = tqdm(total=self.epochs, desc="Training", unit="epoch", file=sys.stderr, dynamic_ncols=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = {k: f"{v:.4g}" for k, v in (logs or {}).items() if k not in ("seconds",)}
+        self._bar.set_postfix(shown, refresh=False)
+        self._bar.update(1)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()

@@ -1,8 +1,9 @@
 """Layers: each keeps its forward and backward side by side (see ``base.Layer`` for the contract)."""
 from .base import LAYERS, Layer, register
 from .core import Activation, Dense, Flatten
+from .dropout import Dropout
 
-__all__ = ["LAYERS", "Layer", "register", "Activation", "Dense", "Flatten"]
+__all__ = ["LAYERS", "Layer", "register", "Activation", "Dense", "Dropout", "Flatten"]
 
 
 def from_config(class_name: str, config: dict) -> Layer:

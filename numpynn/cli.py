@@ -1,0 +1,181 @@
+"""The ``numpynn`` command line: train, evaluate and predict.
+
+    numpynn train breast-cancer
+    numpynn train mnist --model mlp:512,256 --epochs 20 --optimizer momentum --lr 0.05 --schedule cosine
+    numpynn train csv:data.csv --target label
+    numpynn evaluate runs/mnist-20261126-101500
+    numpynn predict runs/mnist-20261126-101500 digit.png
+
+Bad input (an unknown option, a missing file, a corrupt file) gets one line on stderr and exit status 2.
+Set NUMPYNN_DEBUG=1 to see the full traceback instead.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import experiment
+from .experiment import OPTIMIZER_CHOICES, SCHEDULE_CHOICES, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="numpynn", description="Train and inspect numpynn models on Breast Cancer, MNIST or your data.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    train = commands.add_parser("train", help="train a model and write a run folder",
+                                description="Train a model; defaults depend on the dataset (tabular or images).")
+    train.add_argument("dataset", help="breast-cancer, mnist, idx:FOLDER or csv:FILE")
+    train.add_argument("--target", help="the class-label column of a csv: dataset")
+    train.add_argument("--model", help="mlp:256,128 | logistic | cnn | a layer list such as conv:32,pool,dense:128")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--optimizer", help=", ".join(OPTIMIZER_CHOICES))
+    train.add_argument("--lr", type=float, help="(peak) learning rate")
+    train.add_argument("--weight-decay", type=float, help="L2 for sgd/momentum/adam, decoupled for adamw")
+    train.add_argument("--schedule", help=", ".join(SCHEDULE_CHOICES))
+    train.add_argument("--lr-decay", type=float,
+                       help="inverse-time: lr/(1 + decay*step) per step; exponential: factor per epoch")
+    train.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without val_loss gain; 0 = off")
+    train.add_argument("--val-size", type=float, help="fraction (tabular) or number of training images held out")
+    train.add_argument("--test-size", type=float, help="fraction held out for testing (tabular data)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
+    train.add_argument("--force", action="store_true", help="write into an existing non-empty --out folder")
+    train.add_argument("--quiet", action="store_true", help="no progress bars or messages")
+    evaluate = commands.add_parser("evaluate", help="re-compute the test metrics of a run from its saved model")
+    evaluate.add_argument("run_dir", type=Path)
+    predict = commands.add_parser("predict", help="classify a PNG image or the rows of a CSV file with a run's model")
+    predict.add_argument("run_dir", type=Path)
+    predict.add_argument("file", type=Path)
+    return parser
+
+
+def command_train(args) -> int:
+    options = {key: getattr(args, key) for key in ("model", "epochs", "batch_size", "optimizer", "lr", "weight_decay",
+                                                   "schedule", "lr_decay", "early_stopping", "val_size", "test_size",
+                                                   "seed")}
+    if options["val_size"] is not None and options["val_size"] >= 1:
+        options["val_size"] = int(options["val_size"])
+    log = (lambda *a: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
+    run_dir, metrics = experiment.train(args.dataset, out=args.out, force=args.force, quiet=args.quiet,
+                                        target=args.target, log=log, **options)
+    test = metrics["test"]
+    print(f"test accuracy {test['accuracy']:.4f}  loss {test['loss']:.4f}  macro F1 {test['macro']['f1']:.4f}  "
+          f"epochs {metrics['epochs_run']}  train time {metrics['train_seconds']:.1f} s  run {run_dir}")
+    return 0
+
+
+def command_evaluate(args) -> int:
+    config, preprocessing, model = experiment.load_run(args.run_dir)
+    data = experiment.prepare_data(config["dataset"], config.get("target"), config["seed"], config["val_size"],
+                                   config["test_size"], channels_last=preprocessing.get("channels_last", False))
+    result = experiment.evaluate_split(model, data.x_test, data.y_test, config["class_names"])
+    print(f"test accuracy {result['accuracy']:.4f}  loss {result['loss']:.4f}  ({result['samples']} samples)")
+    saved_path = args.run_dir / "metrics.json"
+    if saved_path.is_file():
+        saved = json.loads(saved_path.read_text())["test"]["accuracy"]
+        print(f"saved in metrics.json: {saved:.4f} ({'same' if abs(saved - result['accuracy']) < 1e-9 else 'DIFFERENT'})")
+    from .metrics import classification_report, labels_from_outputs
+    predicted = labels_from_outputs(model.predict(data.x_test))
+    print(classification_report(data.y_test, predicted, config["class_names"], digits=4))
+    return 0
+
+
+def read_png_digit(path: Path, shape: tuple) -> np.ndarray:
+    """A PNG as a float32 image in [0, 1] with a dark background, like MNIST; checks its size."""
+    try:
+        import matplotlib.image as mpimg
+        image = mpimg.imread(path, format="png")
+    except ImportError:
+        raise UsageError("reading PNG files needs matplotlib: pip install 'numpynn[plots]'.") from None
+    except Exception as exc:
+        raise UsageError(f"{path} is not a readable PNG image ({exc}).") from None
+    image = np.asarray(image, dtype=np.float32)
+    if image.dtype.kind in "ui":
+        image = image / np.iinfo(image.dtype).max
+    if image.ndim == 3:
+        image = image[..., :3].mean(axis=-1)  # RGB(A) to grey; alpha ignored
+    height, width = shape[0], shape[1]
+    if image.shape != (height, width):
+        raise UsageError(f"{path} is {image.shape[1]}x{image.shape[0]} pixels; the model expects {width}x{height} "
+                         "greyscale images. Resize it first.")
+    if image.mean() > 0.5:  # dark digit on light paper: MNIST digits are light on dark
+        image = 1.0 - image
+    return image.reshape(shape).astype(np.float32)
+
+
+def command_predict(args) -> int:
+    config, preprocessing, model = experiment.load_run(args.run_dir)
+    names = config["class_names"]
+    if not args.file.is_file():
+        raise UsageError(f"no file {args.file}.")
+    suffix = args.file.suffix.lower()
+    if config["kind"] == "images":
+        if suffix != ".png":
+            raise UsageError(f"this run's model classifies images: give a .png file, not {args.file.name}.")
+        x = read_png_digit(args.file, tuple(config["input_shape"]))[None]
+    else:
+        if suffix != ".csv":
+            raise UsageError(f"this run's model classifies table rows: give a .csv file, not {args.file.name}.")
+        x = read_feature_rows(args.file, config["feature_names"], preprocessing)
+    outputs = model.predict(x)
+    probabilities = np.c_[1 - outputs[:, 0], outputs[:, 0]] if outputs.shape[1] == 1 else outputs
+    for row, probs in enumerate(probabilities):
+        top = np.argsort(-probs)[:3]
+        alternatives = ", ".join(f"{names[i]} {probs[i]:.1%}" for i in top[1:])
+        label = f"row {row + 1}: " if len(probabilities) > 1 or config["kind"] != "images" else ""
+        print(f"{label}{names[top[0]]} ({probs[top[0]]:.1%}; next: {alternatives})")
+    return 0
+
+
+def read_feature_rows(path: Path, feature_names, preprocessing) -> np.ndarray:
+    """Feature rows of a CSV (the target column, if present, is ignored), scaled like the training data."""
+    import csv
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+    if len(rows) < 2:
+        raise UsageError(f"{path} needs a header row and at least one data row.")
+    header = [h.strip() for h in rows[0]]
+    missing = [name for name in feature_names if name not in header]
+    if missing:
+        raise UsageError(f"{path} lacks the feature column(s) {missing[:5]} the model was trained on.")
+    columns = [header.index(name) for name in feature_names]
+    x = np.empty((len(rows) - 1, len(columns)), dtype=np.float32)
+    for r, row in enumerate(rows[1:]):
+        for c, column in enumerate(columns):
+            try:
+                x[r, c] = float(row[column])
+            except (ValueError, IndexError):
+                raise UsageError(f"{path} row {r + 2}, column {feature_names[c]!r}: "
+                                 f"{row[column] if column < len(row) else '(missing)'!r} is not a number.") from None
+    from .preprocessing import StandardScaler
+    return StandardScaler.from_state(preprocessing["scaler_mean"], preprocessing["scaler_scale"]).transform(x)
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return {"train": command_train, "evaluate": command_evaluate, "predict": command_predict}[args.command](args)
+    except (UsageError, ValueError, TypeError, FileNotFoundError, FileExistsError, PermissionError,
+            ImportError) as exc:
+        if os.environ.get("NUMPYNN_DEBUG"):
+            raise
+        message = str(exc).strip().replace("\n", " ") or type(exc).__name__
+        print(f"numpynn: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("numpynn: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Figures for a training run (matplotlib, headless). Each function returns a matplotlib Figure.
+
+    fig = plot_history(history.history); fig.savefig("loss.png")
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _figure(*args, **kwargs):
+    """A Figure not tied to pyplot: nothing opens a window, and it is freed like any object."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("numpynn.plots needs matplotlib: pip install 'numpynn[plots]'.") from None
+    return Figure(*args, **kwargs, layout="constrained")
+
+
+def plot_history(history: dict, title: str = "Training history", best_epoch: int | None = None):
+    """Loss and (when logged) accuracy per epoch, train against validation.
+
+    ``best_epoch`` (1-based), when given, marks the epoch whose weights were kept (early stopping).
+    """
+    metrics = ["loss"] + [k for k in ("accuracy", "acc") if k in history]
+    fig = _figure(figsize=(5.5 * len(metrics), 4))
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for ax, name in zip(axes, metrics):
+        ax.plot(epochs, history[name], marker="o", markersize=3, label="train")
+        if f"val_{name}" in history:
+            values = history[f"val_{name}"]
+            ax.plot(epochs, values, marker="o", markersize=3, label="validation")
+            if best_epoch is None:
+                best = int(np.argmin(values) if name == "loss" else np.argmax(values)) + 1
+                label = f"best validation {name} (epoch {best})"
+            else:
+                best, label = best_epoch, f"weights kept (epoch {best_epoch})"
+            ax.axvline(best, color="grey", linestyle=":", linewidth=1, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.set_title(f"{name.capitalize()} per epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        if name == "loss" and np.all(np.asarray(history[name]) > 0):
+            ax.set_yscale("log")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_learning_rate(learning_rates, steps_per_epoch: int | None = None, title: str = "Learning-rate schedule"):
+    """Learning rate per optimizer step (``learning_rates`` indexed by step); epochs marked on top."""
+    rates = np.asarray(learning_rates, dtype=np.float64)
+    fig = _figure(figsize=(6, 3.8))
+    ax = fig.subplots()
+    ax.plot(np.arange(len(rates)), rates)
+    ax.set_xlabel("optimizer step (batch)")
+    ax.set_ylabel("learning rate")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.set_ylim(bottom=0)
+    if steps_per_epoch:
+        top = ax.secondary_xaxis("top", functions=(lambda s: s / steps_per_epoch, lambda e: e * steps_per_epoch))
+        top.set_xlabel("epoch")
+    return fig
+
+
+def plot_confusion_matrix(matrix, class_names=None, normalize: bool = False, title: str | None = None):
+    """Confusion matrix heat map; rows true class, columns predicted. ``normalize`` divides each row by its total."""
+    matrix = np.asarray(matrix)
+    shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
+    k = len(matrix)
+    names = [str(n) for n in class_names] if class_names is not None else [str(i) for i in range(k)]
+    size = max(4.5, 0.55 * k + 2.5)
+    fig = _figure(figsize=(size + 1, size))
+    ax = fig.subplots()
+    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class" if normalize else "count")
+    threshold = shown.max() / 2 if shown.size else 0
+    for i in range(k):
+        for j in range(k):
+            text = f"{shown[i, j]:.2f}" if normalize else f"{int(shown[i, j])}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8 if k > 5 else 11,
+                    color="white" if shown[i, j] > threshold else "black")
+    ax.set_xticks(range(k), names, rotation=45 if max(map(len, names)) > 3 else 0, ha="right" if max(map(len, names)) > 3 else "center")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title or ("Confusion matrix (normalized by true class)" if normalize else "Confusion matrix (counts)"))
+    return fig
+
+
+def plot_per_class_metrics(scores: dict, class_names=None, title: str = "Per-class precision, recall and F1"):
+    """Grouped bars of precision, recall and F1 per class (``scores`` from metrics.precision_recall_f1)."""
+    k = len(scores["precision"])
+    names = [str(n) for n in class_names] if class_names is not None else [str(i) for i in range(k)]
+    fig = _figure(figsize=(max(6, 0.8 * k + 3), 4))
+    ax = fig.subplots()
+    width = 0.27
+    positions = np.arange(k)
+    for offset, key in zip((-width, 0, width), ("precision", "recall", "f1")):
+        ax.bar(positions + offset, scores[key], width, label=key)
+    ax.set_xticks(positions, names)
+    low = min(float(np.min([scores[key] for key in ("precision", "recall", "f1")])), 0.9)
+    ax.set_ylim(max(0.0, low - 0.05), 1.0)
+    ax.set_xlabel("class")
+    ax.set_ylabel("score")
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def plot_misclassified(images, y_true, y_pred, confidence, class_names=None, max_images: int = 25,
+                       title: str = "Misclassified test examples"):
+    """A grid of misclassified images with true label, predicted label and the model's confidence."""
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
+    # Most confident mistakes first: the most instructive ones.
+    wrong = wrong[np.argsort(-np.asarray(confidence)[wrong])][:max_images]
+    names = (lambda i: str(class_names[i])) if class_names is not None else str
+    columns = min(5, max(1, len(wrong)))
+    rows = max(1, int(np.ceil(len(wrong) / columns)))
+    fig = _figure(figsize=(2.1 * columns, 2.35 * rows + 0.4))
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax in axes:
+        ax.axis("off")
+    for ax, index in zip(axes, wrong):
+        image = np.asarray(images[index])
+        ax.imshow(image.squeeze(), cmap="gray_r" if image.ndim == 2 or image.shape[-1] == 1 else None)
+        ax.set_title(f"true {names(y_true[index])}, pred {names(y_pred[index])}\n{confidence[index]:.0%} sure",
+                     fontsize=9)
+    if len(wrong) == 0:
+        axes[0].text(0.5, 0.5, "no misclassified examples", ha="center", va="center")
+    fig.suptitle(f"{title} ({len(np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred)))} in all)")
+    return fig
+
+
+def plot_roc(y_true, scores, title: str = "ROC curve"):
+    """ROC curve of a binary classifier with its AUC; ``scores`` are P(class 1) or logits."""
+    from .metrics import roc_auc, roc_curve
+    fpr, tpr, _ = roc_curve(y_true, scores)
+    fig = _figure(figsize=(4.8, 4.5))
+    ax = fig.subplots()
+    ax.plot(fpr, tpr, label=f"model (AUC = {roc_auc(y_true, scores):.4f})")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title)
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    return fig

@@ -1,0 +1,120 @@
+"""The figures of a run and one self-contained HTML page (figures embedded) that gathers them."""
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import numpy as np
+
+from . import plots, schedules
+from .files import atomic_write, write_text
+from .metrics import labels_from_outputs
+
+
+def _save(fig, path: Path):
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+
+
+def learning_rates_per_step(optimizer, history, steps_per_epoch):
+    """The rate of every optimizer step taken: the schedule's values, or the per-epoch rate repeated."""
+    epochs = len(history["loss"])
+    if isinstance(optimizer.learning_rate, schedules.LearningRateSchedule):
+        return optimizer.learning_rate(np.arange(epochs * steps_per_epoch))
+    return np.repeat(np.asarray(history["lr"], dtype=np.float64), steps_per_epoch)
+
+
+def save_figures(folder: Path, config, metrics, history, model, data) -> list[tuple[str, str]]:
+    """Write every figure of a run into ``folder``; returns [(file name, caption)]."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = data.class_names
+    test = metrics["test"]
+    figures = []
+
+    def add(fig, filename, caption):
+        _save(fig, folder / filename)
+        figures.append((filename, caption))
+
+    add(plots.plot_history(history, title=f"{config['dataset']}: training history",
+                           best_epoch=metrics.get("best_epoch")), "history.png",
+        "Loss (log scale) and accuracy per epoch on the training and validation splits.")
+    steps = int(np.ceil(len(data.x_train) / config["batch_size"]))
+    add(plots.plot_learning_rate(learning_rates_per_step(model.optimizer, history, steps), steps_per_epoch=steps,
+                                 title=f"Learning rate ({config['optimizer']}, {config['schedule']})"),
+        "learning_rate.png", "Learning rate at every optimizer step.")
+    matrix = np.asarray(test["confusion_matrix"])
+    add(plots.plot_confusion_matrix(matrix, names), "confusion_matrix.png", "Test confusion matrix (counts).")
+    add(plots.plot_confusion_matrix(matrix, names, normalize=True), "confusion_matrix_normalized.png",
+        "Test confusion matrix, each row divided by the number of samples of that class (recall on the diagonal).")
+    scores = {key: np.array([test["per_class"][n][key] for n in names]) for key in ("precision", "recall", "f1")}
+    add(plots.plot_per_class_metrics(scores, names, title="Test precision, recall and F1 per class"),
+        "per_class.png", "Precision, recall and F1 per class on the test split.")
+    outputs = model.predict(data.x_test)
+    predicted = labels_from_outputs(outputs)
+    if outputs.shape[1] == 1:
+        confidence = np.where(predicted == 1, outputs[:, 0], 1 - outputs[:, 0])
+    else:
+        confidence = outputs.max(axis=1)
+    if data.kind == "images":
+        add(plots.plot_misclassified(data.x_test, data.y_test, predicted, confidence, names),
+            "misclassified.png", "The test images the model got wrong with the most confidence.")
+    if len(names) == 2:
+        add(plots.plot_roc(data.y_test, outputs[:, 0], title="Test ROC curve"), "roc.png",
+            f"ROC curve on the test split (positive class: {names[1]}).")
+    return figures
+
+
+def _table(header, rows) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def write_report(run_dir: Path, config, metrics, figures) -> Path:
+    """report.html: summary, configuration, per-class table, confusion matrix and every figure, inline."""
+    names = config["class_names"]
+    summary_rows = [(split, f"{metrics[split]['accuracy']:.4f}", f"{metrics[split]['loss']:.4f}",
+                     f"{metrics[split]['macro']['f1']:.4f}", metrics[split]["samples"])
+                    for split in ("train", "val", "test")]
+    test = metrics["test"]
+    per_class_rows = [(n, f"{test['per_class'][n]['precision']:.4f}", f"{test['per_class'][n]['recall']:.4f}",
+                       f"{test['per_class'][n]['f1']:.4f}", test["per_class"][n]["support"]) for n in names]
+    per_class_rows += [(f"{avg} avg", f"{test[avg]['precision']:.4f}", f"{test[avg]['recall']:.4f}",
+                        f"{test[avg]['f1']:.4f}", test["samples"]) for avg in ("macro", "weighted")]
+    matrix_rows = [[f"true {n}"] + row for n, row in zip(names, test["confusion_matrix"])]
+    shown_config = {k: v for k, v in config.items() if k not in ("class_names", "feature_names")}
+    images = []
+    for filename, caption in figures:
+        data = base64.b64encode((run_dir / "figures" / filename).read_bytes()).decode("ascii")
+        images.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+                      f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    extra = f"; ROC AUC {test['roc_auc']:.4f}" if "roc_auc" in test else ""
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>numpynn run: {html.escape(config['dataset'])}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }}
+th {{ background: #f0f0f0; }} td:first-child {{ text-align: left; }}
+figure {{ margin: 1.5em 0; }} img {{ max-width: 100%; border: 1px solid #eee; }}
+figcaption {{ color: #555; font-size: 0.9em; }} .headline {{ font-size: 1.3em; }}
+</style></head><body>
+<h1>numpynn run: {html.escape(config['dataset'])}</h1>
+<p class="headline">Test accuracy <b>{test['accuracy']:.4f}</b> (loss {test['loss']:.4f}{extra}) after
+{metrics['epochs_run']} epochs, {metrics['train_seconds']:.1f} s of training.</p>
+<h2>Accuracy and loss per split</h2>
+{_table(["split", "accuracy", "loss", "macro F1", "samples"], summary_rows)}
+<h2>Test: per-class precision, recall, F1</h2>
+{_table(["class", "precision", "recall", "F1", "support"], per_class_rows)}
+<h2>Test confusion matrix (rows: true class, columns: predicted)</h2>
+{_table([""] + [f"pred {n}" for n in names], matrix_rows)}
+<h2>Figures</h2>
+{''.join(images)}
+<h2>Configuration</h2>
+{_table(["option", "value"], sorted(shown_config.items()))}
+</body></html>
+"""
+    path = run_dir / "report.html"
+    write_text(path, page)
+    return path

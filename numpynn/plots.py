@@ -79,6 +79,8 @@ def plot_confusion_matrix(matrix, class_names=None, normalize: bool = False, tit
     threshold = shown.max() / 2 if shown.size else 0
     for i in range(k):
         for j in range(k):
+            if normalize and matrix[i, j] == 0:
+                continue  # an empty cell says "never" more clearly than 0.00
             text = f"{shown[i, j]:.2f}" if normalize else f"{int(shown[i, j])}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8 if k > 5 else 11,
                     color="white" if shown[i, j] > threshold else "black")
@@ -101,13 +103,13 @@ def plot_per_class_metrics(scores: dict, class_names=None, title: str = "Per-cla
     for offset, key in zip((-width, 0, width), ("precision", "recall", "f1")):
         ax.bar(positions + offset, scores[key], width, label=key)
     ax.set_xticks(positions, names)
-    low = min(float(np.min([scores[key] for key in ("precision", "recall", "f1")])), 0.9)
-    ax.set_ylim(max(0.0, low - 0.05), 1.0)
+    low = float(np.min([scores[key] for key in ("precision", "recall", "f1")]))
+    ax.set_ylim(max(0.0, low - 0.02 if low > 0.9 else low - 0.05), 1.0)
     ax.set_xlabel("class")
     ax.set_ylabel("score")
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig
 
 
@@ -127,7 +129,7 @@ def plot_misclassified(images, y_true, y_pred, confidence, class_names=None, max
     for ax, index in zip(axes, wrong):
         image = np.asarray(images[index])
         ax.imshow(image.squeeze(), cmap="gray_r" if image.ndim == 2 or image.shape[-1] == 1 else None)
-        ax.set_title(f"true {names(y_true[index])}, pred {names(y_pred[index])}\n{confidence[index]:.0%} sure",
+        ax.set_title(f"true {names(y_true[index])}, pred {names(y_pred[index])}\n{confidence[index]:.1%} sure",
                      fontsize=9)
     if len(wrong) == 0:
         axes[0].text(0.5, 0.5, "no misclassified examples", ha="center", va="center")

@@ -104,11 +104,15 @@ def split_indices(num_samples: int, fraction: float, stratify=None, rng=None):
         rare = classes[counts < 2]
         raise ValueError(f"class(es) {rare.tolist()} have fewer than 2 samples; a stratified split needs at least 2 "
                          "per class. Collect more data or drop those classes.")
+    # Largest-remainder rounding: per-class counts that add up to exactly round(n * fraction).
+    exact = counts * fraction
+    held_counts = np.floor(exact).astype(int)
+    missing = int(round(num_samples * fraction)) - held_counts.sum()
+    held_counts[np.argsort(-(exact - held_counts), kind="stable")[:max(missing, 0)]] += 1
+    held_counts = np.clip(held_counts, 1, counts - 1)
     keep, held = [], []
-    for cls in classes:
+    for cls, count in zip(classes, held_counts):
         members = rng.permutation(np.flatnonzero(stratify == cls))
-        count = int(round(len(members) * fraction))
-        count = min(max(count, 1), len(members) - 1)
         held.append(members[:count])
         keep.append(members[count:])
     return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))

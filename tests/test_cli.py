@@ -1,0 +1,165 @@
+"""The command line as a user runs it: exit status, files written, one-line errors."""
+import gzip
+import json
+import os
+
+import numpy as np
+import pytest
+
+from helpers import fake_digits, idx_bytes, write_fake_mnist_folder
+from numpynn import datasets
+from numpynn.cli import main
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, pattern):
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("numpynn: error:"), err
+    assert "Traceback" not in err
+    import re
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+@pytest.fixture(scope="module")
+def breast_cancer_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "bc"
+    assert main(["train", "breast-cancer", "--epochs", "40", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_train_breast_cancer_writes_a_complete_run_folder(breast_cancer_run):
+    out = breast_cancer_run
+    for name in ("config.json", "history.csv", "metrics.json", "model.npz", "preprocessing.json", "report.html"):
+        assert (out / name).is_file(), name
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert figures == sorted(["history.png", "learning_rate.png", "confusion_matrix.png",
+                              "confusion_matrix_normalized.png", "per_class.png", "roc.png"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["dataset"] == "breast-cancer" and metrics["epochs_run"] >= 1 and metrics["train_seconds"] > 0
+    test = metrics["test"]
+    assert {"accuracy", "loss", "confusion_matrix", "per_class", "roc_auc"} <= set(test)
+    assert set(test["per_class"]) == {"malignant", "benign"}
+    assert sum(map(sum, test["confusion_matrix"])) == test["samples"] and 110 <= test["samples"] <= 115
+    assert test["accuracy"] > 0.9 and {"train", "val"} <= set(metrics)
+    history = (out / "history.csv").read_text().splitlines()
+    assert history[0].startswith("epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds")
+    assert len(history) == metrics["epochs_run"] + 1
+    report = (out / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == len(figures) and "malignant" in report
+
+
+def test_existing_run_folder_is_not_overwritten(breast_cancer_run, capsys):
+    before = (breast_cancer_run / "metrics.json").read_text()
+    code, out, err = run(capsys, "train", "breast-cancer", "--epochs", "1", "--out", breast_cancer_run, "--quiet")
+    assert_one_line_error(code, err, "already exists.*--force")
+    assert (breast_cancer_run / "metrics.json").read_text() == before
+
+
+def test_evaluate_reproduces_the_saved_test_accuracy(breast_cancer_run, capsys):
+    code, out, err = run(capsys, "evaluate", breast_cancer_run)
+    assert code == 0 and "(same)" in out and "macro avg" in out
+
+
+def test_predict_csv_rows(breast_cancer_run, tmp_path, capsys):
+    data = datasets.load_breast_cancer()
+    path = tmp_path / "rows.csv"
+    rows = [",".join(data.feature_names)] + [",".join(map(str, data.x[i])) for i in (0, 19)]  # malignant, benign
+    path.write_text("\n".join(rows) + "\n")
+    code, out, err = run(capsys, "predict", breast_cancer_run, path)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("row 1: malignant") and lines[1].startswith("row 2: benign")
+
+
+def test_train_csv_with_string_labels(tmp_path, capsys):
+    data = datasets.load_breast_cancer()
+    path = tmp_path / "tumours.csv"
+    names = np.array(["M", "B"])[data.y]
+    path.write_text("\n".join([",".join(data.feature_names[:5]) + ",diagnosis"] +
+                              [",".join(map(str, row[:5])) + f",{label}" for row, label in zip(data.x, names)]))
+    code, out, err = run(capsys, "train", f"csv:{path}", "--target", "diagnosis", "--epochs", "20",
+                         "--out", tmp_path / "run", "--quiet")
+    assert code == 0, err
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["class_names"] == ["B", "M"] and len(config["feature_names"]) == 5
+
+
+def test_train_idx_folder_and_predict_png(tmp_path, capsys):
+    write_fake_mnist_folder(tmp_path / "digits")
+    code, out, err = run(capsys, "train", f"idx:{tmp_path / 'digits'}", "--epochs", "8", "--val-size", "60",
+                         "--out", tmp_path / "run", "--quiet")
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] > 0.9
+    assert (tmp_path / "run" / "figures" / "misclassified.png").is_file()
+    import matplotlib.image as mpimg
+    image, label = fake_digits(3, seed=5)
+    png = tmp_path / "digit.png"
+    mpimg.imsave(png, image[2], cmap="gray", vmin=0, vmax=255)
+    code, out, err = run(capsys, "predict", tmp_path / "run", png)
+    assert code == 0 and out.startswith(f"{label[2]} ("), out
+    big = tmp_path / "big.png"
+    mpimg.imsave(big, np.zeros((30, 30)), cmap="gray")
+    assert_one_line_error(*run(capsys, "predict", tmp_path / "run", big)[::2], "30x30 pixels; the model expects 8x8")
+
+
+@pytest.mark.skipif(not os.environ.get("NUMPYNN_DATA"), reason="NUMPYNN_DATA (real MNIST) not set")
+def test_train_mnist_one_epoch(tmp_path, capsys):
+    code, out, err = run(capsys, "train", "mnist", "--epochs", "1", "--out", tmp_path / "run", "--quiet")
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test"]["samples"] == 10000 and metrics["val"]["samples"] == 5000
+    assert metrics["train"]["samples"] == 55000 and metrics["test"]["accuracy"] > 0.9
+
+
+@pytest.mark.parametrize("argv,pattern", [
+    (["train", "cifar"], "unknown dataset 'cifar'"),
+    (["train", "breast-cancer", "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'"),
+    (["train", "breast-cancer", "--schedule", "cyclic"], "unknown schedule 'cyclic'"),
+    (["train", "breast-cancer", "--model", "mlp:abc"], "bad number 'abc'"),
+    (["train", "breast-cancer", "--model", "transformer"], "unknown layer 'transformer'"),
+    (["train", "breast-cancer", "--epochs", "0"], "--epochs must be a positive integer"),
+    (["train", "breast-cancer", "--bogus"], "unrecognized arguments: --bogus"),
+    (["evaluate", "/nonexistent/run"], "not a run folder"),
+])
+def test_bad_options(argv, pattern, capsys, tmp_path):
+    argv = argv + (["--out", str(tmp_path / "run")] if argv[0] == "train" else [])
+    assert_one_line_error(*run(capsys, *argv)[::2], pattern)
+
+
+def test_bad_files(tmp_path, capsys):
+    csv_path = tmp_path / "d.csv"
+    csv_path.write_text("a,b,label\n1,2,x\n3,oops,y\n")
+    assert_one_line_error(*run(capsys, "train", f"csv:{csv_path}", "--target", "nope", "--out", tmp_path / "r1")[::2],
+                          "no column 'nope'")
+    assert_one_line_error(*run(capsys, "train", f"csv:{csv_path}", "--target", "label", "--out", tmp_path / "r2")[::2],
+                          "row 3, column 'b': 'oops' is not a number")
+    csv_path.write_text("a,label\n1,x\n2,x\n3,x\n4,y\n")
+    assert_one_line_error(*run(capsys, "train", f"csv:{csv_path}", "--target", "label", "--out", tmp_path / "r3")[::2],
+                          "class 'y' has 1 row")
+    assert_one_line_error(*run(capsys, "train", f"csv:{csv_path}", "--out", tmp_path / "r4")[::2], "--target")
+    bad = tmp_path / "bad"
+    write_fake_mnist_folder(bad)
+    (bad / "train-images-idx3-ubyte.gz").write_bytes(b"not gzip at all")
+    assert_one_line_error(*run(capsys, "train", f"idx:{bad}", "--out", tmp_path / "r5")[::2], "not a valid gzip")
+    truncated = gzip.compress(idx_bytes(fake_digits(300)[0])[:-10])
+    (bad / "train-images-idx3-ubyte.gz").write_bytes(truncated)
+    assert_one_line_error(*run(capsys, "train", f"idx:{bad}", "--out", tmp_path / "r6")[::2], "is truncated")
+    (bad / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"\x00\x01\x08\x03" + b"\x00" * 20))
+    assert_one_line_error(*run(capsys, "train", f"idx:{bad}", "--out", tmp_path / "r7")[::2], "bad IDX magic")
+
+
+def test_predict_with_a_model_file_that_is_not_one(breast_cancer_run, tmp_path, capsys):
+    import shutil
+    broken = tmp_path / "broken"
+    shutil.copytree(breast_cancer_run, broken)
+    (broken / "model.npz").write_bytes(b"garbage")
+    csv_path = tmp_path / "x.csv"
+    csv_path.write_text("a\n1\n")
+    assert_one_line_error(*run(capsys, "predict", broken, csv_path)[::2], "not a readable numpynn model file")

@@ -4,8 +4,8 @@
     model = nn.Sequential([nn.Dense(64, activation="relu", input_dim=30), nn.Dense(1, activation="sigmoid")])
     model.compile(optimizer=nn.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
 """
-from . import (activations, callbacks, initializers, layers, losses, metrics, optimizers, preprocessing,
-               schedules, utils)
+from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers,
+               preprocessing, schedules, utils)
 from .gradcheck import GradcheckResult, gradcheck
 from .layers import Activation, Dense, Dropout, Flatten, Layer
 from .models import Sequential
@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Activation", "Dense", "Dropout", "Flatten", "GradcheckResult", "Layer", "Sequential", "activations", "callbacks",
+    "datasets",
     "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "optimizers", "preprocessing",
     "schedules", "set_seed", "utils",
 ]

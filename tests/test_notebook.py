@@ -1,0 +1,24 @@
+"""notebooks/tour.ipynb runs top to bottom (in quick mode, on small slices)."""
+import os
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "tour.ipynb"
+
+
+@pytest.mark.skipif(not os.environ.get("NUMPYNN_DATA"), reason="NUMPYNN_DATA (real MNIST) not set")
+def test_tour_notebook_executes(monkeypatch, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("NUMPYNN_QUICK", "1")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 9, "every figure should render in the notebook"
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "gradient check passed" in text and "test:" in text

@@ -205,12 +205,14 @@ def new_run_dir(dataset: str, out=None, force=False) -> Path:
     return out
 
 
-def train(dataset: str, out=None, force=False, quiet=False, target=None, log=print, **options):
-    """Run the whole demo for one dataset; returns (run_dir, metrics dict)."""
+def fit_and_evaluate(dataset: str, quiet=True, target=None, log=print, **options):
+    """Train on one split and evaluate on train/val/test, writing nothing.
+
+    Returns (model, data, history dict, metrics dict, config dict).
+    """
     config = resolve_options(dataset, target=target, **options)
     conv = is_convolutional(config["model"])
     data = prepare_data(dataset, target, config["seed"], config["val_size"], config["test_size"], channels_last=conv)
-    run_dir = new_run_dir(dataset, out, force)
     model = build_model(config["model"], data.x_train.shape[1:], len(data.class_names), seed=config["seed"])
     steps_per_epoch = math.ceil(len(data.x_train) / config["batch_size"])
     optimizer = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"], config["schedule"],
@@ -225,27 +227,41 @@ def train(dataset: str, out=None, force=False, quiet=False, target=None, log=pri
         log(f"{dataset}: {len(data.x_train)} train / {len(data.x_val)} validation / {len(data.x_test)} test samples, "
             f"{len(data.class_names)} classes; model {config['model']} ({model.count_params():,} parameters), "
             f"{config['optimizer']} lr {config['lr']} ({config['schedule']})")
-    start = time.perf_counter()
     # Many short epochs get one bar over epochs; long epochs get a bar each.
     per_epoch_bars = not quiet and steps_per_epoch >= 50
     if not quiet and not per_epoch_bars:
         callback_list.append(callbacks.EpochProgressBar(config["epochs"]))
+    start = time.perf_counter()
     history = model.fit(data.x_train, data.y_train, batch_size=config["batch_size"], epochs=config["epochs"],
                         validation_data=(data.x_val, data.y_val), callbacks=callback_list,
                         verbose=1 if per_epoch_bars else 0)
     train_seconds = time.perf_counter() - start
     metrics = {"dataset": dataset, "epochs_run": len(history.epoch), "train_seconds": round(train_seconds, 3)}
-    if callback_list and callback_list[0].best_epoch is not None:
+    if config.get("early_stopping") and callback_list[0].best_epoch is not None:
         metrics["best_epoch"] = callback_list[0].best_epoch + 1
     for split, (x, y) in (("train", (data.x_train, data.y_train)), ("val", (data.x_val, data.y_val)),
                           ("test", (data.x_test, data.y_test))):
         metrics[split] = evaluate_split(model, x, y, data.class_names)
     config.update({"class_names": data.class_names, "feature_names": data.feature_names,
                    "input_shape": list(model.input_shape), "kind": data.kind})
-    write_run(run_dir, config, metrics, history.history, model, data)
+    return model, data, history.history, metrics, config
+
+
+def train(dataset: str, out=None, force=False, quiet=False, target=None, log=print, **options):
+    """Run the whole demo for one dataset and write its run folder; returns (run_dir, metrics dict)."""
+    dataset_kind(dataset)
+    run_dir = new_run_dir(dataset, out, force)
+    try:
+        model, data, history, metrics, config = fit_and_evaluate(dataset, quiet, target, log, **options)
+    except BaseException:
+        if not any(run_dir.rglob("*.*")):  # leave no empty folder behind when nothing was written
+            import shutil
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    write_run(run_dir, config, metrics, history, model, data)
     if not quiet:
         log(f"{dataset}: test accuracy {metrics['test']['accuracy']:.4f} (loss {metrics['test']['loss']:.4f}) after "
-            f"{metrics['epochs_run']} epochs in {train_seconds:.1f} s; run folder {run_dir}")
+            f"{metrics['epochs_run']} epochs in {metrics['train_seconds']:.1f} s; run folder {run_dir}")
     return run_dir, metrics
 
 

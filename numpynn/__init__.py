@@ -7,7 +7,8 @@
 from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers,
                preprocessing, schedules, utils)
 from .gradcheck import GradcheckResult, gradcheck
-from .layers import Activation, Dense, Dropout, Flatten, Layer
+from .layers import (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
+                     GlobalAveragePooling2D, Layer, MaxPooling2D)
 from .models import Sequential
 from .saving import load_model
 from .utils import set_seed
@@ -15,7 +16,8 @@ from .utils import set_seed
 __version__ = "0.1.0"
 
 __all__ = [
-    "Activation", "Dense", "Dropout", "Flatten", "GradcheckResult", "Layer", "Sequential", "activations", "callbacks",
+    "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten",
+    "GlobalAveragePooling2D", "MaxPooling2D", "GradcheckResult", "Layer", "Sequential", "activations", "callbacks",
     "datasets",
     "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "optimizers", "preprocessing",
     "schedules", "set_seed", "utils",

@@ -18,7 +18,7 @@ def main() -> int:
     for dataset, metrics, run_dir in results:
         test = metrics["test"]
         print(f"{dataset:<15}{test['accuracy']:>15.4f}{test['loss']:>12.4f}{metrics['epochs_run']:>8}"
-              f"{metrics['train_seconds']:>9.1f}  {run_dir}")
+              f"{metrics['train_seconds']:>9.2f}  {run_dir}")
     print(f"total time {time.perf_counter() - start:.1f} s")
     return 0
 

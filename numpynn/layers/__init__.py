@@ -1,9 +1,13 @@
 """Layers: each keeps its forward and backward side by side (see ``base.Layer`` for the contract)."""
 from .base import LAYERS, Layer, register
 from .core import Activation, Dense, Flatten
+from .conv import Conv2D
 from .dropout import Dropout
+from .normalization import BatchNormalization
+from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
 
-__all__ = ["LAYERS", "Layer", "register", "Activation", "Dense", "Dropout", "Flatten"]
+__all__ = ["LAYERS", "Layer", "register", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
+           "Dropout", "Flatten", "GlobalAveragePooling2D", "MaxPooling2D"]
 
 
 def from_config(class_name: str, config: dict) -> Layer:

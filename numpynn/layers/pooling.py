@@ -1,0 +1,127 @@
+"""Pooling on channels-last images: max, average and global average."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer, register
+from .conv import _pair
+
+
+class _Pooling2D(Layer):
+    """Shared geometry: windows of pool_size, moved by strides (default: pool_size), no padding."""
+
+    def __init__(self, pool_size=2, strides=None, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = _pair(pool_size, "pool_size")
+        self.strides = _pair(strides, "strides") if strides is not None else self.pool_size
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.describe()} expects images (batch, height, width, channels), got samples of "
+                             f"shape {tuple(input_shape)}.")
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        height, width, channels = input_shape
+        if height < ph or width < pw:
+            raise ValueError(f"{self.describe()}: pool {ph}x{pw} is larger than the input {height}x{width}.")
+        return ((height - ph) // sh + 1, (width - pw) // sw + 1, channels)
+
+    @property
+    def _tiles(self) -> bool:
+        """Whether windows tile the input exactly, so a reshape replaces the window loop."""
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        return (ph, pw) == (sh, sw) and self.input_shape[0] % ph == 0 and self.input_shape[1] % pw == 0
+
+    def _window_slices(self):
+        """(i, j, slice_h, slice_w) for each offset inside the window, over all output positions."""
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        out_h, out_w, _ = self.output_shape
+        for i in range(ph):
+            for j in range(pw):
+                yield i, j, slice(i, i + sh * (out_h - 1) + 1, sh), slice(j, j + sw * (out_w - 1) + 1, sw)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides)}
+
+
+@register
+class MaxPooling2D(_Pooling2D):
+    """Maximum over each window; the gradient goes to the (first) maximal input of each window."""
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        (ph, pw) = self.pool_size
+        out_h, out_w, channels = self.output_shape
+        batch = len(x)
+        if self._tiles:
+            windows = x.reshape(batch, out_h, ph, out_w, pw, channels).transpose(0, 1, 3, 5, 2, 4)
+        else:
+            windows = np.stack([x[:, sh_, sw_, :] for _, _, sh_, sw_ in self._window_slices()], axis=-1)
+        windows = windows.reshape(batch, out_h, out_w, channels, ph * pw)
+        self._argmax = windows.argmax(axis=-1)
+        return np.take_along_axis(windows, self._argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, grad_output):
+        if not self.needs_input_grad:
+            return None
+        (ph, pw) = self.pool_size
+        out_h, out_w, channels = self.output_shape
+        batch = len(grad_output)
+        if self._tiles:
+            grad_windows = np.zeros((batch, out_h, out_w, channels, ph * pw), dtype=grad_output.dtype)
+            np.put_along_axis(grad_windows, self._argmax[..., None], grad_output[..., None], axis=-1)
+            grad = grad_windows.reshape(batch, out_h, out_w, channels, ph, pw).transpose(0, 1, 4, 2, 5, 3)
+            return grad.reshape((batch,) + self.input_shape)
+        grad = np.zeros((batch,) + self.input_shape, dtype=grad_output.dtype)
+        for i, j, rows, cols in self._window_slices():
+            grad[:, rows, cols, :] += np.where(self._argmax == i * pw + j, grad_output, 0)
+        return grad
+
+
+@register
+class AveragePooling2D(_Pooling2D):
+    """Mean over each window; the gradient is shared equally among the window's inputs."""
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        (ph, pw) = self.pool_size
+        out_h, out_w, channels = self.output_shape
+        if self._tiles:
+            return x.reshape(len(x), out_h, ph, out_w, pw, channels).mean(axis=(2, 4))
+        total = sum(x[:, rows, cols, :] for _, _, rows, cols in self._window_slices())
+        return total / np.asarray(ph * pw, dtype=x.dtype)
+
+    def backward(self, grad_output):
+        if not self.needs_input_grad:
+            return None
+        (ph, pw) = self.pool_size
+        share = grad_output / np.asarray(ph * pw, dtype=grad_output.dtype)
+        if self._tiles:
+            grad = np.broadcast_to(share[:, :, None, :, None, :], share.shape[:2] + (ph,) + share.shape[2:3] + (pw,)
+                                   + share.shape[3:])
+            return grad.reshape((len(grad_output),) + self.input_shape)
+        grad = np.zeros((len(grad_output),) + self.input_shape, dtype=grad_output.dtype)
+        for _, _, rows, cols in self._window_slices():
+            grad[:, rows, cols, :] += share
+        return grad
+
+
+@register
+class GlobalAveragePooling2D(Layer):
+    """(batch, H, W, C) -> (batch, C): the mean of each channel over all positions."""
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.describe()} expects images (batch, height, width, channels), got samples of "
+                             f"shape {tuple(input_shape)}.")
+        return (input_shape[2],)
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        return x.mean(axis=(1, 2))
+
+    def backward(self, grad_output):
+        if not self.needs_input_grad:
+            return None
+        height, width, channels = self.input_shape
+        share = grad_output / np.asarray(height * width, dtype=grad_output.dtype)
+        return np.broadcast_to(share[:, None, None, :], (len(grad_output), height, width, channels)).copy()

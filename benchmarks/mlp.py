@@ -10,24 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import blas_kernel, load_mnist_float, run_worker, torch_available, worker_env  # noqa: E402
+
 HIDDEN = (256, 128)
 BATCH = 128
-
-
-def load_data():
-    try:
-        from numpynn.datasets import load_mnist
-        (x, y), _ = load_mnist()
-        return (x.reshape(len(x), -1).astype(np.float32) / 255), y.astype(np.int64), "MNIST"
-    except Exception:
-        rng = np.random.default_rng(0)
-        return rng.random((60000, 784), dtype=np.float32), rng.integers(0, 10, 60000), "random MNIST-shaped"
 
 
 def time_numpynn(x, y, optimizer, epochs):
@@ -84,7 +76,7 @@ def time_sklearn(x, y, optimizer, epochs):
 
 
 def worker(library, optimizer, epochs, threads):
-    x, y, source = load_data()
+    x, y, source = load_mnist_float()
     if library == "numpynn":
         seconds, accuracy = time_numpynn(x, y, optimizer, epochs)
     elif library == "torch":
@@ -97,14 +89,6 @@ def worker(library, optimizer, epochs, threads):
     steady = seconds[1:] if len(seconds) > 1 else seconds
     print(json.dumps({"library": library, "optimizer": optimizer, "seconds_per_epoch": float(np.median(steady)),
                       "epochs": len(seconds), "train_accuracy": accuracy, "data": source}))
-
-
-def blas_kernel(env) -> str:
-    code = ("import numpy, json\n"
-            "try:\n import threadpoolctl; print(json.dumps([i.get('architecture') for i in threadpoolctl.threadpool_info()]))\n"
-            "except ImportError: print('[\"unknown (threadpoolctl not installed)\"]')")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    return ", ".join(str(k) for k in json.loads(out.stdout)) if out.returncode == 0 else "unknown"
 
 
 def main():
@@ -120,30 +104,20 @@ def main():
     if args.worker:
         worker(*args.worker, args.epochs, args.threads)
         return
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
-    if args.native_blas:
-        # This workplace pins OpenBLAS to its Haswell kernels (OPENBLAS_CORETYPE); a user's machine picks
-        # the best kernel for its CPU. --native-blas lifts the pin for the benchmark processes only.
-        env.pop("OPENBLAS_CORETYPE", None)
-        env.pop("OPENBLAS_L2_SIZE", None)
+    env = worker_env(args.threads, args.native_blas)
     print(f"OpenBLAS kernel: {blas_kernel(env)}; threads: {args.threads}")
     results = {}
     for optimizer in args.optimizers.split(","):
         for library in args.libraries.split(","):
-            if library == "torch":
-                try:
-                    import torch  # noqa: F401
-                except ImportError:
-                    print("torch is not installed: skipping it (make bench installs torch==2.13.0)")
-                    continue
-            out = subprocess.run([sys.executable, __file__, "--worker", library, optimizer, "--epochs", str(args.epochs),
-                                  "--threads", str(args.threads)], env=env, capture_output=True, text=True)
-            if out.returncode != 0:
-                print(f"{library}/{optimizer} failed:\n{out.stderr[-2000:]}")
+            if library == "torch" and not torch_available():
+                print("torch is not installed: skipping it (make bench installs torch==2.13.0)")
                 continue
-            result = json.loads(out.stdout.strip().splitlines()[-1])
+            result = run_worker(__file__, [library, optimizer, "--epochs", str(args.epochs), "--threads",
+                                           str(args.threads)], env)
+            if result is None:
+                continue
             results[(library, optimizer)] = result
-            print(f"{library:>8} {optimizer:>5}: {result['seconds_per_epoch']:.3f} s/epoch "
+            print(f"{library:>9} {optimizer:>5}: {result['seconds_per_epoch']:.3f} s/epoch "
                   f"(train accuracy {result['train_accuracy']:.3f}, {result['data']})", flush=True)
     print("\n| optimizer | numpynn s/epoch | PyTorch s/epoch | scikit-learn float32 s/epoch | scikit-learn float64 s/epoch "
           "| numpynn / PyTorch | numpynn / scikit-learn float32 | numpynn / scikit-learn float64 |")

@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without val_loss gain; 0 = off")
     train.add_argument("--val-size", type=float, help="fraction (tabular) or number of training images held out")
     train.add_argument("--test-size", type=float, help="fraction held out for testing (tabular data)")
+    train.add_argument("--augment", type=int, metavar="PIXELS", help="shift training images by up to PIXELS at random")
     train.add_argument("--seed", type=int)
     train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
     train.add_argument("--force", action="store_true", help="write into an existing non-empty --out folder")
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 def command_train(args) -> int:
     options = {key: getattr(args, key) for key in ("model", "epochs", "batch_size", "optimizer", "lr", "weight_decay",
                                                    "schedule", "lr_decay", "early_stopping", "val_size", "test_size",
-                                                   "seed")}
+                                                   "seed", "augment")}
     if options["val_size"] is not None and options["val_size"] >= 1:
         options["val_size"] = int(options["val_size"])
     log = (lambda *a: None) if args.quiet else (lambda message: print(message, file=sys.stderr))

@@ -21,16 +21,16 @@ from . import callbacks, datasets, losses, optimizers, schedules
 from .builders import build_model, is_convolutional
 from .files import write_text
 from .metrics import confusion_matrix, labels_from_outputs, precision_recall_f1, roc_auc
-from .preprocessing import StandardScaler, scale_pixels, split_indices, train_val_test_split
+from .preprocessing import StandardScaler, random_shift, scale_pixels, split_indices, train_val_test_split
 
 # Defaults per kind of data; every one can be overridden on the command line.
 DEFAULTS = {
     "tabular": {"model": "mlp:16", "epochs": 300, "batch_size": 32, "optimizer": "adam", "lr": 1e-3,
                 "weight_decay": 0.0, "schedule": "constant", "lr_decay": 0.0, "early_stopping": 30,
-                "val_size": 0.2, "test_size": 0.2, "seed": 0},
+                "val_size": 0.2, "test_size": 0.2, "seed": 0, "augment": 0},
     "images": {"model": "mlp:256,128", "epochs": 15, "batch_size": 128, "optimizer": "adam", "lr": 2e-3,
                "weight_decay": 0.0, "schedule": "cosine", "lr_decay": 0.0, "early_stopping": 0,
-               "val_size": 5000, "test_size": None, "seed": 0},
+               "val_size": 5000, "test_size": None, "seed": 0, "augment": 0},
 }
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adam", "adamw", "rmsprop")
 SCHEDULE_CHOICES = ("constant", "inverse-time", "exponential", "cosine", "step")
@@ -232,9 +232,15 @@ def fit_and_evaluate(dataset: str, quiet=True, target=None, log=print, **options
     if not quiet and not per_epoch_bars:
         callback_list.append(callbacks.EpochProgressBar(config["epochs"]))
     start = time.perf_counter()
+    augment = None
+    if config["augment"]:
+        if data.kind != "images":
+            raise UsageError("--augment shifts images; it does not apply to tabular data.")
+        shift = int(config["augment"])
+        augment = lambda batch, rng: random_shift(batch, shift, rng)  # noqa: E731
     history = model.fit(data.x_train, data.y_train, batch_size=config["batch_size"], epochs=config["epochs"],
                         validation_data=(data.x_val, data.y_val), callbacks=callback_list,
-                        verbose=1 if per_epoch_bars else 0)
+                        verbose=1 if per_epoch_bars else 0, augment=augment)
     train_seconds = time.perf_counter() - start
     metrics = {"dataset": dataset, "epochs_run": len(history.epoch), "train_seconds": round(train_seconds, 3)}
     if config.get("early_stopping") and callback_list[0].best_epoch is not None:

@@ -15,7 +15,8 @@ from . import metrics as metrics_module
 from .layers import Layer
 from .utils import as_float_dtype, check_array, check_positive_int, check_same_length, get_rng
 
-PREDICT_BATCH_SIZE = 1024
+# Large enough to keep BLAS busy, small enough that a conv layer's im2col buffer stays in the low 100s of MB.
+PREDICT_BATCH_SIZE = 256
 
 
 class Sequential:
@@ -153,11 +154,13 @@ class Sequential:
 
     # ----- training ---------------------------------------------------------------------------
     def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True):
+            validation_data=None, shuffle=True, augment=None):
         """Train for ``epochs`` passes over (x, y). Returns a History callback.
 
         x: (samples, *input_shape); y: (samples,) labels or (samples, outputs) targets.
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
+        augment: optional ``fn(x_batch, rng) -> x_batch`` applied to every training batch (for example
+            ``preprocessing.random_shift``); validation data is never augmented.
         """
         self._check_compiled("fit")
         batch_size = check_positive_int(batch_size, "batch_size")
@@ -190,13 +193,13 @@ class Sequential:
 
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught below, by its loss
             self._run_epochs(x, y, x_val, y_val, batch_size, epochs, verbose, shuffle, callback_list,
-                             train_loss, fused, threshold)
+                             train_loss, fused, threshold, augment)
         for callback in callback_list:
             callback.on_train_end()
         return history
 
     def _run_epochs(self, x, y, x_val, y_val, batch_size, epochs, verbose, shuffle, callback_list,
-                    train_loss, fused, threshold):
+                    train_loss, fused, threshold, augment):
         last_finite_weights = self.get_weights()
         num_samples = len(x)
         num_batches = math.ceil(num_samples / batch_size)
@@ -214,6 +217,8 @@ class Sequential:
             for batch in range(num_batches):
                 index = order[batch * batch_size:(batch + 1) * batch_size]
                 x_batch, y_batch = x[index], y[index]
+                if augment is not None:
+                    x_batch = augment(x_batch, self.rng)
                 loss_value, outputs = self._train_step(x_batch, y_batch, train_loss, fused)
                 count = len(index)
                 seen += count

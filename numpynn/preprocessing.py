@@ -140,3 +140,25 @@ def train_val_test_split(x, y, val_size=0.2, test_size=0.2, stratify=True, seed=
     train, val = split_indices(len(rest), val_size / (1 - test_size), y[rest] if stratify else None, rng)
     train, val = rest[train], rest[val]
     return (x[train], y[train]), (x[val], y[val]), (x[test], y[test])
+
+
+def random_shift(images, max_shift: int, rng=None) -> np.ndarray:
+    """Shift each image by its own random (dy, dx) in [-max_shift, max_shift] pixels, filling with zeros.
+
+    images: (N, H, W) or (N, H, W, C). One gather for the whole batch, no loop over images.
+    Use it as ``model.fit(..., augment=lambda x, rng: random_shift(x, 2, rng))``.
+    """
+    rng = get_rng(rng)
+    images = np.asarray(images)
+    if images.ndim not in (3, 4):
+        raise ValueError(f"random_shift expects images (N, H, W) or (N, H, W, C), got shape {images.shape}.")
+    if max_shift == 0:
+        return images
+    count, height, width = images.shape[:3]
+    pad = [(0, 0), (max_shift, max_shift), (max_shift, max_shift)] + [(0, 0)] * (images.ndim - 3)
+    padded = np.pad(images, pad)
+    dy = rng.integers(-max_shift, max_shift + 1, count)
+    dx = rng.integers(-max_shift, max_shift + 1, count)
+    rows = np.arange(height)[None, :] + max_shift - dy[:, None]
+    cols = np.arange(width)[None, :] + max_shift - dx[:, None]
+    return padded[np.arange(count)[:, None, None], rows[:, :, None], cols[:, None, :]]

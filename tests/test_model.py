@@ -195,3 +195,19 @@ def test_progress_bar_shows_epoch_and_loss(capsys):
     spiral_model().fit(x, y, epochs=1, batch_size=10, verbose=1)
     err = capsys.readouterr().err
     assert "Epoch 1/1" in err and "loss=" in err and "8/8" in err
+
+
+def test_random_shift_moves_each_image_and_fit_applies_augment():
+    from numpynn.preprocessing import random_shift
+    images = np.zeros((50, 6, 6), dtype=np.float32)
+    images[:, 2, 3] = 1
+    shifted = random_shift(images, 2, np.random.default_rng(0))
+    assert shifted.shape == images.shape and np.all(shifted.sum(axis=(1, 2)) == 1)  # the dot stays inside
+    positions = {tuple(np.argwhere(s)[0]) for s in shifted}
+    assert len(positions) > 5 and all(abs(r - 2) <= 2 and abs(c - 3) <= 2 for r, c in positions)
+    seen = []
+    model = spiral_model()
+    x, y = two_spirals(20)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0,
+              augment=lambda batch, rng: seen.append(len(batch)) or batch + 0)
+    assert seen == [8, 8, 8, 8, 8]

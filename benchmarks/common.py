@@ -1,0 +1,57 @@
+"""Shared helpers for the benchmark scripts: data, one process per library, the BLAS kernel in use."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def load_mnist_float(images_4d: bool = False):
+    """MNIST training images as float32 in [0, 1] (random MNIST-shaped data if MNIST is not available)."""
+    try:
+        from numpynn.datasets import load_mnist
+        (x, y), _ = load_mnist(download=False)
+        x, source = x.astype(np.float32) / 255, "MNIST"
+    except Exception:
+        rng = np.random.default_rng(0)
+        x, y, source = rng.random((60000, 28, 28), dtype=np.float32), rng.integers(0, 10, 60000), "random MNIST-shaped"
+    x = x[..., None] if images_4d else x.reshape(len(x), -1)
+    return x, y.astype(np.int64), source
+
+
+def worker_env(threads: int, native_blas: bool) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    if native_blas:
+        # This workplace pins OpenBLAS to its Haswell kernels (OPENBLAS_CORETYPE); a user's machine picks
+        # the best kernel for its CPU. --native-blas lifts the pin for the benchmark processes only.
+        env.pop("OPENBLAS_CORETYPE", None)
+        env.pop("OPENBLAS_L2_SIZE", None)
+    return env
+
+
+def blas_kernel(env) -> str:
+    code = ("import json, numpy\n"
+            "try:\n import threadpoolctl; print(json.dumps([i.get('architecture') for i in threadpoolctl.threadpool_info()]))\n"
+            "except ImportError: print(json.dumps(['unknown (threadpoolctl not installed)']))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return ", ".join(str(k) for k in json.loads(out.stdout)) if out.returncode == 0 else "unknown"
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def run_worker(script: str, args: list[str], env: dict):
+    """Run ``script --worker ...`` in a fresh process; returns its last JSON line, or None on failure."""
+    out = subprocess.run([sys.executable, script, "--worker", *args], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        print(f"worker {args} failed:\n{out.stderr[-2000:]}", flush=True)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, initializers
-from .base import Layer, register
+from .base import register
+from .core import ActivatedLayer
 
 
 def _pair(value, name):
@@ -37,7 +38,7 @@ def conv_padding(padding, size, kernel, stride):
 
 
 @register
-class Conv2D(Layer):
+class Conv2D(ActivatedLayer):
     """out[n, y, x, f] = activation(sum_{i, j, c} x_pad[n, y*s + i, x*s + j, c] * W[i, j, c, f] + b[f]).
 
     Shapes: x (batch, H, W, C); W (kh, kw, C, filters); b (filters,); out (batch, H_out, W_out, filters).
@@ -99,16 +100,7 @@ class Conv2D(Layer):
         z = columns @ self.params["W"].reshape(-1, filters)
         if self.use_bias:
             z += self.params["b"]
-        z = z.reshape(batch, out_h, out_w, filters)
-        if self.activation.name in ("softmax", "sigmoid"):
-            self.logits = z
-            self._output = self.activation.forward(z)
-        else:
-            self._output = self.activation.forward(z, out=z)
-        return self._output
-
-    def backward(self, grad_output):
-        return self.backward_from_logits(self.activation.backward(grad_output, self._output))
+        return self._activate(z.reshape(batch, out_h, out_w, filters))
 
     def backward_from_logits(self, grad_logits):
         filters = self.filters

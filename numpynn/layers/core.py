@@ -11,8 +11,30 @@ from .base import Layer, register
 FUSABLE = ("softmax", "sigmoid")
 
 
+class ActivatedLayer(Layer):
+    """A layer whose output is activation(z) for a z it computes itself (Dense, Conv2D).
+
+    The activation runs in place on z, the layer's own buffer, except for softmax and sigmoid, whose z is
+    kept as ``logits`` for the fused cross-entropy gradient. Subclasses implement ``backward_from_logits``.
+    """
+
+    def _activate(self, z):
+        if self.activation.name in FUSABLE:
+            self.logits = z
+            self._output = self.activation.forward(z)
+        else:
+            self._output = self.activation.forward(z, out=z)
+        return self._output
+
+    def backward(self, grad_output):
+        return self.backward_from_logits(self.activation.backward(grad_output, self._output))
+
+    def backward_from_logits(self, grad_logits):
+        raise NotImplementedError
+
+
 @register
-class Dense(Layer):
+class Dense(ActivatedLayer):
     """Fully connected layer: out = activation(x @ W + b).
 
     Shapes: x (batch, in_features), W (in_features, units), b (units,), out (batch, units).
@@ -52,16 +74,7 @@ class Dense(Layer):
         z = x @ self.params["W"]
         if self.use_bias:
             z += self.params["b"]
-        if self.activation.name in FUSABLE:
-            self.logits = z
-            self._output = self.activation.forward(z)
-        else:
-            # z is our own fresh buffer, so the activation may overwrite it.
-            self._output = self.activation.forward(z, out=z)
-        return self._output
-
-    def backward(self, grad_output):
-        return self.backward_from_logits(self.activation.backward(grad_output, self._output))
+        return self._activate(z)
 
     def backward_from_logits(self, grad_logits):
         """Backward from dL/dz, the gradient w.r.t. the pre-activation z = x @ W + b."""

@@ -26,8 +26,10 @@ test: $(VENV)/.installed
 
 # Benchmarks against PyTorch (CPU) and scikit-learn; torch is installed only here, never for the package.
 bench: $(VENV)/.installed
-	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet torch==2.13.0 threadpoolctl
 	$(PY) benchmarks/mlp.py
+	$(PY) benchmarks/cnn.py
+	$(PY) benchmarks/breast_cancer_splits.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -32,6 +32,7 @@ DEFAULTS = {
                "weight_decay": 0.0, "schedule": "cosine", "lr_decay": 0.0, "early_stopping": 0,
                "val_size": 5000, "test_size": None, "seed": 0, "augment": 0},
 }
+CNN_EPOCHS = 12
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adam", "adamw", "rmsprop")
 SCHEDULE_CHOICES = ("constant", "inverse-time", "exponential", "cosine", "step")
 
@@ -155,7 +156,10 @@ def make_optimizer(name, lr, weight_decay=0.0, schedule="constant", lr_decay=0.0
 def resolve_options(dataset: str, **options) -> dict:
     """The dataset's defaults updated with every option that was given (None means 'not given')."""
     config = dict(DEFAULTS[dataset_kind(dataset)])
-    config.update({key: value for key, value in options.items() if value is not None})
+    given = {key: value for key, value in options.items() if value is not None}
+    if is_convolutional(given.get("model", config["model"])):
+        config["epochs"] = CNN_EPOCHS  # a CNN's epochs are slower and it needs fewer of them
+    config.update(given)
     config["dataset"] = dataset
     if not isinstance(config["epochs"], int) or config["epochs"] < 1:
         raise UsageError(f"--epochs must be a positive integer, got {config['epochs']}.")

@@ -163,3 +163,21 @@ def test_predict_with_a_model_file_that_is_not_one(breast_cancer_run, tmp_path, 
     csv_path = tmp_path / "x.csv"
     csv_path.write_text("a\n1\n")
     assert_one_line_error(*run(capsys, "predict", broken, csv_path)[::2], "not a readable numpynn model file")
+
+
+def test_train_idx_with_a_small_cnn_and_predict_png(tmp_path, capsys):
+    write_fake_mnist_folder(tmp_path / "digits")
+    code, out, err = run(capsys, "train", f"idx:{tmp_path / 'digits'}", "--model", "conv:4,pool,dense:16",
+                         "--epochs", "6", "--val-size", "60", "--augment", "1", "--out", tmp_path / "run", "--quiet")
+    assert code == 0, err
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["input_shape"] == [8, 8, 1] and config["augment"] == 1
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]["accuracy"] > 0.9
+    import matplotlib.image as mpimg
+    image, label = fake_digits(3, seed=5)
+    png = tmp_path / "digit.png"
+    mpimg.imsave(png, 255 - image[1], cmap="gray", vmin=0, vmax=255)  # dark on light: predict inverts it
+    code, out, err = run(capsys, "predict", tmp_path / "run", png)
+    assert code == 0 and out.startswith(f"{label[1]} ("), out
+    assert_one_line_error(*run(capsys, "train", "breast-cancer", "--augment", "2", "--out", tmp_path / "r2")[::2],
+                          "--augment shifts images")

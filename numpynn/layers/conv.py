@@ -1,13 +1,13 @@
 """2-D convolution on channels-last images (batch, height, width, channels), as in Keras.
 
-Forward: im2col by looping over the kh * kw kernel offsets (each a strided slice copied into a column
-buffer), then one matrix product. Backward: the weight gradient is one matrix product with the cached
+Forward: im2col (a sliding-window view copied once into a column buffer), then one matrix product. Backward: the weight gradient is one matrix product with the cached
 columns; the input gradient is one small matrix product per kernel offset, added back in place. No
 Python loop over samples or pixels. The alternatives we measured are in docs/benchmarks.md.
 """
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import activations, initializers
 from .base import register
@@ -91,9 +91,20 @@ class Conv2D(ActivatedLayer):
         if self.use_bias:
             self.params["b"] = self._bias_init((self.filters,), fan_in, fan_out, self._rng, self.dtype)
 
+    def _scratch(self, name, shape, dtype):
+        """A buffer kept between batches: re-using it spares the page faults of a fresh 100 MB array
+        every batch. Only internal arrays live here, never one handed to the caller."""
+        buffers = self.__dict__.setdefault("_buffers", {})
+        buffer = buffers.get(name)
+        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+            buffer = buffers[name] = np.empty(shape, dtype=dtype)
+        return buffer
+
     def forward(self, x, training=False):
         x = self._prepare_input(x)
-        columns = im2col(x, self.kernel_size, self.strides, *self._geometry(self.input_shape))
+        pads, out_size = self._geometry(self.input_shape)
+        kh, kw = self.kernel_size
+        columns = im2col(x, self.kernel_size, self.strides, pads, out_size)
         self._columns = columns  # (batch * out_h * out_w, kh * kw * C), reused by backward
         batch = len(x)
         out_h, out_w, filters = self.output_shape
@@ -110,8 +121,10 @@ class Conv2D(ActivatedLayer):
             np.sum(grad_2d, axis=0, out=self.grads["b"])
         if not self.needs_input_grad:
             return None
+        pads, out_size = self._geometry(self.input_shape)
+        scratch = self._scratch("input_grad", (len(grad_2d), self.input_shape[2]), grad_2d.dtype)
         return conv_input_grad(grad_2d, self.params["W"], (len(grad_logits),) + self.input_shape, self.strides,
-                               *self._geometry(self.input_shape))
+                               pads, out_size, scratch)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
@@ -120,20 +133,24 @@ class Conv2D(ActivatedLayer):
                 "bias_initializer": self.bias_initializer}
 
 
-def im2col(x, kernel_size, strides, pads, out_size):
-    """(N, H, W, C) -> (N * out_h * out_w, kh * kw * C): one row per output pixel, its receptive field."""
+def im2col(x, kernel_size, strides, pads, out_size, out=None):
+    """(N, H, W, C) -> (N * out_h * out_w, kh * kw * C): one row per output pixel, its receptive field.
+
+    A sliding-window view (no copy) is transposed to (..., kh, kw, C) and copied once; that measured
+    ~1.8x faster than copying one kernel offset at a time (docs/benchmarks.md).
+    """
     (kh, kw), (sh, sw), (top, bottom, left, right), (out_h, out_w) = kernel_size, strides, pads, out_size
     batch, channels = x.shape[0], x.shape[3]
     if top or bottom or left or right:
         x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    columns = np.empty((batch, out_h, out_w, kh, kw, channels), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            columns[:, :, :, i, j, :] = x[:, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw, :]
-    return columns.reshape(batch * out_h * out_w, kh * kw * channels)
+    windows = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::sh, ::sw][:, :out_h, :out_w]
+    if out is None:
+        out = np.empty((batch * out_h * out_w, kh * kw * channels), dtype=x.dtype)
+    np.copyto(out.reshape(batch, out_h, out_w, kh, kw, channels), windows.transpose(0, 1, 2, 4, 5, 3))
+    return out
 
 
-def conv_input_grad(grad_2d, weights, input_shape, strides, pads, out_size):
+def conv_input_grad(grad_2d, weights, input_shape, strides, pads, out_size, scratch=None):
     """dL/dx from dL/dz (batch * out_h * out_w, filters): for each kernel offset, one matrix product
     with that offset's (C, filters) slice of W, added back onto the input pixels it came from.
 
@@ -144,8 +161,11 @@ def conv_input_grad(grad_2d, weights, input_shape, strides, pads, out_size):
     batch, height, width, channels = input_shape
     kh, kw = weights.shape[:2]
     grad = np.zeros((batch, height + top + bottom, width + left + right, channels), dtype=grad_2d.dtype)
+    if scratch is None:
+        scratch = np.empty((len(grad_2d), channels), dtype=grad_2d.dtype)
+    contribution = scratch.reshape(batch, out_h, out_w, channels)
     for i in range(kh):
         for j in range(kw):
-            contribution = (grad_2d @ weights[i, j].T).reshape(batch, out_h, out_w, channels)
+            np.matmul(grad_2d, weights[i, j].T, out=scratch)
             grad[:, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw, :] += contribution
     return grad[:, top:top + height, left:left + width, :]

@@ -47,7 +47,7 @@ def torch_model(network):
                               tnn.Linear(128, 10))
     # Mirror numpynn's preset layer by layer.
     from numpynn.builders import build_model
-    layers, channels, size = [], 1, 28
+    layers, channels = [], 1
     for layer in build_model("cnn", (28, 28, 1), 10).layers:
         kind = type(layer).__name__
         if kind == "Conv2D":

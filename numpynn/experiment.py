@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,11 +63,10 @@ def dataset_kind(dataset: str) -> str:
 
 
 def load_raw(dataset: str, target: str | None = None):
-    """(kind, x, y, class_names, feature_names) or, for image sets, the official train/test split."""
+    """A tabular ``Dataset`` or, for image sets, the official ((x_train, y_train), (x_test, y_test))."""
     kind = dataset_kind(dataset)
     if dataset == "breast-cancer":
-        data = datasets.load_breast_cancer()
-        return data
+        return datasets.load_breast_cancer()
     if dataset.startswith("csv:"):
         if not target:
             raise UsageError("csv data needs --target COLUMN (the column holding the class labels).")

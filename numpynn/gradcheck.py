@@ -153,7 +153,7 @@ def _model_problem(model, x, y, training):
         rewind()
     model._forward_backward(x, y, loss_fn, fused, training=training)
     analytic, arrays = {}, {}
-    for i, layer in enumerate(model.layers):
+    for layer in model.layers:
         for key in layer.params:
             analytic[f"{layer.name}/{key}"] = layer.grads[key].copy()
             arrays[f"{layer.name}/{key}"] = layer.params[key]

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-import numpynn as nn
 from numpynn import optimizers, schedules
 
 

@@ -143,10 +143,18 @@ def im2col(x, kernel_size, strides, pads, out_size, out=None):
     batch, channels = x.shape[0], x.shape[3]
     if top or bottom or left or right:
         x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    windows = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::sh, ::sw][:, :out_h, :out_w]
     if out is None:
         out = np.empty((batch * out_h * out_w, kh * kw * channels), dtype=x.dtype)
-    np.copyto(out.reshape(batch, out_h, out_w, kh, kw, channels), windows.transpose(0, 1, 2, 4, 5, 3))
+    columns = out.reshape(batch, out_h, out_w, kh, kw, channels)
+    if channels < 4:
+        # With a channel or two, the transposed copy moves single floats; copying one kernel offset at a
+        # time moves whole rows and measured ~3x faster for C = 1.
+        for i in range(kh):
+            for j in range(kw):
+                columns[:, :, :, i, j, :] = x[:, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw, :]
+        return out
+    windows = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::sh, ::sw][:, :out_h, :out_w]
+    np.copyto(columns, windows.transpose(0, 1, 2, 4, 5, 3))
     return out
 
 

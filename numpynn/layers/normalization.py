@@ -57,7 +57,6 @@ class BatchNormalization(Layer):
         grad_normalized = grad_output * self.params["gamma"]
         if not self._training:  # the statistics were constants
             return grad_normalized * self._inv_std
-        count = grad_output.size // grad_output.shape[-1]
         # The batch mean and variance depend on every input, hence the two correction terms.
         mean_grad = grad_normalized.mean(axis=axes)
         mean_grad_x = (grad_normalized * self._normalized).mean(axis=axes)

@@ -68,7 +68,9 @@ class MaxPooling2D(_Pooling2D):
     def backward(self, grad_output):
         if not self.needs_input_grad:
             return None
-        grad = np.zeros((len(grad_output),) + self.input_shape, dtype=grad_output.dtype)
+        # Windows that tile the input write every element exactly once, so no zero fill is needed.
+        allocate = np.empty if self._tiles else np.zeros
+        grad = allocate((len(grad_output),) + self.input_shape, dtype=grad_output.dtype)
         overlapping = self.strides[0] < self.pool_size[0] or self.strides[1] < self.pool_size[1]
         for offset, (_, _, rows, cols) in enumerate(self._window_slices()):
             if overlapping:

@@ -163,6 +163,8 @@ def resolve_options(dataset: str, **options) -> dict:
         raise UsageError(f"--epochs must be a positive integer, got {config['epochs']}.")
     if not isinstance(config["batch_size"], int) or config["batch_size"] < 1:
         raise UsageError(f"--batch-size must be a positive integer, got {config['batch_size']}.")
+    if config.get("augment") and dataset_kind(dataset) != "images":
+        raise UsageError("--augment shifts images; it does not apply to tabular data.")
     if config.get("early_stopping") is not None and config["early_stopping"] < 0:
         raise UsageError(f"--early-stopping must be >= 0 (0 turns it off), got {config['early_stopping']}.")
     return config
@@ -236,8 +238,6 @@ def fit_and_evaluate(dataset: str, quiet=True, target=None, log=print, **options
     start = time.perf_counter()
     augment = None
     if config["augment"]:
-        if data.kind != "images":
-            raise UsageError("--augment shifts images; it does not apply to tabular data.")
         shift = int(config["augment"])
         augment = lambda batch, rng: random_shift(batch, shift, rng)  # noqa: E731
     history = model.fit(data.x_train, data.y_train, batch_size=config["batch_size"], epochs=config["epochs"],

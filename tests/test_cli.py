@@ -168,7 +168,8 @@ def test_predict_with_a_model_file_that_is_not_one(breast_cancer_run, tmp_path, 
 def test_train_idx_with_a_small_cnn_and_predict_png(tmp_path, capsys):
     write_fake_mnist_folder(tmp_path / "digits")
     code, out, err = run(capsys, "train", f"idx:{tmp_path / 'digits'}", "--model", "conv:4,pool,dense:16",
-                         "--epochs", "6", "--val-size", "60", "--augment", "1", "--out", tmp_path / "run", "--quiet")
+                         "--epochs", "6", "--batch-size", "16", "--val-size", "60", "--augment", "1",
+                         "--out", tmp_path / "run", "--quiet")
     assert code == 0, err
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["input_shape"] == [8, 8, 1] and config["augment"] == 1

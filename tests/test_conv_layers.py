@@ -1,3 +1,5 @@
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -177,10 +179,13 @@ def test_conv_bad_input():
         nn.MaxPooling2D(3).forward(np.ones((1, 2, 2, 1)))
 
 
-torch = pytest.importorskip("torch", reason="optional cross-check against PyTorch")
+requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                    reason="optional cross-check: PyTorch is not installed")
 
 
+@requires_torch
 def test_conv_and_pool_match_torch(rng):
+    import torch
     x = rng.normal(size=(2, 9, 9, 3))
     layer = nn.Conv2D(5, 3, strides=2, padding=1, dtype="float64")
     out = layer.forward(x)

@@ -1,3 +1,5 @@
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -135,24 +137,25 @@ def test_unknown_optimizer_name_lists_valid_names():
         optimizers.get("adagrad")
 
 
-torch = pytest.importorskip("torch", reason="optional cross-check against torch.optim")
+requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                    reason="optional cross-check: PyTorch is not installed")
 
 
-@pytest.mark.parametrize("ours,theirs", [
-    (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
-     lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
-    (lambda: optimizers.Adam(0.01, epsilon=1e-8, weight_decay=0.01),
-     lambda p: torch.optim.Adam(p, lr=0.01, eps=1e-8, weight_decay=0.01)),
-    (lambda: optimizers.AdamW(0.01, epsilon=1e-8, weight_decay=0.1),
-     lambda p: torch.optim.AdamW(p, lr=0.01, eps=1e-8, weight_decay=0.1)),
-    (lambda: optimizers.RMSprop(0.01, rho=0.99, momentum=0.5, epsilon=1e-8),
-     lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.99, momentum=0.5, eps=1e-8)),
+@requires_torch
+@pytest.mark.parametrize("ours,torch_name,torch_kwargs", [
+    (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01), "SGD",
+     dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    (lambda: optimizers.Adam(0.01, epsilon=1e-8, weight_decay=0.01), "Adam", dict(lr=0.01, eps=1e-8, weight_decay=0.01)),
+    (lambda: optimizers.AdamW(0.01, epsilon=1e-8, weight_decay=0.1), "AdamW", dict(lr=0.01, eps=1e-8, weight_decay=0.1)),
+    (lambda: optimizers.RMSprop(0.01, rho=0.99, momentum=0.5, epsilon=1e-8), "RMSprop",
+     dict(lr=0.01, alpha=0.99, momentum=0.5, eps=1e-8)),
 ])
-def test_updates_match_torch_optim(ours, theirs, problem):
+def test_updates_match_torch_optim(ours, torch_name, torch_kwargs, problem):
+    import torch
     p0, grads = problem
     got = run(ours(), grads, p0)
     tp = torch.tensor(p0, requires_grad=True)
-    opt = theirs([tp])
+    opt = getattr(torch.optim, torch_name)([tp], **torch_kwargs)
     for g, after in zip(grads, got):
         tp.grad = torch.tensor(g)
         opt.step()

@@ -15,3 +15,14 @@ def two_spirals(n_per_class=200, noise=0.15, seed=0):
     x = np.r_[arm, -arm] + rng.normal(0, noise / 3, (2 * n_per_class, 2))
     y = np.r_[np.zeros(n_per_class, int), np.ones(n_per_class, int)]
     return x.astype(np.float32), y
+
+
+def have_real_mnist() -> bool:
+    """Real MNIST is available offline ($NUMPYNN_DATA/mnist); tests never download it."""
+    import os
+    from pathlib import Path
+    root = os.environ.get("NUMPYNN_DATA")
+    return bool(root) and (Path(root) / "mnist").is_dir()
+
+
+requires_mnist = pytest.mark.skipif(not have_real_mnist(), reason="real MNIST not found in $NUMPYNN_DATA/mnist")

@@ -1,7 +1,6 @@
 """The command line as a user runs it: exit status, files written, one-line errors."""
 import gzip
 import json
-import os
 
 import numpy as np
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from helpers import fake_digits, idx_bytes, write_fake_mnist_folder
 from numpynn import datasets
 from numpynn.cli import main
+from conftest import requires_mnist
 
 
 def run(capsys, *argv):
@@ -109,7 +109,7 @@ def test_train_idx_folder_and_predict_png(tmp_path, capsys):
     assert_one_line_error(*run(capsys, "predict", tmp_path / "run", big)[::2], "30x30 pixels; the model expects 8x8")
 
 
-@pytest.mark.skipif(not os.environ.get("NUMPYNN_DATA"), reason="NUMPYNN_DATA (real MNIST) not set")
+@requires_mnist
 def test_train_mnist_one_epoch(tmp_path, capsys):
     code, out, err = run(capsys, "train", "mnist", "--epochs", "1", "--out", tmp_path / "run", "--quiet")
     assert code == 0, err

@@ -1,7 +1,6 @@
 import gzip
 import hashlib
 import http.server
-import os
 import threading
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 from helpers import fake_digits, idx_bytes, write_fake_mnist_folder, write_idx
 from numpynn import datasets
 from numpynn.datasets import DatasetError
+from conftest import requires_mnist
 
 
 def test_breast_cancer():
@@ -19,7 +19,7 @@ def test_breast_cancer():
     assert len(data.feature_names) == 30
 
 
-@pytest.mark.skipif(not os.environ.get("NUMPYNN_DATA"), reason="NUMPYNN_DATA (real MNIST) not set")
+@requires_mnist
 def test_real_mnist_from_numpynn_data():
     (x, y), (xt, yt) = datasets.load_mnist(download=False)
     assert x.shape == (60000, 28, 28) and x.dtype == np.uint8 and xt.shape == (10000, 28, 28)

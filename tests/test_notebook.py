@@ -1,13 +1,13 @@
 """notebooks/tour.ipynb runs top to bottom (in quick mode, on small slices)."""
-import os
 from pathlib import Path
 
 import pytest
+from conftest import requires_mnist
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "tour.ipynb"
 
 
-@pytest.mark.skipif(not os.environ.get("NUMPYNN_DATA"), reason="NUMPYNN_DATA (real MNIST) not set")
+@requires_mnist
 def test_tour_notebook_executes(monkeypatch, tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

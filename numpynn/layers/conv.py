@@ -91,19 +91,17 @@ class Conv2D(ActivatedLayer):
         if self.use_bias:
             self.params["b"] = self._bias_init((self.filters,), fan_in, fan_out, self._rng, self.dtype)
 
-    def _scratch(self, name, shape, dtype):
-        """A buffer kept between batches: re-using it spares the page faults of a fresh 100 MB array
-        every batch. Only internal arrays live here, never one handed to the caller."""
-        buffers = self.__dict__.setdefault("_buffers", {})
-        buffer = buffers.get(name)
+    def _scratch(self, shape, dtype):
+        """The buffer for the per-offset products of the input gradient, kept between batches of the
+        same size. It never leaves the layer."""
+        buffer = getattr(self, "_scratch_buffer", None)
         if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
-            buffer = buffers[name] = np.empty(shape, dtype=dtype)
+            buffer = self._scratch_buffer = np.empty(shape, dtype=dtype)
         return buffer
 
     def forward(self, x, training=False):
         x = self._prepare_input(x)
         pads, out_size = self._geometry(self.input_shape)
-        kh, kw = self.kernel_size
         columns = im2col(x, self.kernel_size, self.strides, pads, out_size)
         self._columns = columns  # (batch * out_h * out_w, kh * kw * C), reused by backward
         batch = len(x)
@@ -122,7 +120,7 @@ class Conv2D(ActivatedLayer):
         if not self.needs_input_grad:
             return None
         pads, out_size = self._geometry(self.input_shape)
-        scratch = self._scratch("input_grad", (len(grad_2d), self.input_shape[2]), grad_2d.dtype)
+        scratch = self._scratch((len(grad_2d), self.input_shape[2]), grad_2d.dtype)
         return conv_input_grad(grad_2d, self.params["W"], (len(grad_logits),) + self.input_shape, self.strides,
                                pads, out_size, scratch)
 
@@ -133,7 +131,7 @@ class Conv2D(ActivatedLayer):
                 "bias_initializer": self.bias_initializer}
 
 
-def im2col(x, kernel_size, strides, pads, out_size, out=None):
+def im2col(x, kernel_size, strides, pads, out_size):
     """(N, H, W, C) -> (N * out_h * out_w, kh * kw * C): one row per output pixel, its receptive field.
 
     A sliding-window view (no copy) is transposed to (..., kh, kw, C) and copied once; that measured
@@ -143,8 +141,7 @@ def im2col(x, kernel_size, strides, pads, out_size, out=None):
     batch, channels = x.shape[0], x.shape[3]
     if top or bottom or left or right:
         x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    if out is None:
-        out = np.empty((batch * out_h * out_w, kh * kw * channels), dtype=x.dtype)
+    out = np.empty((batch * out_h * out_w, kh * kw * channels), dtype=x.dtype)
     columns = out.reshape(batch, out_h, out_w, kh, kw, channels)
     if channels < 4:
         # With a channel or two, the transposed copy moves single floats; copying one kernel offset at a

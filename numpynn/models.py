@@ -54,11 +54,14 @@ class Sequential:
     def add(self, layer: Layer) -> None:
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential takes numpynn layers, got {type(layer).__name__}.")
-        if layer.name is None:
+        if layer.name is None:  # Keras-style names: dense, dense_1, conv2d, max_pooling2d, ...
             base = re.sub(r"(?<!^)(?=[A-Z])", "_", type(layer).__name__).lower().replace("2_d", "2d")
             taken = {other.name for other in self.layers}
-            layer.name = base if base not in taken else next(
-                f"{base}_{i}" for i in range(1, len(taken) + 2) if f"{base}_{i}" not in taken)
+            name, count = base, 0
+            while name in taken:
+                count += 1
+                name = f"{base}_{count}"
+            layer.name = name
         self.layers.append(layer)
         self.built = False
         if self.layers[0].input_shape is not None:

@@ -230,7 +230,7 @@ class EpochProgressBar(Callback):
     def on_train_begin(self, logs=None):
         import sys
 
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # plain text bars: they work in terminals and notebooks alike
         self._bar = tqdm(total=self.epochs, desc="Training", unit="epoch", file=sys.stderr, dynamic_ncols=True)
 
     def on_epoch_end(self, epoch, logs=None):

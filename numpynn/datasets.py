@@ -176,7 +176,7 @@ def download_file(url: str, destination: Path, sha256: str, progress: bool = Tru
         total = int(response.headers.get("Content-Length") or 0) or None
         bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm  # plain text bars: they work in terminals and notebooks alike
             bar = tqdm(total=total, unit="B", unit_scale=True, desc=destination.name, leave=False)
         chunks = []
         try:

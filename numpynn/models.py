@@ -386,7 +386,7 @@ class Sequential:
 def _progress_bar(total, description, verbose):
     if verbose != 1:
         return None
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bars: they work in terminals and notebooks alike
     return tqdm(total=total, desc=description, unit="batch", leave=True, dynamic_ncols=True,
                 mininterval=0.2, file=sys.stderr)
 

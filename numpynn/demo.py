@@ -11,7 +11,11 @@ def main() -> int:
     start = time.perf_counter()
     results = []
     for dataset in ("breast-cancer", "mnist"):
-        run_dir, metrics = experiment.train(dataset, log=lambda m: print(m, file=sys.stderr))
+        try:
+            run_dir, metrics = experiment.train(dataset, log=lambda m: print(m, file=sys.stderr))
+        except (ValueError, FileNotFoundError, ImportError) as exc:  # e.g. MNIST neither on disk nor reachable
+            print(f"numpynn demo: {dataset}: {str(exc).replace(chr(10), ' ')}", file=sys.stderr)
+            return 2
         results.append((dataset, metrics, run_dir))
     print("\nnumpynn demo results")
     print(f"{'dataset':<15}{'test accuracy':>15}{'test loss':>12}{'epochs':>8}{'train s':>9}  run folder (report.html inside)")

@@ -182,3 +182,17 @@ def test_train_idx_with_a_small_cnn_and_predict_png(tmp_path, capsys):
     assert code == 0 and out.startswith(f"{label[1]} ("), out
     assert_one_line_error(*run(capsys, "train", "breast-cancer", "--augment", "2", "--out", tmp_path / "r2")[::2],
                           "--augment shifts images")
+
+
+@requires_mnist
+def test_demo_trains_both_datasets_and_prints_a_summary(tmp_path, monkeypatch, capsys):
+    from numpynn import demo, experiment
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(experiment.DEFAULTS, "images", {**experiment.DEFAULTS["images"], "epochs": 1})
+    monkeypatch.setitem(experiment.DEFAULTS, "tabular", {**experiment.DEFAULTS["tabular"], "epochs": 5})
+    assert demo.main() == 0
+    out = capsys.readouterr().out
+    assert "breast-cancer" in out and "mnist" in out and "total time" in out
+    runs = sorted(p.name.split("-")[0] for p in (tmp_path / "runs").iterdir())
+    assert runs == ["breast", "mnist"]
+    assert all((p / "report.html").is_file() for p in (tmp_path / "runs").iterdir())

@@ -30,6 +30,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/mlp.py
 	$(PY) benchmarks/cnn.py
 	$(PY) benchmarks/breast_cancer_splits.py
+	$(PY) benchmarks/subnormals.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -196,3 +196,16 @@ def test_demo_trains_both_datasets_and_prints_a_summary(tmp_path, monkeypatch, c
     runs = sorted(p.name.split("-")[0] for p in (tmp_path / "runs").iterdir())
     assert runs == ["breast", "mnist"]
     assert all((p / "report.html").is_file() for p in (tmp_path / "runs").iterdir())
+
+
+def test_same_seed_same_run(tmp_path, capsys):
+    """Two runs with one seed give the same history and bit-identical weights."""
+    for name in ("a", "b"):
+        assert main(["train", "breast-cancer", "--epochs", "15", "--seed", "3", "--out", str(tmp_path / name),
+                     "--quiet"]) == 0
+    read_history = lambda name: [line.split(",")[:5] for line in (tmp_path / name / "history.csv").read_text().splitlines()]
+    assert read_history("a") == read_history("b")
+    from numpynn import load_model
+    for x, y in zip(load_model(tmp_path / "a" / "model.npz").get_weights(),
+                    load_model(tmp_path / "b" / "model.npz").get_weights()):
+        np.testing.assert_array_equal(x, y)

@@ -45,11 +45,9 @@ class StandardScaler:
             raise RuntimeError("StandardScaler.inverse_transform called before fit.")
         return (np.asarray(x) * self.scale_ + self.mean_).astype(self.dtype)
 
-    def get_state(self) -> dict:
-        return {"mean": self.mean_, "scale": self.scale_}
-
     @classmethod
     def from_state(cls, mean, scale, dtype="float32"):
+        """A fitted scaler from saved statistics (as a run folder's preprocessing.json keeps them)."""
         scaler = cls(dtype)
         scaler.mean_, scaler.scale_ = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
         return scaler

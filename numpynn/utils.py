@@ -36,8 +36,8 @@ def as_float_dtype(dtype) -> np.dtype:
     return dt
 
 
-def check_array(x, name: str = "X", dtype=None, ndim=None, allow_nan: bool = False) -> np.ndarray:
-    """Convert ``x`` to an ndarray, checking that it is numeric and (by default) finite.
+def check_array(x, name: str = "X", dtype=None, ndim=None) -> np.ndarray:
+    """Convert ``x`` to an ndarray, checking that it is numeric, non-empty and finite.
 
     Raises ValueError/TypeError with a message that names ``name`` and says how to fix it.
     """
@@ -55,7 +55,7 @@ def check_array(x, name: str = "X", dtype=None, ndim=None, allow_nan: bool = Fal
         raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one sample.")
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
-    if not allow_nan and np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(
             f"{name} contains {bad} NaN or infinite value(s); impute or drop them before training."

@@ -27,9 +27,11 @@ DEFAULTS = {
     "tabular": {"model": "mlp:16", "epochs": 300, "batch_size": 32, "optimizer": "adam", "lr": 1e-3,
                 "weight_decay": 0.0, "schedule": "constant", "lr_decay": 0.0, "early_stopping": 30,
                 "val_size": 0.2, "test_size": 0.2, "seed": 0, "augment": 0},
-    "images": {"model": "mlp:256,128", "epochs": 15, "batch_size": 128, "optimizer": "adam", "lr": 2e-3,
-               "weight_decay": 0.0, "schedule": "cosine", "lr_decay": 0.0, "early_stopping": 0,
-               "val_size": 5000, "test_size": None, "seed": 0, "augment": 0},
+    # MNIST: 0.9899 test accuracy in 24 s of training on 2 cores (README); shifting training images by
+    # up to one pixel and dropout are what lift it above the plain 784-256-128-10 MLP (0.9828).
+    "images": {"model": "dense:512,dropout:0.2,dense:512,dropout:0.2", "epochs": 12, "batch_size": 128,
+               "optimizer": "adam", "lr": 2e-3, "weight_decay": 0.0, "schedule": "cosine", "lr_decay": 0.0,
+               "early_stopping": 0, "val_size": 5000, "test_size": None, "seed": 0, "augment": 1},
 }
 CNN_EPOCHS = 12
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adam", "adamw", "rmsprop")

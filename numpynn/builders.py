@@ -14,7 +14,8 @@ from . import layers
 from .models import Sequential
 
 PRESETS = {
-    # 0.9928 MNIST test accuracy after 12 epochs (see README); about 21 s per epoch on 2 cores.
+    # MNIST: 0.9950 test accuracy after 12 epochs with the default one-pixel shifts (README), about
+    # 17 s per epoch on 2 cores.
     "cnn": "conv:32,pool,conv:64,pool,dense:128,dropout:0.3",
 }
 

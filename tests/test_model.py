@@ -211,3 +211,28 @@ def test_random_shift_moves_each_image_and_fit_applies_augment():
     model.fit(x, y, epochs=1, batch_size=8, verbose=0,
               augment=lambda batch, rng: seen.append(len(batch)) or batch + 0)
     assert seen == [8, 8, 8, 8, 8]
+
+
+def test_one_hot_targets_with_categorical_crossentropy():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (400, 2)).astype(np.float32)
+    y = (x[:, 0] * x[:, 1] > 0).astype(int)  # XOR of the signs
+    model = nn.Sequential([nn.Dense(32, activation="tanh", input_dim=2), nn.Dense(2, activation="softmax")], seed=0)
+    model.compile(nn.optimizers.Adam(0.03), "categorical_crossentropy", metrics=["accuracy"])
+    onehot = nn.preprocessing.one_hot(y, 2)
+    model.fit(x, onehot, epochs=100, batch_size=32, verbose=0)
+    assert model.evaluate(x, onehot)["accuracy"] > 0.9
+    with pytest.raises(ValueError, match="one-hot targets of shape"):
+        model.fit(x, y, epochs=1, verbose=0)
+
+
+def test_regression_with_mse_and_mae():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (500, 3)).astype(np.float32)
+    y = (x @ np.array([1.5, -2.0, 0.5]) + 0.3).astype(np.float32)
+    model = nn.Sequential([nn.Dense(1, input_dim=3)], seed=0)
+    model.compile(nn.optimizers.SGD(0.1), "mse", metrics=["mae"])
+    history = model.fit(x, y, epochs=50, batch_size=50, verbose=0)
+    result = model.evaluate(x, y)
+    assert result["loss"] < 1e-4 and result["mae"] < 1e-2 and history.history["mae"][0] > result["mae"]
+    np.testing.assert_allclose(model.layers[0].params["W"][:, 0], [1.5, -2.0, 0.5], atol=1e-2)

@@ -209,3 +209,13 @@ def test_same_seed_same_run(tmp_path, capsys):
     for x, y in zip(load_model(tmp_path / "a" / "model.npz").get_weights(),
                     load_model(tmp_path / "b" / "model.npz").get_weights()):
         np.testing.assert_array_equal(x, y)
+
+
+def test_version_and_help(capsys):
+    import numpynn
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"numpynn {numpynn.__version__}"
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "--early-stopping PATIENCE" in capsys.readouterr().out

@@ -66,6 +66,10 @@ class Optimizer:
                 self._scratch[key] = np.empty_like(param)
                 for slot in self.slots.values():
                     slot[key] = np.zeros_like(param)
+            elif self._scratch[key].shape != param.shape:
+                raise ValueError(f"The parameters under {key!r} changed shape since this optimizer's first step "
+                                 f"({self._scratch[key].shape} -> {param.shape}), e.g. a layer was added after "
+                                 "training; call model.compile again with a new optimizer.")
             self._update(key, param, grad, lr, self._scratch[key])
         self.iterations += 1
         if self.iterations % FLUSH_EVERY == 0:

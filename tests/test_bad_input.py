@@ -98,3 +98,12 @@ def test_bad_constructor_arguments():
         nn.optimizers.SGD(0.1, momentum=1.5)
     with pytest.raises(ValueError, match="dtype must be one of"):
         nn.Sequential(dtype="int32")
+
+
+def test_adding_a_layer_after_training_asks_for_a_new_compile(model):
+    model.fit(X, Y, epochs=1, verbose=0)
+    model.add(nn.Dense(3))
+    with pytest.raises(ValueError, match="compile again"):
+        model.fit(X, Y, epochs=1, verbose=0)
+    model.compile("adam", nn.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(X, Y, epochs=1, verbose=0)

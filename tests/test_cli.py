@@ -111,7 +111,8 @@ def test_train_idx_folder_and_predict_png(tmp_path, capsys):
 
 @requires_mnist
 def test_train_mnist_one_epoch(tmp_path, capsys):
-    code, out, err = run(capsys, "train", "mnist", "--epochs", "1", "--out", tmp_path / "run", "--quiet")
+    code, out, err = run(capsys, "train", "mnist", "--epochs", "1", "--model", "mlp:64", "--out", tmp_path / "run",
+                         "--quiet")
     assert code == 0, err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["test"]["samples"] == 10000 and metrics["val"]["samples"] == 5000
@@ -188,7 +189,7 @@ def test_train_idx_with_a_small_cnn_and_predict_png(tmp_path, capsys):
 def test_demo_trains_both_datasets_and_prints_a_summary(tmp_path, monkeypatch, capsys):
     from numpynn import demo, experiment
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setitem(experiment.DEFAULTS, "images", {**experiment.DEFAULTS["images"], "epochs": 1})
+    monkeypatch.setitem(experiment.DEFAULTS, "images", {**experiment.DEFAULTS["images"], "epochs": 1, "model": "mlp:64"})
     monkeypatch.setitem(experiment.DEFAULTS, "tabular", {**experiment.DEFAULTS["tabular"], "epochs": 5})
     assert demo.main() == 0
     out = capsys.readouterr().out

@@ -142,25 +142,10 @@ def command_predict(args) -> int:
 
 def read_feature_rows(path: Path, feature_names, preprocessing) -> np.ndarray:
     """Feature rows of a CSV (the target column, if present, is ignored), scaled like the training data."""
-    import csv
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
-    if len(rows) < 2:
-        raise UsageError(f"{path} needs a header row and at least one data row.")
-    header = [h.strip() for h in rows[0]]
-    missing = [name for name in feature_names if name not in header]
-    if missing:
-        raise UsageError(f"{path} lacks the feature column(s) {missing[:5]} the model was trained on.")
-    columns = [header.index(name) for name in feature_names]
-    x = np.empty((len(rows) - 1, len(columns)), dtype=np.float32)
-    for r, row in enumerate(rows[1:]):
-        for c, column in enumerate(columns):
-            try:
-                x[r, c] = float(row[column])
-            except (ValueError, IndexError):
-                raise UsageError(f"{path} row {r + 2}, column {feature_names[c]!r}: "
-                                 f"{row[column] if column < len(row) else '(missing)'!r} is not a number.") from None
+    from .datasets import numeric_columns, read_csv_table
     from .preprocessing import StandardScaler
+    header, rows = read_csv_table(path)
+    x = numeric_columns(path, header, rows, feature_names)
     return StandardScaler.from_state(preprocessing["scaler_mean"], preprocessing["scaler_scale"]).transform(x)
 
 

@@ -254,42 +254,54 @@ def load_mnist(path=None, download: bool = True, mirrors=None, progress: bool = 
 
 
 # ----- CSV -----------------------------------------------------------------------------------
+def read_csv_table(path):
+    """(header, data rows) of a CSV with a header row; blank lines are skipped."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No CSV file at {path}.")
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+    if len(rows) < 2:
+        raise DatasetError(f"{path} needs a header row and at least one data row.")
+    return [name.strip() for name in rows[0]], rows[1:]
+
+
+def numeric_columns(path, header, rows, names) -> np.ndarray:
+    """The columns ``names`` of ``rows`` as float32 (rows, len(names)), naming the row and column of
+    any cell that is missing, not a number, NaN or infinite."""
+    missing = [name for name in names if name not in header]
+    if missing:
+        raise DatasetError(f"{path} lacks the column(s) {missing[:5]}; its columns are: {', '.join(header)}.")
+    indices = [header.index(name) for name in names]
+    values = np.empty((len(rows), len(indices)), dtype=np.float32)
+    for r, row in enumerate(rows):
+        if len(row) != len(header):
+            raise DatasetError(f"{path} row {r + 2} has {len(row)} fields, the header has {len(header)}.")
+        for c, index in enumerate(indices):
+            try:
+                values[r, c] = float(row[index])
+            except ValueError:
+                raise DatasetError(f"{path} row {r + 2}, column {names[c]!r}: {row[index]!r} is not a number; "
+                                   "features must be numeric (encode categories first).") from None
+    if not np.all(np.isfinite(values)):
+        r, c = np.argwhere(~np.isfinite(values))[0]
+        raise DatasetError(f"{path} row {r + 2}, column {names[c]!r} is NaN or infinite.")
+    return values
+
+
 def load_csv(path, target, class_names=None) -> Dataset:
     """A CSV with a header row: numeric feature columns and a ``target`` column of class labels.
 
     Class labels (strings or numbers) are mapped to ids 0..K-1 in sorted order; pass ``class_names``
     to fix that order (as when predicting with a trained model).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No CSV file at {path}.")
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.reader(handle))
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if len(rows) < 2:
-        raise DatasetError(f"{path} needs a header row and at least one data row.")
-    header = [name.strip() for name in rows[0]]
+    header, rows = read_csv_table(path)
     if target not in header:
         raise DatasetError(f"{path} has no column {target!r}; its columns are: {', '.join(header)}.")
     target_index = header.index(target)
-    feature_names = [name for i, name in enumerate(header) if i != target_index]
-    features = np.empty((len(rows) - 1, len(feature_names)), dtype=np.float32)
-    labels = []
-    for row_number, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise DatasetError(f"{path} row {row_number} has {len(row)} fields, the header has {len(header)}.")
-        labels.append(row[target_index].strip())
-        values = [cell for i, cell in enumerate(row) if i != target_index]
-        for column, cell in enumerate(values):
-            try:
-                features[row_number - 2, column] = float(cell)
-            except ValueError:
-                raise DatasetError(f"{path} row {row_number}, column {feature_names[column]!r}: {cell!r} is not a "
-                                   "number; features must be numeric (encode categories first).") from None
-    if not np.all(np.isfinite(features)):
-        row, column = np.argwhere(~np.isfinite(features))[0]
-        raise DatasetError(f"{path} row {row + 2}, column {feature_names[column]!r} is NaN or infinite.")
-    y, class_names = encode_labels(labels, class_names)
+    feature_names = [name for name in header if name != target]
+    features = numeric_columns(path, header, rows, feature_names)
+    y, class_names = encode_labels([row[target_index].strip() for row in rows], class_names)
     return Dataset(features, y, feature_names, class_names)
 
 

@@ -6,8 +6,12 @@ receives ``(key, param, grad)`` triples; state arrays (momentum, Adam moments) a
 
 Subnormal floats: where gradients are zero, moments decay by beta each step until they fall below
 ~1e-38 (float32), and arithmetic on subnormals is many times slower on x86. NumPy has no flush-to-zero
-switch, so every ``FLUSH_EVERY`` steps we set state entries below ``tiny`` to exactly zero. A value above
-``tiny`` needs far more than FLUSH_EVERY steps of decay to become subnormal, so none survives.
+switch, so every ``FLUSH_EVERY`` steps we set state entries below 1e-30 (float32) to exactly zero. A value
+above that needs far more than FLUSH_EVERY steps of decay to become subnormal, so none survives.
+
+Clipping: ``clipnorm`` clips each (key, param, grad) triple on its own, as Keras clips each variable.
+A Sequential hands over all its parameters as one packed vector, so for a model ``clipnorm`` clips the
+norm of the whole gradient, the same as ``global_clipnorm``.
 """
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ def main():
             from sklearn.linear_model import LogisticRegressionCV
             from sklearn.svm import SVC
             x_fit, y_fit = np.r_[data.x_train, data.x_val], np.r_[data.y_train, data.y_val]
-            for (name, values), estimator in zip(ceiling.items(), (SVC(), LogisticRegressionCV(max_iter=5000))):
+            for values, estimator in zip(ceiling.values(), (SVC(), LogisticRegressionCV(max_iter=5000))):
                 values.append(estimator.fit(x_fit, y_fit).score(data.x_test, data.y_test))
     print(f"setting: {config['model']}, {config['optimizer']} lr {config['lr']}, weight decay {config['weight_decay']}, "
           f"batch {config['batch_size']}, up to {config['epochs']} epochs, early stopping {config['early_stopping']}")

@@ -24,8 +24,11 @@ from .preprocessing import StandardScaler, random_shift, scale_pixels, split_ind
 
 # Defaults per kind of data; every one can be overridden on the command line.
 DEFAULTS = {
+    # Tabular: weight decay 0.03 was chosen on Breast Cancer seeds 100-299 (disjoint from the seeds 0-19
+    # the README reports): 0.9795 / 0.9772 mean test accuracy on the two split procedures of
+    # benchmarks/breast_cancer_splits.py, against 0.9737 / 0.9726 without it (docs/benchmarks.md).
     "tabular": {"model": "mlp:16", "epochs": 300, "batch_size": 32, "optimizer": "adam", "lr": 1e-3,
-                "weight_decay": 0.0, "schedule": "constant", "lr_decay": 0.0, "early_stopping": 30,
+                "weight_decay": 0.03, "schedule": "constant", "lr_decay": 0.0, "early_stopping": 30,
                 "val_size": 0.2, "test_size": 0.2, "seed": 0, "augment": 0},
     # MNIST: 0.9899 test accuracy in 24 s of training on 2 cores (README); shifting training images by
     # up to one pixel and dropout are what lift it above the plain 784-256-128-10 MLP (0.9828).
@@ -93,12 +96,9 @@ def prepare_data(dataset, target=None, seed=0, val_size=None, test_size=None, ch
         if counts.min() < 3:
             raise UsageError(f"class {data.class_names[int(np.argmin(counts))]!r} has {counts.min()} row(s); a stratified "
                              "train/validation/test split needs at least 3 rows per class.")
-        (x_train, y_train), (x_val, y_val), (x_test, y_test) = train_val_test_split(
-            data.x, data.y, val_size=val_size, test_size=test_size, stratify=True, seed=seed)
-        scaler = StandardScaler().fit(x_train)
-        return PreparedData("tabular", scaler.transform(x_train), y_train, scaler.transform(x_val), y_val,
-                            scaler.transform(x_test), y_test, list(data.class_names), list(data.feature_names),
-                            {"scaler_mean": scaler.mean_.tolist(), "scaler_scale": scaler.scale_.tolist()})
+        splits = train_val_test_split(data.x, data.y, val_size=val_size, test_size=test_size, stratify=True,
+                                      seed=seed)
+        return scale_tabular(splits, data.class_names, data.feature_names)
     (x_all, y_all), (x_test, y_test) = load_raw(dataset)
     # The official test set stays untouched; validation is carved out of the training set.
     fraction = val_size / len(x_all) if val_size >= 1 else val_size
@@ -108,6 +108,18 @@ def prepare_data(dataset, target=None, seed=0, val_size=None, test_size=None, ch
     class_names = [str(i) for i in range(int(max(y_all.max(), y_test.max())) + 1)]
     return PreparedData("images", x_all[train_idx], y_all[train_idx], x_all[val_idx], y_all[val_idx], x_test, y_test,
                         class_names, [], {"pixel_scale": 255.0, "channels_last": bool(channels_last)})
+
+
+def scale_tabular(splits, class_names, feature_names=()) -> PreparedData:
+    """PreparedData from ((x_train, y_train), (x_val, y_val), (x_test, y_test)) of raw features.
+
+    The scaler is fitted on the training split alone and then applied to all three.
+    """
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = splits
+    scaler = StandardScaler().fit(x_train)
+    return PreparedData("tabular", scaler.transform(x_train), y_train, scaler.transform(x_val), y_val,
+                        scaler.transform(x_test), y_test, list(class_names), list(feature_names),
+                        {"scaler_mean": scaler.mean_.tolist(), "scaler_scale": scaler.scale_.tolist()})
 
 
 def _images_to_float(images, channels_last):
@@ -211,14 +223,18 @@ def new_run_dir(dataset: str, out=None, force=False) -> Path:
     return out
 
 
-def fit_and_evaluate(dataset: str, quiet=True, target=None, log=print, **options):
+def fit_and_evaluate(dataset: str, quiet=True, target=None, log=print, data: PreparedData | None = None, **options):
     """Train on one split and evaluate on train/val/test, writing nothing.
 
+    ``data`` supplies splits made elsewhere (for example a benchmark's own split procedure); by default
+    the dataset is loaded and split by ``prepare_data`` with the configured seed.
     Returns (model, data, history dict, metrics dict, config dict).
     """
     config = resolve_options(dataset, target=target, **options)
     conv = is_convolutional(config["model"])
-    data = prepare_data(dataset, target, config["seed"], config["val_size"], config["test_size"], channels_last=conv)
+    if data is None:
+        data = prepare_data(dataset, target, config["seed"], config["val_size"], config["test_size"],
+                            channels_last=conv)
     model = build_model(config["model"], data.x_train.shape[1:], len(data.class_names), seed=config["seed"])
     steps_per_epoch = math.ceil(len(data.x_train) / config["batch_size"])
     optimizer = make_optimizer(config["optimizer"], config["lr"], config["weight_decay"], config["schedule"],
@@ -232,7 +248,8 @@ def fit_and_evaluate(dataset: str, quiet=True, target=None, log=print, **options
     if not quiet:
         log(f"{dataset}: {len(data.x_train)} train / {len(data.x_val)} validation / {len(data.x_test)} test samples, "
             f"{len(data.class_names)} classes; model {config['model']} ({model.count_params():,} parameters), "
-            f"{config['optimizer']} lr {config['lr']} ({config['schedule']})")
+            f"{config['optimizer']} lr {config['lr']} ({config['schedule']})"
+            + (f", weight decay {config['weight_decay']}" if config["weight_decay"] else ""))
     # Many short epochs get one bar over epochs; long epochs get a bar each.
     per_epoch_bars = not quiet and steps_per_epoch >= 50
     if not quiet and not per_epoch_bars:

@@ -220,3 +220,19 @@ def test_version_and_help(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     assert "--early-stopping PATIENCE" in capsys.readouterr().out
+
+
+def test_fit_and_evaluate_on_splits_made_elsewhere():
+    """Splits given by the caller are used as they are, scaled with statistics of the training split only."""
+    from numpynn import experiment
+    raw = datasets.load_breast_cancer()
+    order = np.random.default_rng(0).permutation(len(raw.y))
+    train, val, test = order[:300], order[300:400], order[400:]
+    data = experiment.scale_tabular(tuple((raw.x[i], raw.y[i]) for i in (train, val, test)), raw.class_names)
+    np.testing.assert_allclose(data.x_train.mean(axis=0), 0, atol=1e-4)
+    assert abs(data.x_test.mean(axis=0)).max() > 1e-3  # the test split did not shape the scaler
+    np.testing.assert_allclose(data.preprocessing["scaler_mean"], raw.x[train].mean(axis=0), rtol=1e-4)
+    _, used, _, metrics, _ = experiment.fit_and_evaluate("breast-cancer", data=data, epochs=5, seed=1)
+    assert used is data
+    assert metrics["test"]["samples"] == len(test) == 169 and metrics["val"]["samples"] == 100
+    assert metrics["test"]["accuracy"] > 0.8

@@ -89,7 +89,7 @@ class Sequential:
         for i, layer in enumerate(self.layers):
             layer.needs_input_grad = i > self._first_trainable
         self._backward_layers = self.layers[self._first_trainable:-1][::-1]
-        self._variables = self._pack_parameters()
+        self._variables, self._segments = self._pack_parameters()
         self.built = True
 
     def _pack_parameters(self):
@@ -103,14 +103,16 @@ class Sequential:
         total = sum(layer.params[key].size for layer, key in entries)
         flat_params = np.empty(total, dtype=self.dtype)
         flat_grads = np.zeros(total, dtype=self.dtype)
-        offset = 0
+        offset, sizes = 0, []
         for layer, key in entries:
             shape, size = layer.params[key].shape, layer.params[key].size
             flat_params[offset:offset + size] = layer.params[key].ravel()
             layer.params[key] = flat_params[offset:offset + size].reshape(shape)
             layer.grads[key] = flat_grads[offset:offset + size].reshape(shape)
             offset += size
-        return [("parameters", flat_params, flat_grads)] if total else []
+            sizes.append(size)
+        # The sizes tell the optimizer where each variable lies, so clipnorm can clip them one by one.
+        return ([("parameters", flat_params, flat_grads)], {"parameters": sizes}) if total else ([], {})
 
     def compile(self, optimizer="adam", loss=None, metrics=None) -> None:
         """Choose the optimizer, the loss and the metrics to track (names or objects)."""
@@ -270,7 +272,7 @@ class Sequential:
     def _train_step(self, x_batch, y_batch, train_loss, fused):
         """One forward, backward and optimizer update; returns (batch loss, model outputs)."""
         loss_value, outputs = self._forward_backward(x_batch, y_batch, train_loss, fused)
-        self.optimizer.apply_gradients(self._variables)
+        self.optimizer.apply_gradients(self._variables, self._segments)
         return loss_value, outputs
 
     def _forward_backward(self, x_batch, y_batch, loss_fn, fused, training=True, backward=True):

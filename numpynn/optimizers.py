@@ -9,9 +9,10 @@ Subnormal floats: where gradients are zero, moments decay by beta each step unti
 switch, so every ``FLUSH_EVERY`` steps we set state entries below 1e-30 (float32) to exactly zero. A value
 above that needs far more than FLUSH_EVERY steps of decay to become subnormal, so none survives.
 
-Clipping: ``clipnorm`` clips each (key, param, grad) triple on its own, as Keras clips each variable.
-A Sequential hands over all its parameters as one packed vector, so for a model ``clipnorm`` clips the
-norm of the whole gradient, the same as ``global_clipnorm``.
+Clipping: ``clipnorm`` clips each variable's gradient on its own, as Keras does; ``global_clipnorm``
+clips all of them together, as ``torch.nn.utils.clip_grad_norm_``. A Sequential hands over its
+parameters packed into one vector and says where each variable lies in it (``segments``), so
+``clipnorm`` still clips each kernel and each bias on its own.
 """
 from __future__ import annotations
 
@@ -59,11 +60,15 @@ class Optimizer:
         return self.learning_rate
 
     # ----- one step ---------------------------------------------------------------------------
-    def apply_gradients(self, variables) -> None:
-        """Update every param in place from its grad. ``variables``: iterable of (key, param, grad)."""
+    def apply_gradients(self, variables, segments=None) -> None:
+        """Update every param in place from its grad. ``variables``: iterable of (key, param, grad).
+
+        ``segments``: optional {key: sizes} for a param that packs several variables end to end
+        (sizes in elements, summing to param.size); ``clipnorm`` then clips each of them on its own.
+        """
         variables = list(variables)
         if self.clipnorm is not None or self.global_clipnorm is not None:
-            variables = self._clip(variables)
+            variables = self._clip(variables, segments or {})
         lr = self.current_learning_rate()
         for key, param, grad in variables:
             if key not in self._scratch:
@@ -82,9 +87,9 @@ class Optimizer:
     def _update(self, key, param, grad, lr, scratch) -> None:
         raise NotImplementedError
 
-    def _clip(self, variables):
+    def _clip(self, variables, segments):
         if self.clipnorm is not None:  # Keras: each gradient on its own
-            variables = [(k, p, _scaled_to_norm(g, self.clipnorm)) for k, p, g in variables]
+            variables = [(k, p, _scaled_to_norm(g, self.clipnorm, segments.get(k))) for k, p, g in variables]
         if self.global_clipnorm is not None:  # torch.nn.utils.clip_grad_norm_: all together
             total = np.sqrt(sum(float(np.vdot(g, g)) for _, _, g in variables))
             if total > self.global_clipnorm:
@@ -136,9 +141,20 @@ class Optimizer:
         return f"{type(self).__name__}(learning_rate={self.learning_rate!r})"
 
 
-def _scaled_to_norm(grad, max_norm):
-    norm = float(np.sqrt(np.vdot(grad, grad)))
-    return grad * np.asarray(max_norm / norm, grad.dtype) if norm > max_norm else grad
+def _scaled_to_norm(grad, max_norm, sizes=None):
+    """grad scaled down to norm max_norm if longer; with ``sizes`` (positive element counts of the
+    variables packed in grad) each piece is scaled on its own. Returns a new array or grad itself."""
+    if sizes is None:
+        norm = float(np.sqrt(np.vdot(grad, grad)))
+        return grad * np.asarray(max_norm / norm, grad.dtype) if norm > max_norm else grad
+    sizes = np.asarray(sizes)
+    if sizes.sum() != grad.size or (sizes <= 0).any():
+        raise ValueError(f"segments {sizes.tolist()} must be positive sizes that add up to the {grad.size} "
+                         "elements of the gradient.")
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    norms = np.sqrt(np.add.reduceat(np.square(grad.ravel(), dtype=np.float64), starts))
+    scales = np.minimum(1.0, max_norm / np.maximum(norms, np.finfo(np.float64).tiny)).astype(grad.dtype)
+    return grad * np.repeat(scales, sizes).reshape(grad.shape)
 
 
 class SGD(Optimizer):

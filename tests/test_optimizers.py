@@ -160,3 +160,32 @@ def test_updates_match_torch_optim(ours, torch_name, torch_kwargs, problem):
         tp.grad = torch.tensor(g)
         opt.step()
         np.testing.assert_allclose(after, tp.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_clipnorm_in_a_model_clips_each_kernel_and_bias_on_its_own(rng):
+    """A Sequential packs its parameters into one vector; clipnorm must still act per variable (Keras)."""
+    import numpynn as nn
+    x, y = rng.normal(size=(32, 6)), rng.integers(0, 3, 32)
+
+    def one_step(**clip):
+        model = nn.Sequential([nn.Dense(5, activation="relu", input_dim=6), nn.Dense(3, activation="softmax")],
+                              dtype="float64", seed=0)
+        model.compile(optimizers.SGD(1.0, **clip), "sparse_categorical_crossentropy")
+        before = model.get_weights()
+        model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+        return [b - a for b, a in zip(before, model.get_weights())]  # = the (clipped) gradient
+
+    gradients = one_step()
+    norms = np.array([np.linalg.norm(g) for g in gradients])
+    limit = float(np.median(norms))  # some variables get clipped, some do not
+    assert (norms > limit).any() and (norms < limit).any()
+    for got, g, norm in zip(one_step(clipnorm=limit), gradients, norms):
+        np.testing.assert_allclose(got, g * min(1.0, limit / norm), rtol=1e-9, atol=1e-15)
+    total = np.sqrt(np.sum(norms ** 2))
+    for got, g in zip(one_step(global_clipnorm=limit), gradients):
+        np.testing.assert_allclose(got, g * limit / (total + 1e-6), rtol=1e-9, atol=1e-15)
+
+
+def test_clip_segments_must_cover_the_gradient():
+    with pytest.raises(ValueError, match="segments"):
+        optimizers.SGD(1.0, clipnorm=1.0).apply_gradients([("a", np.zeros(4), np.ones(4))], {"a": [1, 2]})

@@ -19,7 +19,8 @@ import numpy as np
 from . import callbacks, datasets, losses, optimizers, schedules
 from .builders import build_model, is_convolutional
 from .files import write_text
-from .metrics import confusion_matrix, labels_from_outputs, precision_recall_f1, roc_auc
+from .metrics import (confusion_matrix, labels_from_outputs, precision_recall_f1, prediction_confidence,
+                      roc_auc)
 from .preprocessing import StandardScaler, random_shift, scale_pixels, split_indices, train_val_test_split
 
 # Defaults per kind of data; every one can be overridden on the command line.
@@ -37,6 +38,7 @@ DEFAULTS = {
                "early_stopping": 0, "val_size": 5000, "test_size": None, "seed": 0, "augment": 1},
 }
 CNN_EPOCHS = 12
+MISCLASSIFIED_LISTED = 100  # in metrics.json and the report; MNIST errors run to about a hundred
 OPTIMIZER_CHOICES = ("sgd", "momentum", "adam", "adamw", "rmsprop")
 SCHEDULE_CHOICES = ("constant", "inverse-time", "exponential", "cosine", "step")
 
@@ -57,6 +59,9 @@ class PreparedData:
     class_names: list
     feature_names: list = field(default_factory=list)
     preprocessing: dict = field(default_factory=dict)
+    # Where each test sample came from: its row in the loaded table (0-based, header not counted) or its
+    # index in the official image test set, so a report can point at the very samples it got wrong.
+    test_rows: np.ndarray | None = None
 
 
 def dataset_kind(dataset: str) -> str:
@@ -96,9 +101,11 @@ def prepare_data(dataset, target=None, seed=0, val_size=None, test_size=None, ch
         if counts.min() < 3:
             raise UsageError(f"class {data.class_names[int(np.argmin(counts))]!r} has {counts.min()} row(s); a stratified "
                              "train/validation/test split needs at least 3 rows per class.")
-        splits = train_val_test_split(data.x, data.y, val_size=val_size, test_size=test_size, stratify=True,
-                                      seed=seed)
-        return scale_tabular(splits, data.class_names, data.feature_names)
+        # Splitting the row numbers (the split depends only on y and the seed) keeps track of each row.
+        rows = [part[0] for part in train_val_test_split(np.arange(len(data.y)), data.y, val_size=val_size,
+                                                         test_size=test_size, stratify=True, seed=seed)]
+        splits = tuple((data.x[part], data.y[part]) for part in rows)
+        return scale_tabular(splits, data.class_names, data.feature_names, test_rows=rows[2])
     (x_all, y_all), (x_test, y_test) = load_raw(dataset)
     # The official test set stays untouched; validation is carved out of the training set.
     fraction = val_size / len(x_all) if val_size >= 1 else val_size
@@ -107,19 +114,22 @@ def prepare_data(dataset, target=None, seed=0, val_size=None, test_size=None, ch
     x_test = _images_to_float(x_test, channels_last)
     class_names = [str(i) for i in range(int(max(y_all.max(), y_test.max())) + 1)]
     return PreparedData("images", x_all[train_idx], y_all[train_idx], x_all[val_idx], y_all[val_idx], x_test, y_test,
-                        class_names, [], {"pixel_scale": 255.0, "channels_last": bool(channels_last)})
+                        class_names, [], {"pixel_scale": 255.0, "channels_last": bool(channels_last)},
+                        np.arange(len(y_test)))
 
 
-def scale_tabular(splits, class_names, feature_names=()) -> PreparedData:
+def scale_tabular(splits, class_names, feature_names=(), test_rows=None) -> PreparedData:
     """PreparedData from ((x_train, y_train), (x_val, y_val), (x_test, y_test)) of raw features.
 
-    The scaler is fitted on the training split alone and then applied to all three.
+    The scaler is fitted on the training split alone and then applied to all three. ``test_rows``: the
+    row of each test sample in the original table, if known.
     """
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = splits
     scaler = StandardScaler().fit(x_train)
     return PreparedData("tabular", scaler.transform(x_train), y_train, scaler.transform(x_val), y_val,
                         scaler.transform(x_test), y_test, list(class_names), list(feature_names),
-                        {"scaler_mean": scaler.mean_.tolist(), "scaler_scale": scaler.scale_.tolist()})
+                        {"scaler_mean": scaler.mean_.tolist(), "scaler_scale": scaler.scale_.tolist()},
+                        test_rows)
 
 
 def _images_to_float(images, channels_last):
@@ -184,8 +194,12 @@ def resolve_options(dataset: str, **options) -> dict:
     return config
 
 
-def evaluate_split(model, x, y, class_names) -> dict:
-    """Loss, accuracy, confusion matrix and per-class scores of ``model`` on one split."""
+def evaluate_split(model, x, y, class_names, rows=None) -> dict:
+    """Loss, accuracy, confusion matrix and per-class scores of ``model`` on one split.
+
+    With ``rows`` (where each sample came from) the result also lists the misclassified samples,
+    the most confident mistakes first (at most MISCLASSIFIED_LISTED of them).
+    """
     outputs = model.predict(x)
     predicted = labels_from_outputs(outputs)
     k = len(class_names)
@@ -203,6 +217,13 @@ def evaluate_split(model, x, y, class_names) -> dict:
     }
     if k == 2:
         result["roc_auc"] = roc_auc(y, outputs[:, 0])
+    if rows is not None:
+        confidence = prediction_confidence(outputs, predicted)
+        wrong = np.flatnonzero(predicted != y)
+        wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISCLASSIFIED_LISTED]
+        result["misclassified"] = [{"row": int(rows[i]), "true": str(class_names[y[i]]),
+                                    "predicted": str(class_names[predicted[i]]),
+                                    "confidence": round(float(confidence[i]), 4)} for i in wrong]
     return result
 
 
@@ -268,7 +289,7 @@ def fit_and_evaluate(dataset: str, quiet=True, target=None, log=print, data: Pre
         metrics["best_epoch"] = callback_list[0].best_epoch + 1
     for split, (x, y) in (("train", (data.x_train, data.y_train)), ("val", (data.x_val, data.y_val)),
                           ("test", (data.x_test, data.y_test))):
-        metrics[split] = evaluate_split(model, x, y, data.class_names)
+        metrics[split] = evaluate_split(model, x, y, data.class_names, data.test_rows if split == "test" else None)
     config.update({"class_names": data.class_names, "feature_names": data.feature_names,
                    "input_shape": list(model.input_shape), "kind": data.kind})
     return model, data, history.history, metrics, config

@@ -21,6 +21,14 @@ def labels_from_outputs(outputs: np.ndarray, threshold: float = 0.5) -> np.ndarr
     return (outputs.reshape(len(outputs)) > threshold).astype(np.intp)
 
 
+def prediction_confidence(outputs: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """The probability the model gave its predicted class, (N,), from sigmoid outputs (N, 1) or
+    class probabilities (N, K) and the predicted labels (N,)."""
+    if outputs.shape[1] == 1:
+        return np.where(predicted == 1, outputs[:, 0], 1 - outputs[:, 0])
+    return outputs[np.arange(len(outputs)), predicted]
+
+
 def labels_from_targets(y: np.ndarray) -> np.ndarray:
     """Class ids from targets that are ids (N,), (N, 1) or one-hot (N, K)."""
     y = np.asarray(y)

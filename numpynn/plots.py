@@ -153,3 +153,36 @@ def plot_roc(y_true, scores, title: str = "ROC curve"):
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     return fig
+
+
+def plot_score_distribution(y_true, probabilities, class_names=None, threshold: float = 0.5,
+                            title: str = "Predicted probability per true class"):
+    """Histograms of P(class 1) for the samples of each true class (binary), with the decision threshold.
+
+    Well-separated humps near 0 and 1 mean confident, correct predictions; mass on the wrong side of
+    the threshold is the errors, and mass near it the borderline cases.
+    """
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=np.float64)
+    names = [str(n) for n in class_names] if class_names is not None else ["0", "1"]
+    fig = _figure(figsize=(6.4, 4.0))
+    ax = fig.subplots()
+    bins = np.linspace(0, 1, 26)
+    for label, colour in ((0, "tab:red"), (1, "tab:blue")):
+        ax.hist(probabilities[y_true == label], bins=bins, alpha=0.6, color=colour,
+                label=f"true {names[label]} ({int(np.sum(y_true == label))})")
+    ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
+    ax.set_xlabel(f"predicted probability of {names[1]}")
+    ax.set_ylabel("samples")
+    ax.set_yscale("symlog", linthresh=1)  # errors are a handful of samples beside hundreds of correct ones
+    from matplotlib.ticker import NullLocator
+    top = max([1] + [int(np.histogram(probabilities[y_true == label], bins=bins)[0].max(initial=0))
+                     for label in (0, 1)])
+    ticks = [t for t in (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
+             if t <= top * 1.5]
+    ax.set_yticks(ticks, [str(t) for t in ticks])
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(0, top * 3)  # room above the tallest bar for the legend
+    ax.set_title(title)
+    ax.legend(loc="upper center")
+    ax.grid(alpha=0.3)
+    return fig

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import plots, schedules
 from .files import atomic_write, write_text
-from .metrics import labels_from_outputs
+from .metrics import labels_from_outputs, prediction_confidence
 
 
 def _save(fig, path: Path):
@@ -52,16 +52,17 @@ def save_figures(folder: Path, config, metrics, history, model, data) -> list[tu
         "per_class.png", "Precision, recall and F1 per class on the test split.")
     outputs = model.predict(data.x_test)
     predicted = labels_from_outputs(outputs)
-    if outputs.shape[1] == 1:
-        confidence = np.where(predicted == 1, outputs[:, 0], 1 - outputs[:, 0])
-    else:
-        confidence = outputs.max(axis=1)
     if data.kind == "images":
+        confidence = prediction_confidence(outputs, predicted)
         add(plots.plot_misclassified(data.x_test, data.y_test, predicted, confidence, names),
             "misclassified.png", "The test images the model got wrong with the most confidence.")
     if len(names) == 2:
         add(plots.plot_roc(data.y_test, outputs[:, 0], title="Test ROC curve"), "roc.png",
             f"ROC curve on the test split (positive class: {names[1]}).")
+        add(plots.plot_score_distribution(data.y_test, outputs[:, 0], names,
+                                          title="Test: predicted probability per true class"),
+            "score_distribution.png", f"How sure the model is: the predicted probability of {names[1]} for the "
+            "test samples of each true class (log-scaled counts), with the 0.5 decision threshold.")
     return figures
 
 
@@ -90,6 +91,16 @@ def write_report(run_dir: Path, config, metrics, figures) -> Path:
         images.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
                       f"<figcaption>{html.escape(caption)}</figcaption></figure>")
     extra = f"; ROC AUC {test['roc_auc']:.4f}" if "roc_auc" in test else ""
+    misclassified = ""
+    if "misclassified" in test:
+        where = "row of the data (0-based)" if config.get("kind") == "tabular" else "index in the test set"
+        wrong_count = test["samples"] - int(np.trace(np.asarray(test["confusion_matrix"])))
+        shown = test["misclassified"]
+        misclassified = (f"<h2>Test samples the model got wrong ({wrong_count}; most confident first"
+                         f"{f', the first {len(shown)}' if len(shown) < wrong_count else ''})</h2>"
+                         + (_table([where, "true", "predicted", "confidence"],
+                                   [(m["row"], m["true"], m["predicted"], f"{m['confidence']:.1%}") for m in shown])
+                            if shown else "<p>None.</p>"))
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>numpynn run: {html.escape(config['dataset'])}</title>
 <style>
@@ -109,6 +120,7 @@ figcaption {{ color: #555; font-size: 0.9em; }} .headline {{ font-size: 1.3em; }
 {_table(["class", "precision", "recall", "F1", "support"], per_class_rows)}
 <h2>Test confusion matrix (rows: true class, columns: predicted)</h2>
 {_table([""] + [f"pred {n}" for n in names], matrix_rows)}
+{misclassified}
 <h2>Figures</h2>
 {''.join(images)}
 <h2>Configuration</h2>

@@ -39,7 +39,8 @@ def test_train_breast_cancer_writes_a_complete_run_folder(breast_cancer_run):
         assert (out / name).is_file(), name
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert figures == sorted(["history.png", "learning_rate.png", "confusion_matrix.png",
-                              "confusion_matrix_normalized.png", "per_class.png", "roc.png"])
+                              "confusion_matrix_normalized.png", "per_class.png", "roc.png",
+                              "score_distribution.png"])
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dataset"] == "breast-cancer" and metrics["epochs_run"] >= 1 and metrics["train_seconds"] > 0
     test = metrics["test"]
@@ -52,6 +53,27 @@ def test_train_breast_cancer_writes_a_complete_run_folder(breast_cancer_run):
     assert len(history) == metrics["epochs_run"] + 1
     report = (out / "report.html").read_text()
     assert report.count("data:image/png;base64,") == len(figures) and "malignant" in report
+    wrong = test["samples"] - sum(test["confusion_matrix"][i][i] for i in range(2))
+    assert len(test["misclassified"]) == wrong and f"got wrong ({wrong};" in report
+    confidences = [m["confidence"] for m in test["misclassified"]]
+    assert confidences == sorted(confidences, reverse=True) and all(0.5 <= c <= 1 for c in confidences)
+
+
+def test_misclassified_rows_point_at_the_original_samples():
+    """The rows listed as misclassified are the dataset rows whose features the model saw as test samples."""
+    from numpynn import experiment
+    raw = datasets.load_breast_cancer()
+    data = experiment.prepare_data("breast-cancer", seed=4)
+    scaler_mean, scaler_scale = (np.array(data.preprocessing[k]) for k in ("scaler_mean", "scaler_scale"))
+    np.testing.assert_allclose(data.x_test * scaler_scale + scaler_mean, raw.x[data.test_rows], rtol=1e-5, atol=1e-3)
+    np.testing.assert_array_equal(data.y_test, raw.y[data.test_rows])
+    model = experiment.build_model("logistic", (30,), 2, seed=0)  # untrained: plenty of mistakes
+    model.compile("sgd", "binary_crossentropy")
+    result = experiment.evaluate_split(model, data.x_test, data.y_test, data.class_names, data.test_rows)
+    wrong = result["samples"] - int(np.trace(result["confusion_matrix"]))
+    assert 0 < wrong and len(result["misclassified"]) == min(wrong, experiment.MISCLASSIFIED_LISTED)
+    for entry in result["misclassified"]:
+        assert data.class_names[raw.y[entry["row"]]] == entry["true"] != entry["predicted"]
 
 
 def test_existing_run_folder_is_not_overwritten(breast_cancer_run, capsys):

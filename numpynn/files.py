@@ -17,6 +17,8 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     os.makedirs(folder, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); give it the permissions open() would have.
+        os.chmod(temporary, 0o666 & ~_current_umask())
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
             handle.flush()
@@ -26,6 +28,13 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _current_umask() -> int:
+    # The only way to read the umask is to set it; set it straight back.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path, text: str) -> None:

@@ -177,6 +177,23 @@ def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
 
 
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    """Atomic writes go through a private temporary file; the result must still be readable as usual."""
+    import os
+    from numpynn.files import write_text
+    old_mask = os.umask(0o022)
+    try:
+        write_text(tmp_path / "a.txt", "hello")
+        model = spiral_model()
+        model.build((2,))
+        model.save(tmp_path / "m.npz")
+    finally:
+        os.umask(old_mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "a.txt").read_text() == "hello"
+
+
 def test_nan_loss_stops_and_keeps_last_finite_weights():
     x, y = two_spirals(64)
     model = spiral_model()

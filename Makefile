@@ -28,8 +28,9 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet torch==2.13.0 threadpoolctl
 	$(PY) benchmarks/mlp.py
+	$(PY) benchmarks/mnist_accuracy.py
 	$(PY) benchmarks/cnn.py
-	$(PY) benchmarks/breast_cancer_splits.py
+	$(PY) benchmarks/breast_cancer_splits.py --torch
 	$(PY) benchmarks/subnormals.py
 
 clean:

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
@@ -13,7 +14,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpynn.layers.conv import conv_input_grad, im2col
 
 
-def timed(fn, repeat=10):
+REPEAT = 10
+
+
+def timed(fn, repeat=None):
+    repeat = repeat or REPEAT
     fn()
     start = time.perf_counter()
     for _ in range(repeat):
@@ -31,6 +36,10 @@ def im2col_per_offset(x, size):
 
 
 def main():
+    global REPEAT
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=REPEAT, help="timed calls per candidate (after one warm-up)")
+    REPEAT = parser.parse_args().repeat
     rng = np.random.default_rng(0)
     print("Forward pass of a 3x3 'valid' convolution, ms per call")
     print("| input (N, H, W, C) -> filters | einsum on sliding_window_view | im2col + 1 matmul | "

@@ -254,13 +254,23 @@ def load_mnist(path=None, download: bool = True, mirrors=None, progress: bool = 
 
 
 # ----- CSV -----------------------------------------------------------------------------------
+CSV_DELIMITERS = (",", ";", "\t")
+
+
 def read_csv_table(path):
-    """(header, data rows) of a CSV with a header row; blank lines are skipped."""
+    """(header, data rows) of a CSV with a header row; blank lines are skipped.
+
+    The delimiter is whichever of comma, semicolon and tab the header line holds most of (comma on a
+    tie), so files written with a semicolon (common where the decimal mark is a comma) or tabs load too.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No CSV file at {path}.")
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+        first_line = handle.readline()
+        handle.seek(0)
+        delimiter = max(CSV_DELIMITERS, key=first_line.count)
+        rows = [row for row in csv.reader(handle, delimiter=delimiter) if any(cell.strip() for cell in row)]
     if len(rows) < 2:
         raise DatasetError(f"{path} needs a header row and at least one data row.")
     return [name.strip() for name in rows[0]], rows[1:]
@@ -273,16 +283,22 @@ def numeric_columns(path, header, rows, names) -> np.ndarray:
     if missing:
         raise DatasetError(f"{path} lacks the column(s) {missing[:5]}; its columns are: {', '.join(header)}.")
     indices = [header.index(name) for name in names]
-    values = np.empty((len(rows), len(indices)), dtype=np.float32)
-    for r, row in enumerate(rows):
-        if len(row) != len(header):
-            raise DatasetError(f"{path} row {r + 2} has {len(row)} fields, the header has {len(header)}.")
-        for c, index in enumerate(indices):
-            try:
-                values[r, c] = float(row[index])
-            except ValueError:
-                raise DatasetError(f"{path} row {r + 2}, column {names[c]!r}: {row[index]!r} is not a number; "
-                                   "features must be numeric (encode categories first).") from None
+    ragged = next((r for r, row in enumerate(rows) if len(row) != len(header)), None)
+    if ragged is not None:
+        raise DatasetError(f"{path} row {ragged + 2} has {len(rows[ragged])} fields, the header has {len(header)}.")
+    cells = [[row[index] for index in indices] for row in rows]
+    try:
+        values = np.array(cells, dtype=np.float32)  # NumPy parses the strings (surrounding spaces allowed)
+    except ValueError:
+        # Cell by cell with Python's float(): it names the first bad cell, or accepts what NumPy did not.
+        values = np.empty((len(cells), len(indices)), dtype=np.float32)
+        for r, row in enumerate(cells):
+            for c, cell in enumerate(row):
+                try:
+                    values[r, c] = float(cell)
+                except ValueError:
+                    raise DatasetError(f"{path} row {r + 2}, column {names[c]!r}: {cell!r} is not a number; "
+                                       "features must be numeric (encode categories first).") from None
     if not np.all(np.isfinite(values)):
         r, c = np.argwhere(~np.isfinite(values))[0]
         raise DatasetError(f"{path} row {r + 2}, column {names[c]!r} is NaN or infinite.")

@@ -84,6 +84,28 @@ def test_load_csv_maps_string_labels_and_reports_bad_cells(tmp_path):
     assert datasets.load_csv(path, target="label").class_names == ["9", "10"]  # numeric order
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_load_csv_with_semicolons_or_tabs(tmp_path, delimiter):
+    path = tmp_path / "data.csv"
+    path.write_text(delimiter.join(["a", "b", "label"]) + "\n" + "\n".join(
+        delimiter.join(row) for row in (["1.5", " 2", "cat"], ["-3e2", "4", "dog"])) + "\n")
+    data = datasets.load_csv(path, target="label")
+    np.testing.assert_array_equal(data.x, np.array([[1.5, 2], [-300, 4]], dtype=np.float32))
+    assert data.x.dtype == np.float32 and data.class_names == ["cat", "dog"]
+
+
+def test_load_csv_names_the_first_bad_cell_among_many(tmp_path):
+    rows = [f"{i},{i * 2},{i % 2}" for i in range(500)]
+    rows[321] = "321,,1"
+    path = tmp_path / "big.csv"
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DatasetError, match=r"row 323, column 'b': '' is not a number"):
+        datasets.load_csv(path, target="label")
+    rows[321] = "321,642,1"
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    np.testing.assert_array_equal(datasets.load_csv(path, target="label").x[:, 1], np.arange(500) * 2)
+
+
 # ----- MNIST search order, cache and download (a local HTTP server; nothing leaves this machine) -------
 @pytest.fixture
 def fake_mnist(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ NUMPYNN_DATA ?= $(abspath ../shared/data)
 export NUMPYNN_DATA
 export MPLBACKEND := Agg
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench notebook venv clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/cnn.py
 	$(PY) benchmarks/breast_cancer_splits.py --torch
 	$(PY) benchmarks/subnormals.py
+
+notebook: $(VENV)/.installed
+	$(PY) scripts/execute_notebook.py notebooks/tour.ipynb
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

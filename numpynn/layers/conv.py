@@ -11,7 +11,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import activations, initializers
 from .base import register
-from .core import ActivatedLayer
+from .core import ActivatedLayer, sum_rows
 
 
 def _pair(value, name):
@@ -108,7 +108,7 @@ class Conv2D(ActivatedLayer):
         grad_2d = grad_logits.reshape(-1, filters)
         np.matmul(self._columns.T, grad_2d, out=self.grads["W"].reshape(-1, filters))
         if self.use_bias:
-            np.sum(grad_2d, axis=0, out=self.grads["b"])
+            sum_rows(grad_2d, self.grads["b"])
         if not self.needs_input_grad:
             return None
         return conv_input_grad(grad_2d, self.params["W"], (len(grad_logits),) + self.input_shape, self.strides,

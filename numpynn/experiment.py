@@ -43,6 +43,25 @@ OPTIMIZER_CHOICES = ("sgd", "momentum", "adam", "adamw", "rmsprop")
 SCHEDULE_CHOICES = ("constant", "inverse-time", "exponential", "cosine", "step")
 
 
+# config key -> `numpynn train` flag, for the command that reproduces a run.
+TRAIN_FLAGS = {"model": "--model", "epochs": "--epochs", "batch_size": "--batch-size", "optimizer": "--optimizer",
+               "lr": "--lr", "weight_decay": "--weight-decay", "schedule": "--schedule", "lr_decay": "--lr-decay",
+               "early_stopping": "--early-stopping", "augment": "--augment", "val_size": "--val-size",
+               "test_size": "--test-size", "seed": "--seed"}
+
+
+def reproduce_command(config) -> str:
+    """The `numpynn train` command line that repeats a run, every setting spelled out."""
+    import shlex
+    words = ["numpynn", "train", config["dataset"]]
+    if config.get("target"):
+        words += ["--target", str(config["target"])]
+    for key, flag in TRAIN_FLAGS.items():
+        if config.get(key) is not None:
+            words += [flag, str(config[key])]
+    return shlex.join(words)
+
+
 class UsageError(ValueError):
     """A bad option or argument: reported on one line by the command line."""
 
@@ -315,7 +334,10 @@ def train(dataset: str, out=None, force=False, quiet=False, target=None, log=pri
 
 def write_run(run_dir: Path, config, metrics, history, model, data: PreparedData):
     from . import report
+    from .environment import environment_info
+    config = {**config, "command": reproduce_command(config)}
     write_text(run_dir / "config.json", json.dumps(config, indent=2) + "\n")
+    write_text(run_dir / "environment.json", json.dumps(environment_info(), indent=2) + "\n")
     write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     write_text(run_dir / "preprocessing.json", json.dumps(data.preprocessing, indent=2) + "\n")
     buffer = io.StringIO()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +85,11 @@ def write_report(run_dir: Path, config, metrics, figures) -> Path:
     per_class_rows += [(f"{avg} avg", f"{test[avg]['precision']:.4f}", f"{test[avg]['recall']:.4f}",
                         f"{test[avg]['f1']:.4f}", test["samples"]) for avg in ("macro", "weighted")]
     matrix_rows = [[f"true {n}"] + row for n, row in zip(names, test["confusion_matrix"])]
-    shown_config = {k: v for k, v in config.items() if k not in ("class_names", "feature_names")}
+    shown_config = {k: v for k, v in config.items() if k not in ("class_names", "feature_names", "command")}
+    environment_path = run_dir / "environment.json"
+    environment = json.loads(environment_path.read_text()) if environment_path.is_file() else {}
+    environment_rows = [(key, json.dumps(value) if isinstance(value, dict) else value)
+                        for key, value in environment.items()]
     images = []
     for filename, caption in figures:
         data = base64.b64encode((run_dir / "figures" / filename).read_bytes()).decode("ascii")
@@ -124,7 +129,9 @@ figcaption {{ color: #555; font-size: 0.9em; }} .headline {{ font-size: 1.3em; }
 <h2>Figures</h2>
 {''.join(images)}
 <h2>Configuration</h2>
+{f"<p>Reproduce with <code>{html.escape(config['command'])}</code></p>" if config.get("command") else ""}
 {_table(["option", "value"], sorted(shown_config.items()))}
+{"<h2>Environment</h2>" + _table(["", ""], environment_rows) if environment_rows else ""}
 </body></html>
 """
     path = run_dir / "report.html"

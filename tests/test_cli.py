@@ -35,7 +35,8 @@ def breast_cancer_run(tmp_path_factory):
 
 def test_train_breast_cancer_writes_a_complete_run_folder(breast_cancer_run):
     out = breast_cancer_run
-    for name in ("config.json", "history.csv", "metrics.json", "model.npz", "preprocessing.json", "report.html"):
+    for name in ("config.json", "environment.json", "history.csv", "metrics.json", "model.npz", "preprocessing.json",
+                 "report.html"):
         assert (out / name).is_file(), name
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert figures == sorted(["history.png", "learning_rate.png", "confusion_matrix.png",
@@ -57,6 +58,22 @@ def test_train_breast_cancer_writes_a_complete_run_folder(breast_cancer_run):
     assert len(test["misclassified"]) == wrong and f"got wrong ({wrong};" in report
     confidences = [m["confidence"] for m in test["misclassified"]]
     assert confidences == sorted(confidences, reverse=True) and all(0.5 <= c <= 1 for c in confidences)
+
+
+def test_the_saved_command_reproduces_the_run(breast_cancer_run, tmp_path, capsys):
+    """config.json's command, run again, trains bit-identical weights; environment.json says what ran."""
+    import shlex
+    from numpynn import load_model
+    config = json.loads((breast_cancer_run / "config.json").read_text())
+    words = shlex.split(config["command"])
+    assert words[:3] == ["numpynn", "train", "breast-cancer"] and "--epochs" in words
+    assert main(words[1:] + ["--out", str(tmp_path / "again"), "--quiet"]) == 0
+    for x, y in zip(load_model(breast_cancer_run / "model.npz").get_weights(),
+                    load_model(tmp_path / "again" / "model.npz").get_weights()):
+        np.testing.assert_array_equal(x, y)
+    environment = json.loads((breast_cancer_run / "environment.json").read_text())
+    assert environment["numpy"] == np.__version__ and environment["numpynn"] and environment["python"]
+    assert config["command"] in (breast_cancer_run / "report.html").read_text()
 
 
 def test_misclassified_rows_point_at_the_original_samples():

@@ -316,8 +316,14 @@ def load_csv(path, target, class_names=None) -> Dataset:
         raise DatasetError(f"{path} has no column {target!r}; its columns are: {', '.join(header)}.")
     target_index = header.index(target)
     feature_names = [name for name in header if name != target]
+    if not feature_names:
+        raise DatasetError(f"{path} has no feature columns besides the target {target!r}.")
     features = numeric_columns(path, header, rows, feature_names)
-    y, class_names = encode_labels([row[target_index].strip() for row in rows], class_names)
+    labels = [row[target_index].strip() for row in rows]
+    if "" in labels:
+        raise DatasetError(f"{path} row {labels.index('') + 2} has no value in the target column {target!r}; "
+                           "fill it in or drop the row.")
+    y, class_names = encode_labels(labels, class_names)
     return Dataset(features, y, feature_names, class_names)
 
 

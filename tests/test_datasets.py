@@ -84,6 +84,16 @@ def test_load_csv_maps_string_labels_and_reports_bad_cells(tmp_path):
     assert datasets.load_csv(path, target="label").class_names == ["9", "10"]  # numeric order
 
 
+def test_load_csv_rejects_an_empty_label_and_a_table_without_features(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,label\n1,cat\n2, \n3,dog\n")
+    with pytest.raises(DatasetError, match="row 3 has no value in the target column 'label'"):
+        datasets.load_csv(path, target="label")
+    path.write_text("label\ncat\ndog\n")
+    with pytest.raises(DatasetError, match="no feature columns besides the target 'label'"):
+        datasets.load_csv(path, target="label")
+
+
 @pytest.mark.parametrize("delimiter", [";", "\t"])
 def test_load_csv_with_semicolons_or_tabs(tmp_path, delimiter):
     path = tmp_path / "data.csv"

@@ -103,12 +103,13 @@ class Sequential:
         total = sum(layer.params[key].size for layer, key in entries)
         flat_params = np.empty(total, dtype=self.dtype)
         flat_grads = np.zeros(total, dtype=self.dtype)
-        offset, sizes = 0, []
+        offset, sizes, self._views = 0, [], []
         for layer, key in entries:
             shape, size = layer.params[key].shape, layer.params[key].size
             flat_params[offset:offset + size] = layer.params[key].ravel()
             layer.params[key] = flat_params[offset:offset + size].reshape(shape)
             layer.grads[key] = flat_grads[offset:offset + size].reshape(shape)
+            self._views.append((layer, key, layer.params[key], layer.grads[key]))
             offset += size
             sizes.append(size)
         # The sizes tell the optimizer where each variable lies, so clipnorm can clip them one by one.
@@ -272,8 +273,20 @@ class Sequential:
     def _train_step(self, x_batch, y_batch, train_loss, fused):
         """One forward, backward and optimizer update; returns (batch loss, model outputs)."""
         loss_value, outputs = self._forward_backward(x_batch, y_batch, train_loss, fused)
+        self._check_views()
         self.optimizer.apply_gradients(self._variables, self._segments)
         return loss_value, outputs
+
+    def _check_views(self):
+        """A layer that rebinds a param or grad (``self.grads['W'] = ...``) would silently drop out of
+        the packed vector the optimizer updates; say so instead of training without it."""
+        for layer, key, param, grad in self._views:
+            if layer.params[key] is not param or layer.grads[key] is not grad:
+                which = "params" if layer.params[key] is not param else "grads"
+                raise RuntimeError(
+                    f"{layer.describe()} replaced {which}[{key!r}] with a new array, so the optimizer would no "
+                    f"longer see it. Write into the existing array instead: np.matmul(..., out=self.{which}"
+                    f"[{key!r}]) or self.{which}[{key!r}][...] = value.")
 
     def _forward_backward(self, x_batch, y_batch, loss_fn, fused, training=True, backward=True):
         """Forward pass, loss and (unless backward=False) gradients into every layer's ``grads``.

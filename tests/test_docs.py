@@ -10,11 +10,13 @@ PAGES = sorted(p for p in DOCS.glob("*.md") if "```python" in p.read_text())
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_doc_code_blocks_run(page, tmp_path, monkeypatch):
-    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    text = page.read_text()
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "docs"}
-    for block in blocks:  # later blocks use what earlier ones defined, as a reader would
-        exec(compile(block, str(page), "exec"), namespace)
+    for match in re.finditer(r"```python\n(.*?)```", text, flags=re.S):  # in order, as a reader runs them
+        first_line = text.count("\n", 0, match.start(1))
+        # Blank lines in front keep tracebacks pointing at the right line of the page.
+        exec(compile("\n" * first_line + match.group(1), str(page), "exec"), namespace)
 
 
 def test_a_layer_that_rebinds_its_gradient_is_stopped():

@@ -12,6 +12,8 @@ Set NUMPYNN_DEBUG=1 to see the full traceback instead.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import sys
@@ -21,6 +23,7 @@ import numpy as np
 
 from . import experiment
 from .experiment import OPTIMIZER_CHOICES, SCHEDULE_CHOICES, UsageError
+from .files import write_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="classify a PNG image or the rows of a CSV file with a run's model")
     predict.add_argument("run_dir", type=Path)
     predict.add_argument("file", type=Path)
+    predict.add_argument("--out", type=Path, metavar="CSV",
+                         help="also write one line per input: row, predicted class, probability of each class")
     return parser
 
 
@@ -137,7 +142,20 @@ def command_predict(args) -> int:
         alternatives = ", ".join(f"{names[i]} {probs[i]:.1%}" for i in top[1:])
         label = f"row {row + 1}: " if len(probabilities) > 1 or config["kind"] != "images" else ""
         print(f"{label}{names[top[0]]} ({probs[top[0]]:.1%}; next: {alternatives})")
+    if args.out is not None:
+        write_predictions(args.out, names, probabilities)
+        print(f"predictions written to {args.out}", file=sys.stderr)
     return 0
+
+
+def write_predictions(path: Path, class_names, probabilities) -> None:
+    """CSV: row (1-based, as printed), predicted class, then P(class) for every class. Written atomically."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row", "predicted"] + [f"p_{name}" for name in class_names])
+    for row, probs in enumerate(probabilities):
+        writer.writerow([row + 1, class_names[int(np.argmax(probs))]] + [f"{p:.6f}" for p in probs])
+    write_text(path, buffer.getvalue())
 
 
 def read_feature_rows(path: Path, feature_names, preprocessing) -> np.ndarray:

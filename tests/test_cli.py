@@ -114,6 +114,14 @@ def test_predict_csv_rows(breast_cancer_run, tmp_path, capsys):
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("row 1: malignant") and lines[1].startswith("row 2: benign")
+    # --out also writes the predictions as CSV, with every class's probability.
+    code, out, err = run(capsys, "predict", breast_cancer_run, path, "--out", tmp_path / "predictions.csv")
+    assert code == 0 and "predictions written to" in err
+    table = (tmp_path / "predictions.csv").read_text().splitlines()
+    assert table[0] == "row,predicted,p_malignant,p_benign"
+    assert [line.split(",")[:2] for line in table[1:]] == [["1", "malignant"], ["2", "benign"]]
+    for line in table[1:]:
+        assert abs(sum(map(float, line.split(",")[2:])) - 1) < 1e-5
 
 
 def test_train_csv_with_string_labels(tmp_path, capsys):

@@ -17,6 +17,7 @@ import io
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +32,26 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def defaults_text() -> str:
+    """The default of every option, per kind of dataset, for `numpynn train --help`."""
+    lines = ["defaults:"]
+    for kind, datasets_of_kind in (("tabular", "breast-cancer, csv:FILE"), ("images", "mnist, idx:FOLDER")):
+        settings = ", ".join(f"{flag}={experiment.DEFAULTS[kind][key]}" for key, flag in experiment.TRAIN_FLAGS.items()
+                             if experiment.DEFAULTS[kind].get(key) is not None)
+        lines.append(textwrap.fill(settings, width=100, initial_indent=f"  {kind} ({datasets_of_kind}): ",
+                                   subsequent_indent="    ", break_on_hyphens=False))
+    lines.append(f"  a convolutional --model (cnn, conv:...) trains for {experiment.CNN_EPOCHS} epochs by default")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     parser = _Parser(prog="numpynn", description="Train and inspect numpynn models on Breast Cancer, MNIST or your data.")
     parser.add_argument("--version", action="version", version=f"numpynn {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a model and write a run folder",
-                                description="Train a model; defaults depend on the dataset (tabular or images).")
+                                description="Train a model; defaults depend on the dataset (tabular or images).",
+                                epilog=defaults_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("dataset", help="breast-cancer, mnist, idx:FOLDER or csv:FILE")
     train.add_argument("--target", help="the class-label column of a csv: dataset")
     train.add_argument("--model", help="mlp:256,128 | logistic | cnn | a layer list such as conv:32,pool,dense:128")

@@ -266,7 +266,9 @@ def test_version_and_help(capsys):
     assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"numpynn {numpynn.__version__}"
     with pytest.raises(SystemExit):
         main(["train", "--help"])
-    assert "--early-stopping PATIENCE" in capsys.readouterr().out
+    help_text = capsys.readouterr().out
+    assert "--early-stopping PATIENCE" in help_text
+    assert "--weight-decay=0.03" in help_text and "--val-size=5000" in help_text  # the defaults, per kind
 
 
 def test_fit_and_evaluate_on_splits_made_elsewhere():

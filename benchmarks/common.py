@@ -13,8 +13,9 @@ def load_mnist_float(images_4d: bool = False):
     """MNIST training images as float32 in [0, 1] (random MNIST-shaped data if MNIST is not available)."""
     try:
         from numpynn.datasets import load_mnist
+        from numpynn.preprocessing import scale_pixels
         (x, y), _ = load_mnist(download=False)
-        x, source = x.astype(np.float32) / 255, "MNIST"
+        x, source = scale_pixels(x), "MNIST"
     except Exception:
         rng = np.random.default_rng(0)
         x, y, source = rng.random((60000, 28, 28), dtype=np.float32), rng.integers(0, 10, 60000), "random MNIST-shaped"

@@ -32,9 +32,9 @@ BATCH = 128
 
 def load_mnist_flat():
     from numpynn.datasets import load_mnist
+    from numpynn.preprocessing import flatten, scale_pixels
     (x, y), (x_test, y_test) = load_mnist(download=False)
-    flat = lambda images: images.reshape(len(images), -1).astype(np.float32) / 255  # noqa: E731
-    return flat(x), y.astype(np.int64), flat(x_test), y_test.astype(np.int64)
+    return flatten(scale_pixels(x)), y, flatten(scale_pixels(x_test)), y_test
 
 
 def numpynn_epochs(data, recipe, epochs, seed):

@@ -100,14 +100,15 @@ def command_evaluate(args) -> int:
     config, preprocessing, model = experiment.load_run(args.run_dir)
     data = experiment.prepare_data(config["dataset"], config.get("target"), config["seed"], config["val_size"],
                                    config["test_size"], channels_last=preprocessing.get("channels_last", False))
-    result = experiment.evaluate_split(model, data.x_test, data.y_test, config["class_names"])
-    print(f"test accuracy {result['accuracy']:.4f}  loss {result['loss']:.4f}  ({result['samples']} samples)")
+    from .metrics import classification_report, labels_from_outputs
+    scores, outputs = model.evaluate(data.x_test, data.y_test, return_outputs=True)
+    predicted = labels_from_outputs(outputs)
+    accuracy = float(np.mean(predicted == data.y_test))
+    print(f"test accuracy {accuracy:.4f}  loss {scores['loss']:.4f}  ({len(data.y_test)} samples)")
     saved_path = args.run_dir / "metrics.json"
     if saved_path.is_file():
         saved = json.loads(saved_path.read_text())["test"]["accuracy"]
-        print(f"saved in metrics.json: {saved:.4f} ({'same' if abs(saved - result['accuracy']) < 1e-9 else 'DIFFERENT'})")
-    from .metrics import classification_report, labels_from_outputs
-    predicted = labels_from_outputs(model.predict(data.x_test))
+        print(f"saved in metrics.json: {saved:.4f} ({'same' if abs(saved - accuracy) < 1e-9 else 'DIFFERENT'})")
     print(classification_report(data.y_test, predicted, config["class_names"], digits=4))
     return 0
 

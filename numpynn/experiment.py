@@ -219,13 +219,13 @@ def evaluate_split(model, x, y, class_names, rows=None) -> dict:
     With ``rows`` (where each sample came from) the result also lists the misclassified samples,
     the most confident mistakes first (at most MISCLASSIFIED_LISTED of them).
     """
-    outputs = model.predict(x)
+    evaluation, outputs = model.evaluate(x, y, return_outputs=True)
     predicted = labels_from_outputs(outputs)
     k = len(class_names)
     scores = precision_recall_f1(y, predicted, k)
     result = {
         "accuracy": float(np.mean(predicted == y)),
-        "loss": float(model.evaluate(x, y)["loss"]),
+        "loss": float(evaluation["loss"]),
         "samples": int(len(y)),
         "confusion_matrix": confusion_matrix(y, predicted, k).tolist(),
         "per_class": {str(name): {"precision": float(scores["precision"][i]), "recall": float(scores["recall"][i]),

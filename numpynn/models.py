@@ -253,6 +253,7 @@ class Sequential:
                               "the inputs.", RuntimeWarning, stacklevel=4)
                 self.stop_training = True
                 break
+            self._check_views()  # once per epoch: a rebinding layer does it on every step
             logs = {"loss": loss_sum / seen, **{k: v / seen for k, v in metric_sums.items()}}
             if x_val is not None:
                 logs.update({f"val_{k}": v for k, v in self.evaluate(x_val, y_val, _checked=True).items()})
@@ -273,7 +274,6 @@ class Sequential:
     def _train_step(self, x_batch, y_batch, train_loss, fused):
         """One forward, backward and optimizer update; returns (batch loss, model outputs)."""
         loss_value, outputs = self._forward_backward(x_batch, y_batch, train_loss, fused)
-        self._check_views()
         self.optimizer.apply_gradients(self._variables, self._segments)
         return loss_value, outputs
 
@@ -326,8 +326,12 @@ class Sequential:
         batch_size = check_positive_int(batch_size or PREDICT_BATCH_SIZE, "batch_size")
         return np.concatenate(list(self._forward_batches(x, batch_size)))
 
-    def evaluate(self, x, y, batch_size=None, verbose=0, _checked=False) -> dict:
-        """Loss and compiled metrics on (x, y): {"loss": ..., "accuracy": ...}."""
+    def evaluate(self, x, y, batch_size=None, verbose=0, return_outputs=False, _checked=False):
+        """Loss and compiled metrics on (x, y): {"loss": ..., "accuracy": ...}.
+
+        With ``return_outputs`` also the model outputs it computed on the way, as (scores, outputs),
+        so a caller that needs both makes one pass over the data instead of two.
+        """
         self._check_compiled("evaluate")
         if not _checked:
             x, y = self._check_data(x, y)
@@ -344,7 +348,7 @@ class Sequential:
         threshold = 0.0 if self.loss.from_logits else 0.5
         result = {"loss": loss_sum / len(x)}
         result.update({name: fn(y, outputs, threshold) for name, fn in self._metric_fns.items()})
-        return result
+        return (result, outputs) if return_outputs else result
 
     def predict_labels(self, x, batch_size=None) -> np.ndarray:
         """Class ids: argmax of the outputs, or for one output a threshold (0 for logits, 0.5 for probabilities)."""

@@ -55,8 +55,6 @@ def parse_layers(spec: str) -> list:
 
 
 def _image_layer(name, arg, token):
-    if not hasattr(layers, "Conv2D"):
-        raise ValueError(f"layer {name!r} needs the convolution layers, which this numpynn does not have.")
     if name == "conv":
         filters, _, kernel = arg.partition("x")
         return layers.Conv2D(_number(filters, int, token), _number(kernel or "3", int, token), padding="same",

@@ -228,12 +228,13 @@ def load_mnist(path=None, download: bool = True, mirrors=None, progress: bool = 
             tried.append(f"cache {folder}: {exc}")
     if download:
         for stem, sha in MNIST_FILES.items():
-            if _find(cache, stem) is not None:
+            cached = _find(cache, stem)
+            if cached is not None:
                 try:
                     _read_verified(cache, stem)
                     continue
                 except DatasetError:
-                    _find(cache, stem).unlink()  # corrupt cached file: fetch it again
+                    cached.unlink()  # corrupt cached file: fetch it again
             errors = []
             for mirror in mirrors or MNIST_MIRRORS:
                 try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from numpynn.files import atomic_write
 
 def final_terminal_text(text: str) -> str:
     """What a terminal shows after ``text``: on every line, the part after its last carriage return."""
-    return "\n".join(line.rsplit("\r", 1)[-1] for line in re.split(r"\n", text))
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
 def collapse_streams(outputs: list) -> list:

@@ -20,7 +20,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import blas_kernel, load_mnist_float, run_worker, torch_available, worker_env  # noqa: E402
+from common import (  # noqa: E402
+    add_process_options, blas_kernel, load_mnist_float, run_worker, torch_available, worker_env,
+)
 
 BATCH = 128
 
@@ -109,10 +111,8 @@ def worker(library, network, batches, threads):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=469, help="batches to time (469 = one MNIST epoch)")
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--networks", default="reference,default")
-    parser.add_argument("--native-blas", action="store_true",
-                        help="unset OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE in the benchmark processes")
+    add_process_options(parser)
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

@@ -23,6 +23,13 @@ def load_mnist_float(images_4d: bool = False):
     return x, y.astype(np.int64), source
 
 
+def add_process_options(parser) -> None:
+    """--threads and --native-blas, shared by the scripts that run each library in its own process."""
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--native-blas", action="store_true",
+                        help="unset OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE in the benchmark processes")
+
+
 def worker_env(threads: int, native_blas: bool) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     if native_blas:

@@ -16,7 +16,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import blas_kernel, load_mnist_float, run_worker, torch_available, worker_env  # noqa: E402
+from common import (  # noqa: E402
+    add_process_options, blas_kernel, load_mnist_float, run_worker, torch_available, worker_env,
+)
 
 HIDDEN = (256, 128)
 BATCH = 128
@@ -94,11 +96,9 @@ def worker(library, optimizer, epochs, threads):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--libraries", default="numpynn,torch,sklearn,sklearn64")
     parser.add_argument("--optimizers", default="sgd,adam")
-    parser.add_argument("--native-blas", action="store_true",
-                        help="unset OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE in the benchmark processes")
+    add_process_options(parser)
     parser.add_argument("--worker", nargs=2, metavar=("LIBRARY", "OPTIMIZER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

@@ -24,7 +24,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import blas_kernel, run_worker, torch_available, worker_env  # noqa: E402
+from common import (  # noqa: E402
+    add_process_options, blas_kernel, run_worker, torch_available, worker_env,
+)
 
 HIDDEN = (256, 128)
 BATCH = 128
@@ -106,13 +108,11 @@ def first_reaching(result, target):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 for each library and recipe")
     parser.add_argument("--target", type=float, default=0.98)
     parser.add_argument("--optimizers", default="sgd,adam,adam-cosine")
     parser.add_argument("--libraries", default="numpynn,torch")
-    parser.add_argument("--native-blas", action="store_true",
-                        help="unset OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE in the benchmark processes")
+    add_process_options(parser)
     parser.add_argument("--worker", nargs=3, metavar=("LIBRARY", "RECIPE", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

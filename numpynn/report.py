@@ -125,9 +125,9 @@ figcaption {{ color: #555; font-size: 0.9em; }} .headline {{ font-size: 1.3em; }
 {_table(["class", "precision", "recall", "F1", "support"], per_class_rows)}
 <h2>Test confusion matrix (rows: true class, columns: predicted)</h2>
 {_table([""] + [f"pred {n}" for n in names], matrix_rows)}
-{misclassified}
 <h2>Figures</h2>
 {''.join(images)}
+{misclassified}
 <h2>Configuration</h2>
 {f"<p>Reproduce with <code>{html.escape(config['command'])}</code></p>" if config.get("command") else ""}
 {_table(["option", "value"], sorted(shown_config.items()))}

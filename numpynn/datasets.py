@@ -176,8 +176,8 @@ def download_file(url: str, destination: Path, sha256: str, progress: bool = Tru
         total = int(response.headers.get("Content-Length") or 0) or None
         bar = None
         if progress:
-            from tqdm import tqdm  # plain text bars: they work in terminals and notebooks alike
-            bar = tqdm(total=total, unit="B", unit_scale=True, desc=destination.name, leave=False)
+            from .callbacks.progress import progress_bar
+            bar = progress_bar(total, destination.name, "B", unit_scale=True, leave=False)
         chunks = []
         try:
             while chunk := response.read(1 << 16):

@@ -112,7 +112,7 @@ def _layer_problem(layer, x, training, rng):
 
     def objective():
         rewind()
-        return float(np.sum(layer.forward(x, training=training) * weights))
+        return float(np.sum(layer(x, training=training) * weights))
 
     objective()
     analytic = {"input": layer.backward(weights)}
@@ -140,18 +140,19 @@ def _model_problem(model, x, y, training):
     model.layers = [_to_float64(layer) for layer in model.layers]
     model.dtype = np.dtype("float64")
     model.build(model.input_shape)
-    loss_fn, fused = model._loss_setup()
     rewinds = [_replaying_rng(layer) for layer in model.layers]
     y = model.loss.prepare_targets(np.asarray(y), model.output_shape)
 
     def objective():
         for rewind in rewinds:
             rewind()
-        return model._forward_backward(x, y, loss_fn, fused, training=training, backward=False)
+        _, scores = model._outputs_and_scores(x, training=training)
+        return model._scoring_loss.value(scores, y)
 
     for rewind in rewinds:
         rewind()
-    model._forward_backward(x, y, loss_fn, fused, training=training)
+    _, scores = model._outputs_and_scores(x, training=training)
+    model.backward(model._scoring_loss.value_and_grad(scores, y)[1], from_logits=model._fused)
     analytic, arrays = {}, {}
     for layer in model.layers:
         for key in layer.params:

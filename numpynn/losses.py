@@ -1,4 +1,4 @@
-"""Losses: ``forward(y_pred, y_true) -> mean loss (float)``, then ``backward() -> dL/dy_pred``.
+"""Losses: ``value(y_pred, y_true) -> mean loss``, ``value_and_grad`` -> (mean loss, dL/dy_pred).
 
 All cross-entropies are stable for any finite input. With ``from_logits=True`` they work on raw scores
 through log-sum-exp / log-sigmoid; logits of +-1000 give a finite loss and gradient.
@@ -20,23 +20,51 @@ EPSILON = 1e-7
 
 
 class Loss:
+    """A mean loss over the batch.
+
+    ``value(y_pred, y_true)`` is the loss alone (evaluation, validation); ``value_and_grad`` adds
+    dL/dy_pred (training). ``forward``/``backward`` are the low-level pair used by ``gradcheck``.
+    Subclasses implement ``_compute(y_pred, y_true, with_grad) -> (loss, grad or None)``.
+    """
+
     name = "loss"
     fused_activation: str | None = None
+    classification = False  # targets are classes (a validation split is then stratified)
 
     def __init__(self, from_logits: bool = False):
         self.from_logits = bool(from_logits)
         self._grad = None
 
-    def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+    def _compute(self, y_pred: np.ndarray, y_true: np.ndarray, with_grad: bool) -> tuple[float, np.ndarray | None]:
         raise NotImplementedError
+
+    def value(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        """The mean loss of a batch, without its gradient."""
+        _check_batch(y_pred, y_true)
+        return self._compute(y_pred, y_true, with_grad=False)[0]
+
+    def value_and_grad(self, y_pred: np.ndarray, y_true: np.ndarray) -> tuple[float, np.ndarray]:
+        """(mean loss, dL/dy_pred with y_pred's shape)."""
+        _check_batch(y_pred, y_true)
+        return self._compute(y_pred, y_true, with_grad=True)
+
+    def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        """The mean loss; the gradient is kept for ``backward()``."""
+        loss, self._grad = self.value_and_grad(y_pred, y_true)
+        return loss
 
     def backward(self) -> np.ndarray:
         if self._grad is None:
             raise RuntimeError("Call forward(y_pred, y_true) before backward().")
         return self._grad
 
-    def __call__(self, y_pred, y_true) -> float:
-        return self.forward(y_pred, y_true)
+    def __call__(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        return self.value(y_pred, y_true)
+
+    @property
+    def threshold(self) -> float:
+        """Where a single output splits the two classes: 0 for logits, 0.5 for probabilities."""
+        return 0.0 if self.from_logits else 0.5
 
     def prepare_targets(self, y_true, output_shape: tuple) -> np.ndarray:
         """Validate a whole target array once (before training) and return it in the form forward expects."""
@@ -89,28 +117,31 @@ class SparseCategoricalCrossentropy(Loss):
 
     name = "sparse_categorical_crossentropy"
     fused_activation = "softmax"
+    classification = True
+    classification = True
 
     def prepare_targets(self, y_true, output_shape):
         return _check_labels(y_true, output_shape[-1])
 
-    def forward(self, y_pred, y_true):
-        _check_batch(y_pred, y_true)
+    def _compute(self, y_pred, y_true, with_grad):
         labels = _check_labels(y_true, y_pred.shape[-1])
         rows = np.arange(len(labels))
-        batch = len(labels)
         if self.from_logits:
             log_probs = log_softmax(y_pred)
             loss = -log_probs[rows, labels].mean()
+            if not with_grad:
+                return float(loss), None
             grad = np.exp(log_probs)
             grad[rows, labels] -= 1
         else:
             picked = np.clip(y_pred[rows, labels], EPSILON, 1 - EPSILON)
             loss = -np.log(picked).mean()
+            if not with_grad:
+                return float(loss), None
             grad = np.zeros_like(y_pred)
             grad[rows, labels] = -1 / picked
-        grad /= batch
-        self._grad = grad
-        return float(loss)
+        grad /= len(labels)
+        return float(loss), grad
 
 
 class CategoricalCrossentropy(Loss):
@@ -118,6 +149,7 @@ class CategoricalCrossentropy(Loss):
 
     name = "categorical_crossentropy"
     fused_activation = "softmax"
+    classification = True
 
     def prepare_targets(self, y_true, output_shape):
         y = np.asarray(y_true)
@@ -128,24 +160,22 @@ class CategoricalCrossentropy(Loss):
             )
         return y
 
-    def forward(self, y_pred, y_true):
-        _check_batch(y_pred, y_true)
+    def _compute(self, y_pred, y_true, with_grad):
         y_true = np.asarray(y_true, dtype=y_pred.dtype)
         if y_true.shape != y_pred.shape:
             raise ValueError(f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}.")
-        batch = len(y_pred)
         if self.from_logits:
             log_probs = log_softmax(y_pred)
             loss = -(y_true * log_probs).sum(axis=-1).mean()
             # d/dz of -sum_k y_k log p_k is p * sum_k y_k - y.
-            grad = stable_softmax(y_pred) * y_true.sum(axis=-1, keepdims=True) - y_true
+            grad = stable_softmax(y_pred) * y_true.sum(axis=-1, keepdims=True) - y_true if with_grad else None
         else:
             probs = np.clip(y_pred, EPSILON, 1 - EPSILON)
             loss = -(y_true * np.log(probs)).sum(axis=-1).mean()
-            grad = -y_true / probs
-        grad /= batch
-        self._grad = grad
-        return float(loss)
+            grad = -y_true / probs if with_grad else None
+        if grad is not None:
+            grad /= len(y_pred)
+        return float(loss), grad
 
 
 class BinaryCrossentropy(Loss):
@@ -153,6 +183,7 @@ class BinaryCrossentropy(Loss):
 
     name = "binary_crossentropy"
     fused_activation = "sigmoid"
+    classification = True
 
     def prepare_targets(self, y_true, output_shape):
         y = np.asarray(y_true)
@@ -168,21 +199,20 @@ class BinaryCrossentropy(Loss):
             )
         return y.reshape(len(y), 1) if y.ndim == 1 else y
 
-    def forward(self, y_pred, y_true):
-        _check_batch(y_pred, y_true)
+    def _compute(self, y_pred, y_true, with_grad):
         y_true = np.asarray(y_true, dtype=y_pred.dtype).reshape(y_pred.shape)
         if self.from_logits:
             # log(1 + exp(-|z|)) + max(z, 0) - z * y: the stable form of -[y log s(z) + (1-y) log(1-s(z))].
             z = y_pred
             loss = (np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))).mean()
-            grad = stable_sigmoid(z) - y_true
+            grad = stable_sigmoid(z) - y_true if with_grad else None
         else:
             p = np.clip(y_pred, EPSILON, 1 - EPSILON)
             loss = -(y_true * np.log(p) + (1 - y_true) * np.log1p(-p)).mean()
-            grad = (p - y_true) / (p * (1 - p))
-        grad /= y_pred.size
-        self._grad = grad
-        return float(loss)
+            grad = (p - y_true) / (p * (1 - p)) if with_grad else None
+        if grad is not None:
+            grad /= y_pred.size
+        return float(loss), grad
 
 
 class MeanSquaredError(Loss):
@@ -197,8 +227,7 @@ class MeanSquaredError(Loss):
         y = np.asarray(y_true)
         return y.reshape(len(y), 1) if y.ndim == 1 and output_shape == (1,) else y
 
-    def forward(self, y_pred, y_true):
-        _check_batch(y_pred, y_true)
+    def _compute(self, y_pred, y_true, with_grad):
         y_true = np.asarray(y_true, dtype=y_pred.dtype)
         if y_true.shape != y_pred.shape:
             if y_true.size != y_pred.size:
@@ -206,9 +235,9 @@ class MeanSquaredError(Loss):
             y_true = y_true.reshape(y_pred.shape)
         diff = y_pred - y_true
         loss = np.mean(diff * diff)
-        diff *= 2 / y_pred.size
-        self._grad = diff
-        return float(loss)
+        if with_grad:
+            diff *= 2 / y_pred.size
+        return float(loss), diff if with_grad else None
 
     def get_config(self):
         return {"name": self.name}

@@ -160,3 +160,20 @@ def get_model_metric(name: str):
     if not isinstance(name, str):
         raise TypeError(f"metrics are given by name, got {name!r}.")
     return lookup(name, MODEL_METRICS, "metric")
+
+
+class RunningMeans:
+    """Sample-weighted means of per-batch logs: the loss and metrics of an epoch (or an evaluation) so far."""
+
+    def __init__(self):
+        self.sums: dict[str, float] = {}
+        self.count = 0
+
+    def add(self, logs: dict, count: int) -> None:
+        """Add one batch's logs (means over its ``count`` samples)."""
+        for key, value in logs.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value * count
+        self.count += count
+
+    def result(self) -> dict:
+        return {key: total / self.count for key, total in self.sums.items()}

@@ -1,25 +1,19 @@
-"""Sequential: a stack of layers with Keras's compile / fit / evaluate / predict / summary."""
+"""Sequential: a stack of layers, with Keras's compile / fit / evaluate / predict (from ``Trainer``)."""
 from __future__ import annotations
 
-import math
 import re
-import sys
-import time
-import warnings
 
 import numpy as np
 
-from . import callbacks as callbacks_module
-from . import losses, optimizers
-from . import metrics as metrics_module
+from . import layers as layers_module
 from .layers import Layer
-from .utils import as_float_dtype, check_array, check_positive_int, check_same_length, get_rng
+from .saving import register_model, save_model
+from .training import Trainer
+from .utils import as_float_dtype, check_array, get_rng
 
-# Large enough to keep BLAS busy, small enough that a conv layer's im2col buffer stays in the low 100s of MB.
-PREDICT_BATCH_SIZE = 256
 
-
-class Sequential:
+@register_model
+class Sequential(Trainer):
     """A linear stack of layers.
 
     Parameters
@@ -31,7 +25,8 @@ class Sequential:
         see ``numpynn.utils.set_seed``).
     """
 
-    def __init__(self, layers=None, dtype="float32", seed=None, name="sequential"):
+    def __init__(self, layers: list[Layer] | None = None, dtype: str = "float32", seed: int | None = None,
+                 name: str = "sequential"):
         self.name = name
         self.dtype = as_float_dtype(dtype)
         self.seed = seed
@@ -41,6 +36,7 @@ class Sequential:
         self.input_shape = self.output_shape = None
         self.optimizer = self.loss = None
         self.metric_names: list[str] = []
+        self._metric_fns: dict = {}
         self.stop_training = False
         self.history = None
         for layer in layers or []:
@@ -54,20 +50,26 @@ class Sequential:
     def add(self, layer: Layer) -> None:
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential takes numpynn layers, got {type(layer).__name__}.")
-        if layer.name is None:  # Keras-style names: dense, dense_1, conv2d, max_pooling2d, ...
-            base = re.sub(r"(?<!^)(?=[A-Z])", "_", type(layer).__name__).lower().replace("2_d", "2d")
-            taken = {other.name for other in self.layers}
-            name, count = base, 0
-            while name in taken:
-                count += 1
-                name = f"{base}_{count}"
-            layer.name = name
+        if layer.name is None:
+            layer.name = self._unique_name(layer)
         self.layers.append(layer)
         self.built = False
         if self.layers[0].input_shape is not None:
             self.build(self.layers[0].input_shape)
+        elif self.loss is not None:
+            self._choose_scoring_loss()
 
-    def build(self, input_shape) -> None:
+    def _unique_name(self, layer: Layer) -> str:
+        """Keras-style names: dense, dense_1, conv2d, max_pooling2d, ..."""
+        base = re.sub(r"(?<!^)(?=[A-Z])", "_", type(layer).__name__).lower().replace("2_d", "2d")
+        taken = {other.name for other in self.layers}
+        name, count = base, 0
+        while name in taken:
+            count += 1
+            name = f"{base}_{count}"
+        return name
+
+    def build(self, input_shape: tuple) -> None:
         """Create every layer's parameters for samples of shape ``input_shape`` (no batch axis)."""
         shape = tuple(int(s) for s in input_shape)
         self.input_shape = shape
@@ -91,6 +93,8 @@ class Sequential:
         self._backward_layers = self.layers[self._first_trainable:-1][::-1]
         self._variables, self._segments = self._pack_parameters()
         self.built = True
+        if self.loss is not None:
+            self._choose_scoring_loss()
 
     def _pack_parameters(self):
         """Move every parameter (and its gradient) into one contiguous vector; layers keep views of it.
@@ -115,27 +119,15 @@ class Sequential:
         # The sizes tell the optimizer where each variable lies, so clipnorm can clip them one by one.
         return ([("parameters", flat_params, flat_grads)], {"parameters": sizes}) if total else ([], {})
 
-    def compile(self, optimizer="adam", loss=None, metrics=None) -> None:
-        """Choose the optimizer, the loss and the metrics to track (names or objects)."""
-        if loss is None:
-            raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'.")
-        self.optimizer = optimizers.get(optimizer)
-        self.loss = losses.get(loss)
-        names = [metrics] if isinstance(metrics, str) else list(metrics or [])
-        self._metric_fns = {name: metrics_module.get_model_metric(name) for name in names}
-        self.metric_names = names
+    @property
+    def parameters(self) -> np.ndarray:
+        """Every trainable parameter of the model as one vector (the layers' ``params`` are views of it)."""
+        return self._variables[0][1] if self._variables else np.empty(0, self.dtype)
 
-    def _check_compiled(self, what: str):
-        if self.optimizer is None or self.loss is None:
-            raise RuntimeError(f"Call model.compile(optimizer=..., loss=...) before {what}.")
-
-    def _loss_setup(self):
-        """The loss as training uses it: from the logits when the last activation matches the loss."""
-        last = self.layers[-1]
-        activation = getattr(getattr(last, "activation", None), "name", None)
-        if not self.loss.from_logits and activation is not None and activation == self.loss.fused_activation:
-            return self.loss.as_from_logits(), True
-        return self.loss, False
+    @property
+    def gradients(self) -> np.ndarray:
+        """Every gradient as one vector, laid out like ``parameters`` (the layers' ``grads`` are views of it)."""
+        return self._variables[0][2] if self._variables else np.empty(0, self.dtype)
 
     # ----- data checks ------------------------------------------------------------------------
     def _check_inputs(self, x, name="X") -> np.ndarray:
@@ -152,132 +144,23 @@ class Sequential:
                              f"{x.shape[1:]} (array shape {x.shape}); pass data with the features it was built for.")
         return x
 
-    def _check_data(self, x, y, x_name="X", y_name="y"):
-        x = self._check_inputs(x, x_name)
-        y = check_array(y, y_name)
-        check_same_length(x, y, x_name, y_name)
-        return x, self.loss.prepare_targets(y, self.output_shape)
+    # ----- the forward and backward pass -----------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False,
+                with_logits: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """The outputs for a checked batch x; ``with_logits``: (outputs, the last layer's logits)."""
+        *hidden, last = self.layers
+        for layer in hidden:
+            x = layer(x, training=training)
+        return last.call_with_logits(x, training=training) if with_logits else last(x, training=training)
 
-    # ----- training ---------------------------------------------------------------------------
-    def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, augment=None):
-        """Train for ``epochs`` passes over (x, y). Returns a History callback.
+    def backward(self, grad: np.ndarray, from_logits: bool = False) -> None:
+        """Back-propagate dL/d(outputs), or dL/d(logits) of the last layer, writing every layer's ``grads``."""
+        last = self.layers[-1]
+        grad = last.backward_from_logits(grad) if from_logits else last.backward(grad)
+        for layer in self._backward_layers:
+            grad = layer.backward(grad)
 
-        x: (samples, *input_shape); y: (samples,) labels or (samples, outputs) targets.
-        verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
-        augment: optional ``fn(x_batch, rng) -> x_batch`` applied to every training batch (for example
-            ``preprocessing.random_shift``); validation data is never augmented.
-        """
-        self._check_compiled("fit")
-        batch_size = check_positive_int(batch_size, "batch_size")
-        epochs = check_positive_int(epochs, "epochs")
-        x, y = self._check_data(x, y)
-        if validation_data is not None:
-            if len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (X_val, y_val).")
-            x_val, y_val = self._check_data(*validation_data, "X_val", "y_val")
-        elif validation_split:
-            if not 0 < validation_split < 1:
-                raise ValueError(f"validation_split must be in (0, 1), got {validation_split}.")
-            from .preprocessing import split_indices
-            stratify = metrics_module.labels_from_targets(y) if self._is_classifier() else None
-            train_idx, val_idx = split_indices(len(x), validation_split, stratify, self.rng)
-            x, y, x_val, y_val = x[train_idx], y[train_idx], x[val_idx], y[val_idx]
-        else:
-            x_val = y_val = None
-
-        history = callbacks_module.History()
-        callback_list = [history] + list(callbacks or [])
-        for callback in callback_list:
-            callback.set_model(self)
-        self.stop_training = False
-        self.history = history
-        train_loss, fused = self._loss_setup()
-        threshold = 0.0 if self.loss.from_logits else 0.5
-        for callback in callback_list:
-            callback.on_train_begin()
-
-        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught below, by its loss
-            self._run_epochs(x, y, x_val, y_val, batch_size, epochs, verbose, shuffle, callback_list,
-                             train_loss, fused, threshold, augment)
-        for callback in callback_list:
-            callback.on_train_end()
-        return history
-
-    def _run_epochs(self, x, y, x_val, y_val, batch_size, epochs, verbose, shuffle, callback_list,
-                    train_loss, fused, threshold, augment):
-        last_finite_weights = self.get_weights()
-        num_samples = len(x)
-        num_batches = math.ceil(num_samples / batch_size)
-        for epoch in range(epochs):
-            for callback in callback_list:
-                callback.on_epoch_begin(epoch)
-            start = time.perf_counter()
-            lr = self.optimizer.current_learning_rate()
-            order = self.rng.permutation(num_samples) if shuffle else np.arange(num_samples)
-            bar = _progress_bar(num_batches, f"Epoch {epoch + 1}/{epochs}", verbose)
-            loss_sum = 0.0
-            metric_sums = dict.fromkeys(self.metric_names, 0.0)
-            seen = 0
-            failed = False
-            for batch in range(num_batches):
-                index = order[batch * batch_size:(batch + 1) * batch_size]
-                x_batch, y_batch = x[index], y[index]
-                if augment is not None:
-                    x_batch = augment(x_batch, self.rng)
-                loss_value, outputs = self._train_step(x_batch, y_batch, train_loss, fused)
-                count = len(index)
-                seen += count
-                loss_sum += loss_value * count
-                for name, fn in self._metric_fns.items():
-                    metric_sums[name] += fn(y_batch, outputs, threshold) * count
-                for callback in callback_list[1:]:
-                    callback.on_batch_end(batch, {"loss": loss_value})
-                if not math.isfinite(loss_value):
-                    failed = True
-                    break
-                if bar is not None:
-                    bar.update(1)
-                    if batch % 20 == 0 or batch == num_batches - 1:
-                        bar.set_postfix(_format_logs({"loss": loss_sum / seen,
-                                                      **{k: v / seen for k, v in metric_sums.items()}}),
-                                        refresh=False)
-                if self.stop_training:
-                    break
-            if failed:
-                if bar is not None:
-                    bar.close()
-                self.set_weights(last_finite_weights)
-                warnings.warn(f"The loss became {loss_value} in epoch {epoch + 1}; training stopped and the "
-                              "weights of the last finite epoch were kept. Lower the learning rate or scale "
-                              "the inputs.", RuntimeWarning, stacklevel=4)
-                self.stop_training = True
-                break
-            self._check_views()  # once per epoch: a rebinding layer does it on every step
-            logs = {"loss": loss_sum / seen, **{k: v / seen for k, v in metric_sums.items()}}
-            if x_val is not None:
-                logs.update({f"val_{k}": v for k, v in self.evaluate(x_val, y_val, _checked=True).items()})
-            logs["lr"] = lr
-            logs["seconds"] = time.perf_counter() - start
-            if bar is not None:
-                bar.set_postfix(_format_logs(logs), refresh=False)
-                bar.close()
-            elif verbose == 2:
-                print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(
-                    f"{k}: {v}" for k, v in _format_logs(logs).items()), file=sys.stderr)
-            last_finite_weights = self.get_weights()
-            for callback in callback_list:
-                callback.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-
-    def _train_step(self, x_batch, y_batch, train_loss, fused):
-        """One forward, backward and optimizer update; returns (batch loss, model outputs)."""
-        loss_value, outputs = self._forward_backward(x_batch, y_batch, train_loss, fused)
-        self.optimizer.apply_gradients(self._variables, self._segments)
-        return loss_value, outputs
-
-    def _check_views(self):
+    def _check_views(self) -> None:
         """A layer that rebinds a param or grad (``self.grads['W'] = ...``) would silently drop out of
         the packed vector the optimizer updates; say so instead of training without it."""
         for layer, key, param, grad in self._views:
@@ -287,73 +170,6 @@ class Sequential:
                     f"{layer.describe()} replaced {which}[{key!r}] with a new array, so the optimizer would no "
                     f"longer see it. Write into the existing array instead: np.matmul(..., out=self.{which}"
                     f"[{key!r}]) or self.{which}[{key!r}][...] = value.")
-
-    def _forward_backward(self, x_batch, y_batch, loss_fn, fused, training=True, backward=True):
-        """Forward pass, loss and (unless backward=False) gradients into every layer's ``grads``.
-
-        Returns (loss, outputs), or the loss alone when backward=False.
-        """
-        outputs = x_batch
-        for layer in self.layers:
-            outputs = layer.forward(outputs, training=training)
-        last = self.layers[-1]
-        loss_value = loss_fn.forward(last.logits if fused else outputs, y_batch)
-        if not backward:
-            return loss_value
-        if fused:
-            grad = last.backward_from_logits(loss_fn.backward())
-        else:
-            grad = last.backward(loss_fn.backward())
-        for layer in self._backward_layers:
-            grad = layer.backward(grad)
-        return loss_value, outputs
-
-    def _is_classifier(self) -> bool:
-        return isinstance(self.loss, (losses.SparseCategoricalCrossentropy, losses.CategoricalCrossentropy,
-                                      losses.BinaryCrossentropy))
-
-    # ----- inference --------------------------------------------------------------------------
-    def _forward_batches(self, x, batch_size):
-        for start in range(0, len(x), batch_size):
-            outputs = x[start:start + batch_size]
-            for layer in self.layers:
-                outputs = layer.forward(outputs, training=False)
-            yield outputs
-
-    def predict(self, x, batch_size=None, verbose=0) -> np.ndarray:
-        """Model outputs for x, computed in batches: (samples, *output_shape)."""
-        x = self._check_inputs(x)
-        batch_size = check_positive_int(batch_size or PREDICT_BATCH_SIZE, "batch_size")
-        return np.concatenate(list(self._forward_batches(x, batch_size)))
-
-    def evaluate(self, x, y, batch_size=None, verbose=0, return_outputs=False, _checked=False):
-        """Loss and compiled metrics on (x, y): {"loss": ..., "accuracy": ...}.
-
-        With ``return_outputs`` also the model outputs it computed on the way, as (scores, outputs),
-        so a caller that needs both makes one pass over the data instead of two.
-        """
-        self._check_compiled("evaluate")
-        if not _checked:
-            x, y = self._check_data(x, y)
-        batch_size = check_positive_int(batch_size or PREDICT_BATCH_SIZE, "batch_size")
-        loss_fn, fused = self._loss_setup()
-        loss_sum = 0.0
-        all_outputs = []
-        for start, outputs in zip(range(0, len(x), batch_size), self._forward_batches(x, batch_size)):
-            y_batch = y[start:start + batch_size]
-            scores = self.layers[-1].logits if fused else outputs
-            loss_sum += loss_fn.forward(scores, y_batch) * len(y_batch)
-            all_outputs.append(outputs)
-        outputs = np.concatenate(all_outputs)
-        threshold = 0.0 if self.loss.from_logits else 0.5
-        result = {"loss": loss_sum / len(x)}
-        result.update({name: fn(y, outputs, threshold) for name, fn in self._metric_fns.items()})
-        return (result, outputs) if return_outputs else result
-
-    def predict_labels(self, x, batch_size=None) -> np.ndarray:
-        """Class ids: argmax of the outputs, or for one output a threshold (0 for logits, 0.5 for probabilities)."""
-        threshold = 0.0 if self.loss is not None and self.loss.from_logits else 0.5
-        return metrics_module.labels_from_outputs(self.predict(x, batch_size), threshold)
 
     # ----- weights ----------------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
@@ -393,22 +209,18 @@ class Sequential:
 
     def save(self, path) -> None:
         """Save architecture (JSON), weights and optimizer state to one .npz file, atomically."""
-        from .saving import save_model
         save_model(self, path)
 
     def get_config(self) -> dict:
+        """Constructor arguments (JSON-serialisable); a subclass adds its own."""
         return {"name": self.name, "dtype": self.dtype.name,
                 "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
                            for layer in self.layers]}
 
+    @classmethod
+    def from_config(cls, config: dict) -> "Sequential":
+        """The (unbuilt) model that ``get_config()`` describes."""
+        config = dict(config)
+        layers = [layers_module.from_config(entry["class_name"], entry["config"]) for entry in config.pop("layers")]
+        return cls(layers, **config)
 
-def _progress_bar(total, description, verbose):
-    if verbose != 1:
-        return None
-    from tqdm import tqdm  # plain text bars: they work in terminals and notebooks alike
-    return tqdm(total=total, desc=description, unit="batch", leave=True, dynamic_ncols=True,
-                mininterval=0.2, file=sys.stderr)
-
-
-def _format_logs(logs: dict) -> dict:
-    return {key: (f"{value:.4g}" if key != "seconds" else f"{value:.1f}") for key, value in logs.items()}

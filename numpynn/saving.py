@@ -15,13 +15,21 @@ import zlib
 
 import numpy as np
 
-from . import layers as layers_module
 from . import losses, optimizers
 from .files import atomic_write
+
+# Model classes by name, so a file names its class and load_model needs no import of the models module.
+MODEL_CLASSES: dict[str, type] = {}
 
 FORMAT_NAME = "numpynn-model"
 FORMAT_VERSION = 1
 META_KEY = "__numpynn__"
+
+
+def register_model(cls: type) -> type:
+    """Class decorator: make a model class (Sequential or a subclass of it) loadable by ``load_model``."""
+    MODEL_CLASSES[cls.__name__] = cls
+    return cls
 
 
 def save_model(model, path) -> None:
@@ -31,6 +39,7 @@ def save_model(model, path) -> None:
     meta = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
+        "class_name": type(model).__name__,
         "model": model.get_config(),
         "input_shape": list(model.input_shape),
         "optimizer": model.optimizer.get_config() if model.optimizer is not None else None,
@@ -49,8 +58,6 @@ def save_model(model, path) -> None:
 
 def load_model(path):
     """Rebuild a model saved by ``model.save``; its predictions are identical to the saved model's."""
-    from .models import Sequential
-
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No model file at {path!r}.")
@@ -73,10 +80,11 @@ def load_model(path):
             raise
         raise ValueError(f"{path!r} is not a readable numpynn model file ({exc}).") from None
 
-    config = meta["model"]
-    model = Sequential(
-        [layers_module.from_config(entry["class_name"], entry["config"]) for entry in config["layers"]],
-        dtype=config["dtype"], name=config["name"])
+    class_name = meta.get("class_name", "Sequential")
+    if class_name not in MODEL_CLASSES:
+        raise ValueError(f"{path!r} holds a {class_name} model, a class numpynn does not know: import the module "
+                         "that defines it (decorated with @numpynn.saving.register_model) before loading.")
+    model = MODEL_CLASSES[class_name].from_config(meta["model"])
     model.build(meta["input_shape"])
     for i, layer in enumerate(model.layers):
         for group, target in (("params", layer.params), ("state", layer.state)):

@@ -70,7 +70,7 @@ def test_softmax_backward_uses_the_full_jacobian(rng):
 
 def test_dense_shapes_lazy_build_and_params():
     layer = nn.Dense(7)
-    out = layer.forward(np.ones((5, 3), dtype=np.float32))
+    out = layer(np.ones((5, 3), dtype=np.float32))
     assert out.shape == (5, 7) and out.dtype == np.float32
     assert layer.params["W"].shape == (3, 7) and layer.params["b"].shape == (7,)
     assert set(layer.grads) == set(layer.params)
@@ -83,7 +83,7 @@ def test_dense_shapes_lazy_build_and_params():
 def test_dense_forward_is_x_at_w_plus_b(rng):
     layer = nn.Dense(4, activation="relu", dtype="float64")
     x = rng.normal(size=(3, 2))
-    out = layer.forward(x)
+    out = layer(x)
     np.testing.assert_allclose(out, np.maximum(x @ layer.params["W"] + layer.params["b"], 0))
 
 
@@ -105,6 +105,6 @@ def test_same_seed_same_weights_bit_for_bit():
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(weights(3)[0], weights(4)[0])
     nn.set_seed(11)
-    first = nn.Dense(5).forward(np.ones((1, 2)))
+    first = nn.Dense(5)(np.ones((1, 2)))
     nn.set_seed(11)
-    np.testing.assert_array_equal(first, nn.Dense(5).forward(np.ones((1, 2))))
+    np.testing.assert_array_equal(first, nn.Dense(5)(np.ones((1, 2))))

@@ -22,9 +22,9 @@ def test_wrong_feature_count_and_rank(model):
     with pytest.raises(ValueError, match="batch axis"):
         model.predict(np.ones(4))
     with pytest.raises(ValueError, match=r"built for inputs of shape \(batch, 4\)"):
-        model.layers[0].forward(np.ones((2, 6)))
+        model.layers[0](np.ones((2, 6)))
     with pytest.raises(ValueError, match="Flatten"):
-        nn.Dense(3).forward(np.ones((2, 4, 4)))
+        nn.Dense(3)(np.ones((2, 4, 4)))
 
 
 def test_x_and_y_of_different_lengths(model):

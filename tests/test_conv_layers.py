@@ -37,7 +37,7 @@ CONV_CASES = [
 def test_conv2d_matches_direct_loops_and_keras_shapes(kwargs, rng):
     x = rng.normal(size=(2, 7, 8, 3))
     layer = nn.Conv2D(4, dtype="float64", **kwargs)
-    out = layer.forward(x)
+    out = layer(x)
     pads = nn.layers.conv.conv_padding
     kh, kw = layer.kernel_size
     sh, sw = layer.strides
@@ -72,13 +72,13 @@ def test_pooling_gradients(layer, shape, rng):
 
 def test_pooling_values():
     x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
-    np.testing.assert_array_equal(nn.MaxPooling2D(2).forward(x)[0, :, :, 0], [[5, 7], [13, 15]])
-    np.testing.assert_array_equal(nn.AveragePooling2D(2).forward(x)[0, :, :, 0], [[2.5, 4.5], [10.5, 12.5]])
-    np.testing.assert_array_equal(nn.MaxPooling2D(3, strides=1).forward(x)[0, :, :, 0], [[10, 11], [14, 15]])
-    np.testing.assert_array_equal(nn.GlobalAveragePooling2D().forward(x), [[7.5]])
+    np.testing.assert_array_equal(nn.MaxPooling2D(2)(x)[0, :, :, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(nn.AveragePooling2D(2)(x)[0, :, :, 0], [[2.5, 4.5], [10.5, 12.5]])
+    np.testing.assert_array_equal(nn.MaxPooling2D(3, strides=1)(x)[0, :, :, 0], [[10, 11], [14, 15]])
+    np.testing.assert_array_equal(nn.GlobalAveragePooling2D()(x), [[7.5]])
     tie = np.ones((1, 2, 2, 1), dtype=np.float32)
     pool = nn.MaxPooling2D(2)
-    pool.forward(tie)
+    pool(tie)
     assert pool.backward(np.ones((1, 1, 1, 1), dtype=np.float32)).sum() == 1  # a tie sends the gradient once
 
 
@@ -96,15 +96,15 @@ def test_batchnorm_gradients(shape, training, rng):
 def test_batchnorm_train_and_inference_behaviour(rng):
     layer = nn.BatchNormalization(momentum=0.9)
     x = rng.normal(3.0, 2.0, size=(500, 4)).astype(np.float32)
-    out = layer.forward(x, training=True)
+    out = layer(x, training=True)
     np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-5)
     np.testing.assert_allclose(out.std(axis=0), 1, atol=1e-3)
     np.testing.assert_allclose(layer.state["running_mean"], 0.1 * x.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(layer.state["running_var"], 0.9 + 0.1 * x.var(axis=0), rtol=1e-5)
     for _ in range(200):
-        layer.forward(x, training=True)
+        layer(x, training=True)
     np.testing.assert_allclose(layer.state["running_mean"], x.mean(axis=0), rtol=1e-3)
-    inference = layer.forward(x[:3], training=False)  # uses running statistics, not the 3 samples'
+    inference = layer(x[:3], training=False)  # uses running statistics, not the 3 samples'
     expected = (x[:3] - layer.state["running_mean"]) / np.sqrt(layer.state["running_var"] + 1e-3)
     np.testing.assert_allclose(inference, expected, rtol=1e-4, atol=1e-5)
     assert set(layer.params) == {"gamma", "beta"} and set(layer.state) == {"running_mean", "running_var"}
@@ -113,21 +113,21 @@ def test_batchnorm_train_and_inference_behaviour(rng):
 def test_dropout_statistics_and_inference_identity(rng):
     layer = nn.Dropout(0.3, seed=0)
     x = np.ones((200, 500), dtype=np.float32)
-    out = layer.forward(x, training=True)
+    out = layer(x, training=True)
     kept = out != 0
     assert abs(kept.mean() - 0.7) < 0.01
     np.testing.assert_allclose(out[kept], 1 / 0.7, rtol=1e-6)
     assert abs(out.mean() - 1) < 0.01  # inverted dropout keeps the expectation
     grad = layer.backward(np.ones_like(x))
     np.testing.assert_array_equal(grad, out)  # same mask on the way back
-    np.testing.assert_array_equal(layer.forward(x, training=False), x)
+    np.testing.assert_array_equal(layer(x, training=False), x)
     assert nn.gradcheck(nn.Dropout(0.5, seed=3), rng.normal(size=(4, 6))).ok
 
 
 def test_dropout_is_seeded():
     x = np.ones((4, 50), dtype=np.float32)
-    a = nn.Dropout(0.5, seed=7).forward(x, training=True)
-    np.testing.assert_array_equal(a, nn.Dropout(0.5, seed=7).forward(x, training=True))
+    a = nn.Dropout(0.5, seed=7)(x, training=True)
+    np.testing.assert_array_equal(a, nn.Dropout(0.5, seed=7)(x, training=True))
 
 
 def test_cnn_with_batchnorm_save_load_round_trip(tmp_path, rng):
@@ -166,17 +166,17 @@ def test_cnn_learns_a_simple_image_task(rng):
 
 def test_conv_bad_input():
     with pytest.raises(ValueError, match=r"expects images of shape \(batch, height, width, channels\).*x\[\.\.\., None\]"):
-        nn.Conv2D(4, 3).forward(np.ones((5, 10)))
+        nn.Conv2D(4, 3)(np.ones((5, 10)))
     with pytest.raises(ValueError, match="kernel 5x5 is larger than the padded input 4x4"):
-        nn.Conv2D(4, 5).forward(np.ones((1, 4, 4, 1)))
-    nn.Conv2D(4, 5, padding="same").forward(np.ones((1, 4, 4, 1)))  # padding makes room
+        nn.Conv2D(4, 5)(np.ones((1, 4, 4, 1)))
+    nn.Conv2D(4, 5, padding="same")(np.ones((1, 4, 4, 1)))  # padding makes room
     for rate in (-0.1, 1.0, 1.5):
         with pytest.raises(ValueError, match=r"Dropout rate must be in \[0, 1\)"):
             nn.Dropout(rate)
     with pytest.raises(ValueError, match="padding must be"):
         nn.Conv2D(4, 3, padding="full")
     with pytest.raises(ValueError, match="pool 3x3 is larger than the input 2x2"):
-        nn.MaxPooling2D(3).forward(np.ones((1, 2, 2, 1)))
+        nn.MaxPooling2D(3)(np.ones((1, 2, 2, 1)))
 
 
 requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
@@ -188,11 +188,11 @@ def test_conv_and_pool_match_torch(rng):
     import torch
     x = rng.normal(size=(2, 9, 9, 3))
     layer = nn.Conv2D(5, 3, strides=2, padding=1, dtype="float64")
-    out = layer.forward(x)
+    out = layer(x)
     weight = torch.tensor(layer.params["W"]).permute(3, 2, 0, 1)  # (F, C, kh, kw)
     expected = torch.nn.functional.conv2d(torch.tensor(x).permute(0, 3, 1, 2), weight, torch.tensor(layer.params["b"]),
                                           stride=2, padding=1).permute(0, 2, 3, 1).numpy()
     np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
-    pooled = nn.MaxPooling2D(3, strides=2).forward(x)
+    pooled = nn.MaxPooling2D(3, strides=2)(x)
     expected = torch.nn.functional.max_pool2d(torch.tensor(x).permute(0, 3, 1, 2), 3, 2).permute(0, 2, 3, 1).numpy()
     np.testing.assert_allclose(pooled, expected)

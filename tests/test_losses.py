@@ -84,11 +84,36 @@ def test_fused_gradient_equals_the_two_step_gradient(rng):
                              (None, losses.SparseCategoricalCrossentropy(from_logits=True))):
         model = nn.Sequential([nn.Dense(3, activation=activation, input_dim=5)], dtype="float64", seed=0)
         model.compile(nn.optimizers.SGD(0.1), loss)
-        train_loss, fused = model._loss_setup()
-        assert fused == (activation == "softmax")
-        model._forward_backward(x, y, train_loss, fused)
+        assert model._fused == (activation == "softmax")
+        model.compute_gradients(x, y)
         grads.append(model.layers[0].grads["W"].copy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_value_is_the_loss_of_value_and_grad_and_computes_no_gradient(rng):
+    logits, labels = rng.normal(size=(8, 4)), rng.integers(0, 4, 8)
+    for loss in (losses.SparseCategoricalCrossentropy(from_logits=True), losses.SparseCategoricalCrossentropy(),
+                 losses.CategoricalCrossentropy(from_logits=True), losses.BinaryCrossentropy(from_logits=True),
+                 losses.MeanSquaredError()):
+        target = np.eye(4)[labels] if isinstance(loss, losses.CategoricalCrossentropy) else labels
+        pred = np.abs(logits[:, :1]) / 4 if isinstance(loss, losses.BinaryCrossentropy) else logits
+        if isinstance(loss, losses.BinaryCrossentropy):
+            target = (labels % 2)[:, None]
+        if isinstance(loss, losses.MeanSquaredError):
+            target = rng.normal(size=logits.shape)
+        if not loss.from_logits and not isinstance(loss, losses.MeanSquaredError):
+            pred = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        value, grad = loss.value_and_grad(pred, target)
+        assert loss.value(pred, target) == value and grad.shape == pred.shape
+        assert loss._compute(pred, target, with_grad=False)[1] is None
+
+
+def test_a_layer_without_logits_says_so_when_asked_for_them():
+    with pytest.raises(NotImplementedError, match="Flatten layer.*no logits"):
+        nn.Flatten().call_with_logits(np.ones((2, 3)))
+    assert nn.Dense(2, activation="softmax").fused_activation == "softmax"
+    assert nn.Dense(2, activation="relu").fused_activation is None
+    assert nn.Activation("sigmoid").fused_activation == "sigmoid"
 
 
 def test_unknown_loss_name_lists_valid_names():

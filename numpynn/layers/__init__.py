@@ -14,4 +14,4 @@ def from_config(class_name: str, config: dict) -> Layer:
     """Rebuild a layer from ``get_config()`` output (no code is executed from the file)."""
     if class_name not in LAYERS:
         raise ValueError(f"Unknown layer type {class_name!r} in saved model. Known: {', '.join(sorted(LAYERS))}.")
-    return LAYERS[class_name](**config)
+    return LAYERS[class_name].from_config(config)

@@ -1,11 +1,17 @@
 """The Layer contract every layer follows.
 
-- ``forward(x, training=False)`` returns the output and caches what backward needs.
+- ``layer(x, training=False)`` is the template every caller uses: it builds the layer on first use,
+  checks the input's shape, casts it to the layer's dtype, then calls ``forward``.
+- ``forward(x, training=False)`` returns the output and caches what backward needs; ``x`` is checked.
 - ``backward(grad_output)`` returns dL/d(input) and writes dL/d(param) into ``grads`` (same keys as
   ``params``). It returns None when ``needs_input_grad`` is False (the first layer of a model: nobody
   needs the gradient of the data, so we skip that matrix product).
 - ``params`` are trained; ``state`` holds non-trained arrays that are still saved (running statistics).
-- Shapes are inferred on the first forward, so ``Dense(50)`` needs no input size.
+- Shapes are inferred on the first call, so ``Dense(50)`` needs no input size.
+- A layer whose output is softmax or sigmoid of its own "logits" says so in ``fused_activation`` and
+  implements ``forward_with_logits`` and ``backward_from_logits``: the model then hands the logits to
+  the cross-entropy and back-propagates the fused gradient (prediction - target) from them.
+- ``get_config()`` returns the constructor arguments; ``from_config(config)`` rebuilds the layer.
 """
 from __future__ import annotations
 
@@ -23,7 +29,8 @@ def register(cls):
 
 
 class Layer:
-    def __init__(self, name=None, input_shape=None, input_dim=None, dtype=None, seed=None):
+    def __init__(self, name: str | None = None, input_shape: tuple | None = None, input_dim: int | None = None,
+                 dtype: str | None = None, seed: int | None = None):
         if input_dim is not None:
             input_shape = (int(input_dim),)
         self.name = name
@@ -40,7 +47,8 @@ class Layer:
         self._declared_input_shape = self.input_shape
 
     # ----- building -------------------------------------------------------------------------
-    def build(self, input_shape, dtype=None, rng=None) -> None:
+    def build(self, input_shape: tuple, dtype: str | np.dtype | None = None,
+              rng: np.random.Generator | None = None) -> None:
         """Create parameters for inputs of shape (batch, *input_shape)."""
         self.input_shape = tuple(int(s) for s in input_shape)
         if self.dtype is None:
@@ -57,7 +65,7 @@ class Layer:
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
 
-    def _prepare_input(self, x) -> np.ndarray:
+    def _check_input(self, x) -> np.ndarray:
         """Build on first use and check the input's shape and dtype against what the layer was built for."""
         x = np.asarray(x)
         if not self.built:
@@ -77,14 +85,32 @@ class Layer:
         return x
 
     # ----- running ----------------------------------------------------------------------------
-    def forward(self, x, training: bool = False) -> np.ndarray:
+    def __call__(self, x, training: bool = False) -> np.ndarray:
+        """The layer's output for a batch x: (batch, *input_shape) -> (batch, *output_shape)."""
+        return self.forward(self._check_input(x), training=training)
+
+    def call_with_logits(self, x, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(output, logits) for a batch x, for a layer with a ``fused_activation``."""
+        return self.forward_with_logits(self._check_input(x), training=training)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
         raise NotImplementedError
 
-    def __call__(self, x, training: bool = False) -> np.ndarray:
-        return self.forward(x, training=training)
+    # Set by layers whose output is softmax or sigmoid of logits they compute ("softmax", "sigmoid").
+    fused_activation: str | None = None
+
+    def forward_with_logits(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(output, logits): the output and the pre-activation it is the softmax or sigmoid of."""
+        raise NotImplementedError(f"{self.describe()} has no logits to hand to a loss: only a layer with a "
+                                  "fused_activation (Dense, Conv2D or Activation ending in softmax or sigmoid) has.")
+
+    def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray | None:
+        """Backward from dL/d(logits) instead of dL/d(output): the fused cross-entropy gradient."""
+        raise NotImplementedError(f"{self.describe()} has no logits to back-propagate from: only a layer with a "
+                                  "fused_activation (Dense, Conv2D or Activation ending in softmax or sigmoid) has.")
 
     # ----- description and saving -------------------------------------------------------------
     def describe(self) -> str:
@@ -101,6 +127,11 @@ class Layer:
         if self.seed is not None and isinstance(self.seed, int):
             config["seed"] = self.seed
         return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        """The layer that ``get_config()`` describes (not built: it builds on first use)."""
+        return cls(**config)
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r}, output_shape={self.output_shape})"

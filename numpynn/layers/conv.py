@@ -61,7 +61,6 @@ class Conv2D(ActivatedLayer):
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
         self._kernel_init = initializers.get(kernel_initializer)
         self._bias_init = initializers.get(bias_initializer)
-        self.logits = None
 
     def _geometry(self, input_shape):
         height, width, _ = input_shape
@@ -91,8 +90,7 @@ class Conv2D(ActivatedLayer):
         if self.use_bias:
             self.params["b"] = self._bias_init((self.filters,), fan_in, fan_out, self._rng, self.dtype)
 
-    def forward(self, x, training=False):
-        x = self._prepare_input(x)
+    def pre_activation(self, x):
         pads, out_size = self._geometry(self.input_shape)
         columns = im2col(x, self.kernel_size, self.strides, pads, out_size)
         self._columns = columns  # (batch * out_h * out_w, kh * kw * C), reused by backward
@@ -101,7 +99,7 @@ class Conv2D(ActivatedLayer):
         z = columns @ self.params["W"].reshape(-1, filters)
         if self.use_bias:
             z += self.params["b"]
-        return self._activate(z.reshape(batch, out_h, out_w, filters))
+        return z.reshape(batch, out_h, out_w, filters)
 
     def backward_from_logits(self, grad_logits):
         filters = self.filters

@@ -21,25 +21,32 @@ def sum_rows(matrix, out):
 
 
 class ActivatedLayer(Layer):
-    """A layer whose output is activation(z) for a z it computes itself (Dense, Conv2D).
+    """A layer whose output is activation(z) for a z = ``pre_activation(x)`` it computes itself (Dense, Conv2D).
 
-    The activation runs in place on z, the layer's own buffer, except for softmax and sigmoid, whose z is
-    kept as ``logits`` for the fused cross-entropy gradient. Subclasses implement ``backward_from_logits``.
+    The activation runs in place on z, the layer's own buffer, except for softmax and sigmoid: their z
+    are the logits that ``forward_with_logits`` hands to a cross-entropy. Subclasses implement
+    ``pre_activation`` and ``backward_from_logits`` (the backward from dL/dz).
     """
 
-    def _activate(self, z):
-        if self.activation.name in FUSABLE:
-            self.logits = z
-            self._output = self.activation.forward(z)
-        else:
-            self._output = self.activation.forward(z, out=z)
+    @property
+    def fused_activation(self) -> str | None:
+        return self.activation.name if self.activation.name in FUSABLE else None
+
+    def pre_activation(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def forward(self, x, training=False):
+        z = self.pre_activation(x)
+        self._output = self.activation.forward(z, out=None if self.fused_activation else z)
         return self._output
+
+    def forward_with_logits(self, x, training=False):
+        z = self.pre_activation(x)
+        self._output = self.activation.forward(z)
+        return self._output, z
 
     def backward(self, grad_output):
         return self.backward_from_logits(self.activation.backward(grad_output, self._output))
-
-    def backward_from_logits(self, grad_logits):
-        raise NotImplementedError
 
 
 @register
@@ -49,8 +56,8 @@ class Dense(ActivatedLayer):
     Shapes: x (batch, in_features), W (in_features, units), b (units,), out (batch, units).
     """
 
-    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+    def __init__(self, units: int, activation: str | dict | None = None, use_bias: bool = True,
+                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros", **kwargs):
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
             raise ValueError(f"Dense units must be a positive integer, got {units!r}.")
@@ -61,7 +68,6 @@ class Dense(ActivatedLayer):
         self.bias_initializer = bias_initializer
         self._kernel_init = initializers.get(kernel_initializer)  # fail now on a bad name
         self._bias_init = initializers.get(bias_initializer)
-        self.logits = None
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
@@ -77,13 +83,12 @@ class Dense(ActivatedLayer):
         if self.use_bias:
             self.params["b"] = self._bias_init((fan_out,), fan_in, fan_out, self._rng, self.dtype)
 
-    def forward(self, x, training=False):
-        x = self._prepare_input(x)
+    def pre_activation(self, x):
         self._input = x
         z = x @ self.params["W"]
         if self.use_bias:
             z += self.params["b"]
-        return self._activate(z)
+        return z
 
     def backward_from_logits(self, grad_logits):
         """Backward from dL/dz, the gradient w.r.t. the pre-activation z = x @ W + b."""
@@ -104,16 +109,20 @@ class Dense(ActivatedLayer):
 class Activation(Layer):
     """Applies an activation function on its own: Activation('relu')."""
 
-    def __init__(self, activation, **kwargs):
+    def __init__(self, activation: str | dict, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
-        self.logits = None
+
+    @property
+    def fused_activation(self) -> str | None:
+        return self.activation.name if self.activation.name in FUSABLE else None
 
     def forward(self, x, training=False):
-        x = self._prepare_input(x)
-        self.logits = x
         self._output = self.activation.forward(x)  # never in place: x belongs to the caller
         return self._output
+
+    def forward_with_logits(self, x, training=False):
+        return self.forward(x, training), x
 
     def backward(self, grad_output):
         return self.activation.backward(grad_output, self._output)
@@ -133,7 +142,6 @@ class Flatten(Layer):
         return (int(np.prod(input_shape)),)
 
     def forward(self, x, training=False):
-        x = self._prepare_input(x)
         return x.reshape(len(x), -1)
 
     def backward(self, grad_output):

@@ -22,7 +22,6 @@ class Dropout(Layer):
         self._mask = None
 
     def forward(self, x, training=False):
-        x = self._prepare_input(x)
         if not training or self.rate == 0:
             self._mask = None
             return x

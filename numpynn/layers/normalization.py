@@ -32,7 +32,6 @@ class BatchNormalization(Layer):
         self.state["running_var"] = np.ones(features, dtype=self.dtype)
 
     def forward(self, x, training=False):
-        x = self._prepare_input(x)
         axes = tuple(range(x.ndim - 1))
         if training:
             mean = x.mean(axis=axes)

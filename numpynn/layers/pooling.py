@@ -52,7 +52,6 @@ class MaxPooling2D(_Pooling2D):
     """
 
     def forward(self, x, training=False):
-        x = self._prepare_input(x)
         slices = list(self._window_slices())
         out = x[:, slices[0][2], slices[0][3], :].copy()
         self._argmax = np.zeros(out.shape, dtype=np.uint8)
@@ -85,7 +84,6 @@ class AveragePooling2D(_Pooling2D):
     """Mean over each window; the gradient is shared equally among the window's inputs."""
 
     def forward(self, x, training=False):
-        x = self._prepare_input(x)
         (ph, pw) = self.pool_size
         out_h, out_w, channels = self.output_shape
         if self._tiles:
@@ -119,7 +117,6 @@ class GlobalAveragePooling2D(Layer):
         return (input_shape[2],)
 
     def forward(self, x, training=False):
-        x = self._prepare_input(x)
         return x.mean(axis=(1, 2))
 
     def backward(self, grad_output):

@@ -1,8 +1,4 @@
-"""Callbacks: hooks that ``fit`` calls at the start and end of training, epochs and batches.
-
-``logs`` at epoch end hold the epoch's metrics: loss, accuracy, val_loss, val_accuracy, lr, seconds.
-A callback stops training by setting ``model.stop_training = True``.
-"""
+"""Callbacks that act on the logs: stop early, lower the learning rate, save the best model, stop on NaN."""
 from __future__ import annotations
 
 import math
@@ -10,45 +6,7 @@ import os
 
 import numpy as np
 
-
-class Callback:
-    def __init__(self):
-        self.model = None
-
-    def set_model(self, model):
-        self.model = model
-
-    def on_train_begin(self, logs=None):
-        pass
-
-    def on_train_end(self, logs=None):
-        pass
-
-    def on_epoch_begin(self, epoch, logs=None):
-        pass
-
-    def on_epoch_end(self, epoch, logs=None):
-        pass
-
-    def on_batch_end(self, batch, logs=None):
-        pass
-
-
-class History(Callback):
-    """Records every epoch's logs: ``history.history["val_loss"][i]`` is epoch i's validation loss."""
-
-    def __init__(self):
-        super().__init__()
-        self.history: dict[str, list] = {}
-        self.epoch: list[int] = []
-
-    def on_train_begin(self, logs=None):
-        self.history, self.epoch = {}, []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epoch.append(epoch)
-        for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(value)
+from .base import Callback
 
 
 class _Monitor:
@@ -60,7 +18,11 @@ class _Monitor:
         if mode == "auto":
             mode = "max" if any(word in monitor for word in ("acc", "auc", "f1", "precision", "recall")) else "min"
         self.owner, self.monitor, self.mode, self.min_delta = owner, monitor, mode, abs(float(min_delta))
-        self.best = math.inf if mode == "min" else -math.inf
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the best value (at the start of every fit)."""
+        self.best = math.inf if self.mode == "min" else -math.inf
 
     def value(self, logs) -> float:
         if self.monitor not in (logs or {}):
@@ -90,10 +52,10 @@ class EarlyStopping(Callback):
             raise ValueError(f"patience must be >= 0, got {patience}.")
         self.monitor, self.min_delta, self.patience, self.mode = monitor, min_delta, int(patience), mode
         self.restore_best_weights, self.start_from_epoch, self.verbose = restore_best_weights, start_from_epoch, verbose
-        _Monitor("EarlyStopping", monitor, mode, min_delta)  # validate the arguments now
+        self._tracker = _Monitor("EarlyStopping", monitor, mode, min_delta)
 
     def on_train_begin(self, logs=None):
-        self._tracker = _Monitor("EarlyStopping", self.monitor, self.mode, self.min_delta)
+        self._tracker.reset()
         self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, None, None, None
 
     @property
@@ -134,12 +96,12 @@ class ReduceLROnPlateau(Callback):
             raise ValueError(f"factor must be in (0, 1), got {factor}.")
         self.monitor, self.factor, self.patience, self.min_delta = monitor, factor, patience, min_delta
         self.cooldown, self.min_lr, self.mode, self.verbose = cooldown, min_lr, mode, verbose
-        _Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
+        self._tracker = _Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
 
     def on_train_begin(self, logs=None):
         if not isinstance(self.model.optimizer.learning_rate, float):
             raise ValueError("ReduceLROnPlateau needs an optimizer with a constant learning rate, not a schedule.")
-        self._tracker = _Monitor("ReduceLROnPlateau", self.monitor, self.mode, self.min_delta)
+        self._tracker.reset()
         self.wait, self.cooldown_left = 0, 0
 
     def on_epoch_end(self, epoch, logs=None):
@@ -192,10 +154,10 @@ class ModelCheckpoint(Callback):
         super().__init__()
         self.filepath, self.monitor, self.save_best_only, self.mode = os.fspath(filepath), monitor, save_best_only, mode
         self.verbose = verbose
-        _Monitor("ModelCheckpoint", monitor, mode, 0.0)
+        self._tracker = _Monitor("ModelCheckpoint", monitor, mode, 0.0)
 
     def on_train_begin(self, logs=None):
-        self._tracker = _Monitor("ModelCheckpoint", self.monitor, self.mode, 0.0)
+        self._tracker.reset()
 
     def on_epoch_end(self, epoch, logs=None):
         path = self.filepath.format(epoch=epoch + 1)
@@ -217,27 +179,3 @@ class TerminateOnNaN(Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
             self.model.stop_training = True
-
-
-class EpochProgressBar(Callback):
-    """One progress bar over all epochs (instead of one per epoch), for runs of many short epochs."""
-
-    def __init__(self, epochs: int):
-        super().__init__()
-        self.epochs = epochs
-        self._bar = None
-
-    def on_train_begin(self, logs=None):
-        import sys
-
-        from tqdm import tqdm  # plain text bars: they work in terminals and notebooks alike
-        self._bar = tqdm(total=self.epochs, desc="Training", unit="epoch", file=sys.stderr, dynamic_ncols=True)
-
-    def on_epoch_end(self, epoch, logs=None):
-        shown = {k: f"{v:.4g}" for k, v in (logs or {}).items() if k not in ("seconds",)}
-        self._bar.set_postfix(shown, refresh=False)
-        self._bar.update(1)
-
-    def on_train_end(self, logs=None):
-        if self._bar is not None:
-            self._bar.close()

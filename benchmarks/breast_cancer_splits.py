@@ -22,6 +22,8 @@ import warnings
 import numpy as np
 
 from numpynn import datasets, experiment
+from numpynn.options import resolve
+from numpynn.preparation import scale_tabular
 from numpynn.preprocessing import train_val_test_split
 
 SPLIT_PROCEDURES = ("reference", "numpynn")
@@ -79,7 +81,7 @@ def torch_accuracy(data, seed, hidden=16, lr=1e-3, weight_decay=0.0, batch_size=
 
 
 def run_procedure(procedure, raw, seeds, options, args):
-    config = experiment.resolve_options("breast-cancer", **options)
+    config = resolve("tabular", **options)
     results = {"numpynn (default `numpynn train breast-cancer`)": []}
     torch_settings = []
     if args.torch:
@@ -100,10 +102,9 @@ def run_procedure(procedure, raw, seeds, options, args):
         results["scikit-learn LogisticRegressionCV, trained on train + validation"] = []
     seconds = []
     for seed in seeds:
-        data = experiment.scale_tabular(make_splits(procedure, raw, seed), raw.class_names, raw.feature_names)
+        data = scale_tabular(make_splits(procedure, raw, seed), raw.class_names, raw.feature_names)
         start = time.perf_counter()
-        _, _, _, metrics, config = experiment.fit_and_evaluate("breast-cancer", data=data, quiet=True, seed=seed,
-                                                               **options)
+        metrics = experiment.fit_and_evaluate("breast-cancer", data=data, quiet=True, seed=seed, **options).metrics
         seconds.append(time.perf_counter() - start)
         scores = iter(results.values())
         next(scores).append(metrics["test"]["accuracy"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .utils import lookup
+from .errors import InputError, InputTypeError
 
 
 class ActivationFunction:
@@ -58,7 +59,7 @@ class LeakyReLU(ActivationFunction):
 
     def __init__(self, alpha: float = 0.01):
         if not 0 < alpha < 1:
-            raise ValueError(f"leaky_relu alpha must be in (0, 1), got {alpha}.")
+            raise InputError(f"leaky_relu alpha must be in (0, 1), got {alpha}.")
         self.alpha = float(alpha)
 
     def forward(self, x, out=None):
@@ -149,4 +150,4 @@ def get(identifier) -> ActivationFunction:
         return cls(**config)
     if isinstance(identifier, str):
         return lookup(identifier, ACTIVATIONS, "activation")()
-    raise TypeError(f"activation must be a name such as 'relu', got {type(identifier).__name__}.")
+    raise InputTypeError(f"activation must be a name such as 'relu', got {type(identifier).__name__}.")

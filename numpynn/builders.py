@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from . import layers
 from .models import Sequential
+from .errors import InputError
 
 PRESETS = {
     # MNIST: 0.9950 test accuracy after 12 epochs with the default one-pixel shifts (README), about
@@ -24,7 +25,7 @@ def _number(text, kind, token):
     try:
         return kind(text)
     except ValueError:
-        raise ValueError(f"bad number {text!r} in model spec token {token!r}.") from None
+        raise InputError(f"bad number {text!r} in model spec token {token!r}.") from None
 
 
 def parse_layers(spec: str) -> list:
@@ -49,7 +50,7 @@ def parse_layers(spec: str) -> list:
         elif name in ("conv", "pool", "avgpool", "gap", "bn"):
             result.append(_image_layer(name, arg, token))
         else:
-            raise ValueError(f"unknown layer {name!r} in model spec {spec!r}; use mlp:256,128, logistic, cnn, or a "
+            raise InputError(f"unknown layer {name!r} in model spec {spec!r}; use mlp:256,128, logistic, cnn, or a "
                              "list of dense:N, dropout:R, conv:F[xK], pool[:S], avgpool[:S], gap, bn, flatten.")
     return result
 

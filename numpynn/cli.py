@@ -6,8 +6,9 @@
     numpynn evaluate runs/mnist-20261126-101500
     numpynn predict runs/mnist-20261126-101500 digit.png
 
-Bad input (an unknown option, a missing file, a corrupt file) gets one line on stderr and exit status 2.
-Set NUMPYNN_DEBUG=1 to see the full traceback instead.
+Bad input (an unknown option, a missing file, a corrupt file, bad data) gets one line on stderr and exit
+status 2; set NUMPYNN_DEBUG=1 to see its traceback. Anything else is a bug in numpynn: it shows its
+traceback and exits with status 1.
 """
 from __future__ import annotations
 
@@ -17,31 +18,23 @@ import io
 import json
 import os
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 
-from . import experiment
-from .experiment import OPTIMIZER_CHOICES, SCHEDULE_CHOICES, UsageError
+from . import experiment, options
+from .errors import InputError, UsageError, missing_dependency
 from .files import write_text
+from .preparation import prepare_data
+from .runs import load_run
+
+# Failures that are the user's to fix: one line and exit status 2. Anything else is a bug.
+USER_ERRORS = (InputError, FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(message)
-
-
-def defaults_text() -> str:
-    """The default of every option, per kind of dataset, for `numpynn train --help`."""
-    lines = ["defaults:"]
-    for kind, datasets_of_kind in (("tabular", "breast-cancer, csv:FILE"), ("images", "mnist, idx:FOLDER")):
-        settings = ", ".join(f"{flag}={experiment.DEFAULTS[kind][key]}" for key, flag in experiment.TRAIN_FLAGS.items()
-                             if experiment.DEFAULTS[kind].get(key) is not None)
-        lines.append(textwrap.fill(settings, width=100, initial_indent=f"  {kind} ({datasets_of_kind}): ",
-                                   subsequent_indent="    ", break_on_hyphens=False))
-    lines.append(f"  a convolutional --model (cnn, conv:...) trains for {experiment.CNN_EPOCHS} epochs by default")
-    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,23 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a model and write a run folder",
                                 description="Train a model; defaults depend on the dataset (tabular or images).",
-                                epilog=defaults_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
+                                epilog=options.defaults_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
     train.add_argument("dataset", help="breast-cancer, mnist, idx:FOLDER or csv:FILE")
     train.add_argument("--target", help="the class-label column of a csv: dataset")
-    train.add_argument("--model", help="mlp:256,128 | logistic | cnn | a layer list such as conv:32,pool,dense:128")
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--optimizer", help=", ".join(OPTIMIZER_CHOICES))
-    train.add_argument("--lr", type=float, help="(peak) learning rate")
-    train.add_argument("--weight-decay", type=float, help="L2 for sgd/momentum/adam, decoupled for adamw")
-    train.add_argument("--schedule", help=", ".join(SCHEDULE_CHOICES))
-    train.add_argument("--lr-decay", type=float,
-                       help="inverse-time: lr/(1 + decay*step) per step; exponential: factor per epoch")
-    train.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="epochs without val_loss gain; 0 = off")
-    train.add_argument("--val-size", type=float, help="fraction (tabular) or number of training images held out")
-    train.add_argument("--test-size", type=float, help="fraction held out for testing (tabular data)")
-    train.add_argument("--augment", type=int, metavar="PIXELS", help="shift training images by up to PIXELS at random")
-    train.add_argument("--seed", type=int)
+    options.add_arguments(train)
     train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
     train.add_argument("--force", action="store_true", help="write into an existing non-empty --out folder")
     train.add_argument("--quiet", action="store_true", help="no progress bars or messages")
@@ -82,14 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def command_train(args) -> int:
-    options = {key: getattr(args, key) for key in ("model", "epochs", "batch_size", "optimizer", "lr", "weight_decay",
-                                                   "schedule", "lr_decay", "early_stopping", "val_size", "test_size",
-                                                   "seed", "augment")}
-    if options["val_size"] is not None and options["val_size"] >= 1:
-        options["val_size"] = int(options["val_size"])
+    given = {option.key: getattr(args, option.key) for option in options.OPTIONS}
     log = (lambda *a: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     run_dir, metrics = experiment.train(args.dataset, out=args.out, force=args.force, quiet=args.quiet,
-                                        target=args.target, log=log, **options)
+                                        target=args.target, log=log, **given)
     test = metrics["test"]
     print(f"test accuracy {test['accuracy']:.4f}  loss {test['loss']:.4f}  macro F1 {test['macro']['f1']:.4f}  "
           f"epochs {metrics['epochs_run']}  train time {metrics['train_seconds']:.1f} s  run {run_dir}")
@@ -97,8 +73,8 @@ def command_train(args) -> int:
 
 
 def command_evaluate(args) -> int:
-    config, preprocessing, model = experiment.load_run(args.run_dir)
-    data = experiment.prepare_data(config["dataset"], config.get("target"), config["seed"], config["val_size"],
+    config, preprocessing, model = load_run(args.run_dir)
+    data = prepare_data(config["dataset"], config.get("target"), config["seed"], config["val_size"],
                                    config["test_size"], channels_last=preprocessing.get("channels_last", False))
     from .metrics import classification_report, labels_from_outputs
     scores, outputs = model.evaluate(data.x_test, data.y_test, return_outputs=True)
@@ -119,7 +95,7 @@ def read_png_digit(path: Path, shape: tuple) -> np.ndarray:
         import matplotlib.image as mpimg
         image = mpimg.imread(path, format="png")
     except ImportError:
-        raise UsageError("reading PNG files needs matplotlib: pip install 'numpynn[plots]'.") from None
+        raise missing_dependency("reading PNG files", "matplotlib", "plots") from None
     except Exception as exc:
         raise UsageError(f"{path} is not a readable PNG image ({exc}).") from None
     image = np.asarray(image, dtype=np.float32)
@@ -137,7 +113,7 @@ def read_png_digit(path: Path, shape: tuple) -> np.ndarray:
 
 
 def command_predict(args) -> int:
-    config, preprocessing, model = experiment.load_run(args.run_dir)
+    config, preprocessing, model = load_run(args.run_dir)
     names = config["class_names"]
     if not args.file.is_file():
         raise UsageError(f"no file {args.file}.")
@@ -186,8 +162,7 @@ def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return {"train": command_train, "evaluate": command_evaluate, "predict": command_predict}[args.command](args)
-    except (UsageError, ValueError, TypeError, FileNotFoundError, FileExistsError, PermissionError,
-            ImportError) as exc:
+    except USER_ERRORS as exc:
         if os.environ.get("NUMPYNN_DEBUG"):
             raise
         message = str(exc).strip().replace("\n", " ") or type(exc).__name__

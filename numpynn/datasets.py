@@ -18,10 +18,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .errors import InputError, missing_dependency
 from .files import atomic_write
 
 
-class DatasetError(ValueError):
+class DatasetError(InputError):
     """A data file is missing, corrupt or not in the expected format."""
 
 
@@ -38,7 +39,7 @@ def load_breast_cancer() -> Dataset:
     try:
         from sklearn import datasets as sk_datasets
     except ImportError:
-        raise ImportError("load_breast_cancer reads scikit-learn's bundled copy: pip install 'numpynn[data]'.") from None
+        raise missing_dependency("load_breast_cancer (scikit-learn's bundled copy)", "scikit-learn", "data") from None
     raw = sk_datasets.load_breast_cancer()
     return Dataset(raw.data.astype(np.float32), raw.target.astype(np.int64), list(raw.feature_names),
                    [str(name) for name in raw.target_names])

@@ -16,6 +16,7 @@ import numpy as np
 
 from .layers import Layer
 from .losses import Loss
+from .errors import InputError, InputTypeError
 
 
 @dataclass
@@ -48,7 +49,7 @@ def gradcheck(target, x, y=None, *, training=True, eps=1e-6, atol=1e-6, rtol=1e-
     elif hasattr(target, "layers") and hasattr(target, "compile"):
         objective, analytic, arrays = _model_problem(target, x, y, training)
     else:
-        raise TypeError(f"gradcheck takes a Layer, a Loss or a Sequential model, got {type(target).__name__}.")
+        raise InputTypeError(f"gradcheck takes a Layer, a Loss or a Sequential model, got {type(target).__name__}.")
 
     result = GradcheckResult(ok=True)
     for name, array in arrays.items():
@@ -122,7 +123,7 @@ def _layer_problem(layer, x, training, rng):
 
 def _loss_problem(loss, y_pred, y_true):
     if y_true is None:
-        raise ValueError("gradcheck of a loss needs y (the targets).")
+        raise InputError("gradcheck of a loss needs y (the targets).")
 
     def objective():
         return loss.forward(y_pred, y_true)
@@ -133,7 +134,7 @@ def _loss_problem(loss, y_pred, y_true):
 
 def _model_problem(model, x, y, training):
     if model.loss is None:
-        raise ValueError("gradcheck of a model needs a compiled model (model.compile(loss=...)).")
+        raise InputError("gradcheck of a model needs a compiled model (model.compile(loss=...)).")
     model = copy.deepcopy(model)
     if not model.built:
         model.build(x.shape[1:])

@@ -14,6 +14,7 @@ import numpy as np
 
 from .activations import log_softmax, stable_sigmoid, stable_softmax
 from .utils import lookup
+from .errors import InputError, InputTypeError
 
 # Probabilities are clipped to [EPSILON, 1 - EPSILON] before a log when from_logits=False (Keras's value).
 EPSILON = 1e-7
@@ -83,7 +84,7 @@ class Loss:
 
 def _check_batch(y_pred, y_true):
     if len(y_pred) != len(y_true):
-        raise ValueError(
+        raise InputError(
             f"y_pred and y_true have different batch sizes ({len(y_pred)} vs {len(y_true)})."
         )
 
@@ -94,18 +95,18 @@ def _check_labels(y_true, num_classes: int) -> np.ndarray:
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise ValueError(
+        raise InputError(
             f"Sparse labels must be a 1-D array of class ids, got shape {y.shape}; "
             "for one-hot targets use CategoricalCrossentropy."
         )
     if not np.issubdtype(y.dtype, np.integer):
         if not np.issubdtype(y.dtype, np.floating) or not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise ValueError(
+            raise InputError(
                 f"Sparse labels must be integer class ids, got dtype {y.dtype} with non-integer values; "
                 "map the classes to 0..K-1 first."
             )
     if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(
+        raise InputError(
             f"Class labels must lie in [0, {num_classes - 1}] for a model with {num_classes} outputs, "
             f"got values from {y.min()} to {y.max()}; relabel the classes or change the last layer's units."
         )
@@ -154,7 +155,7 @@ class CategoricalCrossentropy(Loss):
     def prepare_targets(self, y_true, output_shape):
         y = np.asarray(y_true)
         if y.ndim != 2 or y.shape[1] != output_shape[-1]:
-            raise ValueError(
+            raise InputError(
                 f"CategoricalCrossentropy expects one-hot targets of shape (batch, {output_shape[-1]}), "
                 f"got {y.shape}; use SparseCategoricalCrossentropy for integer labels or one_hot(y)."
             )
@@ -163,7 +164,7 @@ class CategoricalCrossentropy(Loss):
     def _compute(self, y_pred, y_true, with_grad):
         y_true = np.asarray(y_true, dtype=y_pred.dtype)
         if y_true.shape != y_pred.shape:
-            raise ValueError(f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}.")
+            raise InputError(f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}.")
         if self.from_logits:
             log_probs = log_softmax(y_pred)
             loss = -(y_true * log_probs).sum(axis=-1).mean()
@@ -188,12 +189,12 @@ class BinaryCrossentropy(Loss):
     def prepare_targets(self, y_true, output_shape):
         y = np.asarray(y_true)
         if y.size and (np.min(y) < 0 or np.max(y) > 1):
-            raise ValueError(
+            raise InputError(
                 f"BinaryCrossentropy targets must lie in [0, 1], got values from {np.min(y)} to {np.max(y)}; "
                 "for more than two classes use SparseCategoricalCrossentropy."
             )
         if output_shape[-1] != 1:
-            raise ValueError(
+            raise InputError(
                 f"BinaryCrossentropy needs a model with 1 output, this one has {output_shape[-1]}; "
                 "use Dense(1) as the last layer."
             )
@@ -231,7 +232,7 @@ class MeanSquaredError(Loss):
         y_true = np.asarray(y_true, dtype=y_pred.dtype)
         if y_true.shape != y_pred.shape:
             if y_true.size != y_pred.size:
-                raise ValueError(f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}.")
+                raise InputError(f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}.")
             y_true = y_true.reshape(y_pred.shape)
         diff = y_pred - y_true
         loss = np.mean(diff * diff)
@@ -261,4 +262,4 @@ def get(identifier) -> Loss:
         return lookup(config.pop("name"), LOSSES, "loss")(**config)
     if isinstance(identifier, str):
         return lookup(identifier, LOSSES, "loss")()
-    raise TypeError(f"loss must be a Loss or a name such as 'binary_crossentropy', got {identifier!r}.")
+    raise InputTypeError(f"loss must be a Loss or a name such as 'binary_crossentropy', got {identifier!r}.")

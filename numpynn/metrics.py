@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .utils import lookup
+from .errors import InputError, InputTypeError
 
 
 def labels_from_outputs(outputs: np.ndarray, threshold: float = 0.5) -> np.ndarray:
@@ -40,7 +41,7 @@ def labels_from_targets(y: np.ndarray) -> np.ndarray:
 def _check_labels(y_true, y_pred):
     y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred have different lengths ({len(y_true)} vs {len(y_pred)}).")
+        raise InputError(f"y_true and y_pred have different lengths ({len(y_true)} vs {len(y_pred)}).")
     return y_true.astype(np.intp), y_pred.astype(np.intp)
 
 
@@ -56,7 +57,7 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
     if num_classes is None:
         num_classes = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
     if y_true.size and (min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= num_classes):
-        raise ValueError(f"labels must lie in [0, {num_classes - 1}].")
+        raise InputError(f"labels must lie in [0, {num_classes - 1}].")
     counts = np.bincount(y_true * num_classes + y_pred, minlength=num_classes * num_classes)
     return counts.reshape(num_classes, num_classes).astype(np.int64)
 
@@ -116,10 +117,10 @@ def roc_curve(y_true, scores):
     y_true = np.asarray(y_true).ravel().astype(np.intp)
     scores = np.asarray(scores, dtype=np.float64).ravel()
     if y_true.shape != scores.shape:
-        raise ValueError(f"y_true and scores have different lengths ({len(y_true)} vs {len(scores)}).")
+        raise InputError(f"y_true and scores have different lengths ({len(y_true)} vs {len(scores)}).")
     positives, negatives = np.sum(y_true == 1), np.sum(y_true == 0)
     if positives == 0 or negatives == 0:
-        raise ValueError("roc_curve needs both classes (0 and 1) in y_true.")
+        raise InputError("roc_curve needs both classes (0 and 1) in y_true.")
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores, sorted_true = scores[order], y_true[order]
     # Keep the last index of each run of equal scores: that is where a threshold takes effect.
@@ -158,7 +159,7 @@ MODEL_METRICS = {"accuracy": _model_accuracy, "acc": _model_accuracy, "mae": _mo
 def get_model_metric(name: str):
     """The function behind a metric name given to ``model.compile(metrics=[...])``."""
     if not isinstance(name, str):
-        raise TypeError(f"metrics are given by name, got {name!r}.")
+        raise InputTypeError(f"metrics are given by name, got {name!r}.")
     return lookup(name, MODEL_METRICS, "metric")
 
 

@@ -10,6 +10,7 @@ from .layers import Layer
 from .saving import register_model, save_model
 from .training import Trainer
 from .utils import as_float_dtype, check_array, get_rng
+from .errors import InputError, InputTypeError
 
 
 @register_model
@@ -49,7 +50,7 @@ class Sequential(Trainer):
     # ----- construction -----------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
         if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential takes numpynn layers, got {type(layer).__name__}.")
+            raise InputTypeError(f"Sequential takes numpynn layers, got {type(layer).__name__}.")
         if layer.name is None:
             layer.name = self._unique_name(layer)
         self.layers.append(layer)
@@ -75,12 +76,12 @@ class Sequential(Trainer):
         self.input_shape = shape
         for layer in self.layers:
             if layer.dtype is not None and layer.dtype != self.dtype:
-                raise ValueError(f"{layer.describe()} has dtype {layer.dtype}, the model {self.dtype}; "
+                raise InputError(f"{layer.describe()} has dtype {layer.dtype}, the model {self.dtype}; "
                                  "give the model the dtype instead.")
             if not layer.built:
                 layer.build(shape, dtype=self.dtype, rng=self.rng)
             elif layer.input_shape != shape:
-                raise ValueError(f"{layer.describe()} was built for input {layer.input_shape}, "
+                raise InputError(f"{layer.describe()} was built for input {layer.input_shape}, "
                                  f"but the layer before it outputs {shape}.")
             shape = layer.output_shape
         self.output_shape = shape
@@ -133,14 +134,14 @@ class Sequential(Trainer):
     def _check_inputs(self, x, name="X") -> np.ndarray:
         x = check_array(x, name, dtype=self.dtype)
         if x.ndim < 2:
-            raise ValueError(f"{name} must have a batch axis: shape (samples, features...), got {x.shape}; "
+            raise InputError(f"{name} must have a batch axis: shape (samples, features...), got {x.shape}; "
                              "for a single sample use x[None].")
         if not self.built:
             if not self.layers:
                 raise RuntimeError("The model has no layers; add some before using it.")
             self.build(x.shape[1:])
         elif x.shape[1:] != self.input_shape:
-            raise ValueError(f"The model expects samples of shape {self.input_shape}, {name} has samples of shape "
+            raise InputError(f"The model expects samples of shape {self.input_shape}, {name} has samples of shape "
                              f"{x.shape[1:]} (array shape {x.shape}); pass data with the features it was built for.")
         return x
 
@@ -182,10 +183,10 @@ class Sequential(Trainer):
         targets = [array for layer in self.layers for array in (*layer.params.values(), *layer.state.values())]
         weights = list(weights)
         if len(weights) != len(targets):
-            raise ValueError(f"set_weights got {len(weights)} arrays, the model has {len(targets)}.")
+            raise InputError(f"set_weights got {len(weights)} arrays, the model has {len(targets)}.")
         for target, value in zip(targets, weights):
             if np.shape(value) != target.shape:
-                raise ValueError(f"set_weights: shape {np.shape(value)} does not match {target.shape}.")
+                raise InputError(f"set_weights: shape {np.shape(value)} does not match {target.shape}.")
         for target, value in zip(targets, weights):
             np.copyto(target, value, casting="same_kind")
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import schedules
 from .utils import lookup
+from .errors import InputError, InputTypeError
 
 FLUSH_EVERY = 50
 _FLUSH_BELOW = {np.dtype("float32"): 1e-30, np.dtype("float64"): 1e-290}
@@ -35,15 +36,15 @@ class Optimizer:
         else:
             if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.floating)) \
                     or not learning_rate > 0:
-                raise ValueError(
+                raise InputError(
                     f"learning_rate must be a positive number or a schedule, got {learning_rate!r}."
                 )
             self.learning_rate = float(learning_rate)
         if weight_decay is None or weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}.")
+            raise InputError(f"weight_decay must be >= 0, got {weight_decay!r}.")
         for name, value in (("clipnorm", clipnorm), ("global_clipnorm", global_clipnorm)):
             if value is not None and not value > 0:
-                raise ValueError(f"{name} must be positive or None, got {value!r}.")
+                raise InputError(f"{name} must be positive or None, got {value!r}.")
         self.weight_decay = float(weight_decay)
         self.clipnorm = clipnorm
         self.global_clipnorm = global_clipnorm
@@ -169,9 +170,9 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, **kwargs):
         if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
+            raise InputError(f"momentum must be in [0, 1), got {momentum!r}.")
         if nesterov and momentum == 0:
-            raise ValueError("nesterov=True needs a momentum > 0.")
+            raise InputError("nesterov=True needs a momentum > 0.")
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         if self.momentum == 0:
@@ -211,9 +212,9 @@ class Adam(Optimizer):
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
         for name, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0 <= beta < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {beta!r}.")
+                raise InputError(f"{name} must be in [0, 1), got {beta!r}.")
         if not epsilon > 0:
-            raise ValueError(f"epsilon must be positive, got {epsilon!r}.")
+            raise InputError(f"epsilon must be positive, got {epsilon!r}.")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
     def _update(self, key, param, grad, lr, scratch):
@@ -267,9 +268,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, weight_decay=0.0, **kwargs):
         if not 0 <= rho < 1:
-            raise ValueError(f"rho must be in [0, 1), got {rho!r}.")
+            raise InputError(f"rho must be in [0, 1), got {rho!r}.")
         if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
+            raise InputError(f"momentum must be in [0, 1), got {momentum!r}.")
         self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
         if self.momentum == 0:
             self.slot_names = ("v",)
@@ -299,10 +300,20 @@ class RMSprop(Optimizer):
 
 
 OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop)}
+# Other names for a class with some arguments set: "momentum" is SGD with Nesterov momentum 0.9.
+ALIASES = {"momentum": ("sgd", {"momentum": 0.9, "nesterov": True})}
 
 
-def get(identifier) -> Optimizer:
-    """Accept an Optimizer, a name ('sgd', 'adam', 'adamw', 'rmsprop') or a config dict."""
+def names() -> list[str]:
+    """Every name ``get`` accepts."""
+    return sorted([*OPTIMIZERS, *ALIASES])
+
+
+def get(identifier: str | dict | Optimizer, **kwargs) -> Optimizer:
+    """Accept an Optimizer, a name ('sgd', 'momentum', 'adam', 'adamw', 'rmsprop') or a config dict.
+
+    With a name, ``kwargs`` go to the constructor: ``get("adam", learning_rate=1e-3, weight_decay=0.01)``.
+    """
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
@@ -312,5 +323,6 @@ def get(identifier) -> Optimizer:
             config["learning_rate"] = schedules.from_config(config["learning_rate"])
         return cls(**config)
     if isinstance(identifier, str):
-        return lookup(identifier, OPTIMIZERS, "optimizer")()
-    raise TypeError(f"optimizer must be an Optimizer or a name such as 'adam', got {identifier!r}.")
+        name, preset = ALIASES.get(identifier.lower(), (identifier, {}))
+        return lookup(name, OPTIMIZERS, "optimizer")(**{**preset, **kwargs})
+    raise InputTypeError(f"optimizer must be an Optimizer or a name such as 'adam', got {identifier!r}.")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import missing_dependency
+
 
 def _figure(*args, **kwargs):
     """A Figure not tied to pyplot: nothing opens a window, and it is freed like any object."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("numpynn.plots needs matplotlib: pip install 'numpynn[plots]'.") from None
+        raise missing_dependency("numpynn.plots", "matplotlib", "plots") from None
     return Figure(*args, **kwargs, layout="constrained")
 
 

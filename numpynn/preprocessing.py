@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .utils import check_array, check_same_length, get_rng
+from .errors import InputError, InputTypeError
 
 
 class StandardScaler:
@@ -34,7 +35,7 @@ class StandardScaler:
             raise RuntimeError("StandardScaler.transform called before fit; fit it on the training split first.")
         x = check_array(x, "X", ndim=2)
         if x.shape[1] != len(self.mean_):
-            raise ValueError(f"StandardScaler was fitted on {len(self.mean_)} features, X has {x.shape[1]}.")
+            raise InputError(f"StandardScaler was fitted on {len(self.mean_)} features, X has {x.shape[1]}.")
         return ((x - self.mean_) / self.scale_).astype(self.dtype)
 
     def fit_transform(self, x):
@@ -57,7 +58,7 @@ def scale_pixels(images, dtype="float32") -> np.ndarray:
     """uint8 pixels (0..255) to floats in [0, 1]."""
     images = np.asarray(images)
     if images.dtype != np.uint8:
-        raise TypeError(f"scale_pixels expects uint8 images (0..255), got dtype {images.dtype}.")
+        raise InputTypeError(f"scale_pixels expects uint8 images (0..255), got dtype {images.dtype}.")
     return images.astype(dtype) / np.asarray(255, dtype=dtype)
 
 
@@ -71,11 +72,11 @@ def one_hot(labels, num_classes: int | None = None, dtype="float32") -> np.ndarr
     """Integer labels (N,) to a (N, num_classes) one-hot matrix."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"one_hot expects a 1-D array of integer labels, got shape {labels.shape} dtype {labels.dtype}.")
+        raise InputError(f"one_hot expects a 1-D array of integer labels, got shape {labels.shape} dtype {labels.dtype}.")
     if num_classes is None:
         num_classes = int(labels.max()) + 1
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"labels must lie in [0, {num_classes - 1}], got {labels.min()}..{labels.max()}.")
+        raise InputError(f"labels must lie in [0, {num_classes - 1}], got {labels.min()}..{labels.max()}.")
     encoded = np.zeros((len(labels), num_classes), dtype=dtype)
     encoded[np.arange(len(labels)), labels] = 1
     return encoded
@@ -89,18 +90,18 @@ def split_indices(num_samples: int, fraction: float, stratify=None, rng=None):
     """
     rng = get_rng(rng)
     if not 0 < fraction < 1:
-        raise ValueError(f"the split fraction must be in (0, 1), got {fraction}.")
+        raise InputError(f"the split fraction must be in (0, 1), got {fraction}.")
     if stratify is None:
         order = rng.permutation(num_samples)
         held = int(round(num_samples * fraction))
         if held == 0 or held == num_samples:
-            raise ValueError(f"{num_samples} samples are too few to hold out a fraction of {fraction}.")
+            raise InputError(f"{num_samples} samples are too few to hold out a fraction of {fraction}.")
         return np.sort(order[held:]), np.sort(order[:held])
     stratify = np.asarray(stratify)
     classes, counts = np.unique(stratify, return_counts=True)
     if counts.min() < 2:
         rare = classes[counts < 2]
-        raise ValueError(f"class(es) {rare.tolist()} have fewer than 2 samples; a stratified split needs at least 2 "
+        raise InputError(f"class(es) {rare.tolist()} have fewer than 2 samples; a stratified split needs at least 2 "
                          "per class. Collect more data or drop those classes.")
     # Largest-remainder rounding: per-class counts that add up to exactly round(n * fraction).
     exact = counts * fraction
@@ -130,7 +131,7 @@ def train_val_test_split(x, y, val_size=0.2, test_size=0.2, stratify=True, seed=
     Returns (x_train, y_train), (x_val, y_val), (x_test, y_test).
     """
     if not (0 < val_size < 1 and 0 < test_size < 1 and val_size + test_size < 1):
-        raise ValueError(f"val_size and test_size must be in (0, 1) and sum to less than 1, got {val_size}, {test_size}.")
+        raise InputError(f"val_size and test_size must be in (0, 1) and sum to less than 1, got {val_size}, {test_size}.")
     x, y = np.asarray(x), np.asarray(y)
     check_same_length(x, y)
     rng = get_rng(seed)
@@ -149,7 +150,7 @@ def random_shift(images, max_shift: int, rng=None) -> np.ndarray:
     rng = get_rng(rng)
     images = np.asarray(images)
     if images.ndim not in (3, 4):
-        raise ValueError(f"random_shift expects images (N, H, W) or (N, H, W, C), got shape {images.shape}.")
+        raise InputError(f"random_shift expects images (N, H, W) or (N, H, W, C), got shape {images.shape}.")
     if max_shift == 0:
         return images
     count, height, width = images.shape[:3]

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import losses, optimizers
 from .files import atomic_write
+from .errors import InputError
 
 # Model classes by name, so a file names its class and load_model needs no import of the models module.
 MODEL_CLASSES: dict[str, type] = {}
@@ -35,7 +36,7 @@ def register_model(cls: type) -> type:
 def save_model(model, path) -> None:
     """Write ``model`` to ``path`` atomically (temporary file, then rename)."""
     if not model.built:
-        raise ValueError("The model is not built yet: fit it or call model.build(input_shape) before saving.")
+        raise InputError("The model is not built yet: fit it or call model.build(input_shape) before saving.")
     meta = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -64,25 +65,25 @@ def load_model(path):
     try:
         with np.load(path, allow_pickle=False) as archive:
             if META_KEY not in archive.files:
-                raise ValueError(f"{path!r} is a NumPy archive but not a numpynn model (no {META_KEY} entry); "
+                raise InputError(f"{path!r} is a NumPy archive but not a numpynn model (no {META_KEY} entry); "
                                  "save models with model.save(path).")
             meta = json.loads(str(archive[META_KEY]))
             if meta.get("format") != FORMAT_NAME or not isinstance(meta.get("version"), int):
-                raise ValueError(f"{path!r} is not a numpynn model file (unknown format).")
+                raise InputError(f"{path!r} is not a numpynn model file (unknown format).")
             if meta["version"] > FORMAT_VERSION:
-                raise ValueError(f"{path!r} was written by a newer numpynn (format {meta['version']}); upgrade numpynn.")
+                raise InputError(f"{path!r} was written by a newer numpynn (format {meta['version']}); upgrade numpynn.")
             arrays = {name: archive[name] for name in archive.files if name != META_KEY}
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, json.JSONDecodeError, KeyError) as exc:
-        raise ValueError(f"{path!r} is not a readable numpynn model file ({type(exc).__name__}: {exc}); "
+        raise InputError(f"{path!r} is not a readable numpynn model file ({type(exc).__name__}: {exc}); "
                          "it may be truncated or corrupt: save the model again.") from None
     except ValueError as exc:
         if "numpynn" in str(exc):
             raise
-        raise ValueError(f"{path!r} is not a readable numpynn model file ({exc}).") from None
+        raise InputError(f"{path!r} is not a readable numpynn model file ({exc}).") from None
 
     class_name = meta.get("class_name", "Sequential")
     if class_name not in MODEL_CLASSES:
-        raise ValueError(f"{path!r} holds a {class_name} model, a class numpynn does not know: import the module "
+        raise InputError(f"{path!r} holds a {class_name} model, a class numpynn does not know: import the module "
                          "that defines it (decorated with @numpynn.saving.register_model) before loading.")
     model = MODEL_CLASSES[class_name].from_config(meta["model"])
     model.build(meta["input_shape"])
@@ -91,9 +92,9 @@ def load_model(path):
             for key, array in target.items():
                 name = f"{group}/{i}/{key}"
                 if name not in arrays:
-                    raise ValueError(f"{path!r} is corrupt: the weights {name!r} are missing.")
+                    raise InputError(f"{path!r} is corrupt: the weights {name!r} are missing.")
                 if arrays[name].shape != array.shape:
-                    raise ValueError(f"{path!r} is corrupt: {name!r} has shape {arrays[name].shape}, "
+                    raise InputError(f"{path!r} is corrupt: {name!r} has shape {arrays[name].shape}, "
                                      f"the architecture needs {array.shape}.")
                 np.copyto(array, arrays[name])
     if meta["optimizer"] is not None and meta["loss"] is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .utils import lookup
+from .errors import InputError
 
 
 class LearningRateSchedule:
@@ -31,7 +32,7 @@ def _as_float(value, step):
 
 def _check_positive(value, name):
     if not value > 0:
-        raise ValueError(f"{name} must be positive, got {value!r}.")
+        raise InputError(f"{name} must be positive, got {value!r}.")
     return value
 
 
@@ -86,12 +87,12 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def __init__(self, boundaries, values):
         if len(values) != len(boundaries) + 1:
-            raise ValueError(
+            raise InputError(
                 f"PiecewiseConstantDecay needs one more value than boundaries, got {len(boundaries)} "
                 f"boundaries and {len(values)} values."
             )
         if list(boundaries) != sorted(boundaries):
-            raise ValueError(f"boundaries must be increasing, got {list(boundaries)}.")
+            raise InputError(f"boundaries must be increasing, got {list(boundaries)}.")
         self.boundaries = [float(b) for b in boundaries]
         self.values = [float(v) for v in values]
 
@@ -115,13 +116,13 @@ class CosineDecay(LearningRateSchedule):
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, warmup_target=None, warmup_steps=0):
         self.initial_learning_rate = float(initial_learning_rate)
         if self.initial_learning_rate < 0:
-            raise ValueError(f"initial_learning_rate must be >= 0, got {initial_learning_rate}.")
+            raise InputError(f"initial_learning_rate must be >= 0, got {initial_learning_rate}.")
         self.decay_steps = float(_check_positive(decay_steps, "decay_steps"))
         self.alpha = float(alpha)
         self.warmup_target = None if warmup_target is None else float(warmup_target)
         self.warmup_steps = float(warmup_steps)
         if self.warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}.")
+            raise InputError(f"warmup_steps must be >= 0, got {warmup_steps}.")
 
     def __call__(self, step):
         t = np.asarray(step, dtype=np.float64)
@@ -146,3 +147,34 @@ SCHEDULES = {cls.name: cls for cls in (InverseTimeDecay, ExponentialDecay, Piece
 def from_config(config: dict) -> LearningRateSchedule:
     config = dict(config)
     return lookup(config.pop("name"), SCHEDULES, "learning-rate schedule")(**config)
+
+
+# The schedules a run names in one word (``numpynn train --schedule``).
+NAMES = ("constant", "inverse-time", "exponential", "cosine", "step")
+
+
+def from_name(name: str, learning_rate: float, decay: float = 0.0, steps_per_epoch: int = 1,
+              epochs: int = 1) -> float | LearningRateSchedule:
+    """A learning rate for a run of ``epochs`` x ``steps_per_epoch`` steps, from one word.
+
+    constant: ``learning_rate`` (inverse-time instead if ``decay`` is given); inverse-time:
+    lr / (1 + decay * step); exponential: ``decay`` is the factor per epoch (default 0.9); cosine: a
+    warm-up from lr / 10 over at most one epoch, then a cosine decay to 1 % of lr; step: lr, then lr / 10
+    at half of the steps and lr / 100 at three quarters.
+    """
+    name = lookup(name, {known: known for known in NAMES}, "learning-rate schedule")
+    total_steps = steps_per_epoch * epochs
+    if decay and name == "constant":
+        name = "inverse-time"
+    if name == "inverse-time":
+        return InverseTimeDecay(learning_rate, decay_steps=1, decay_rate=decay or 1e-3)
+    if name == "exponential":
+        return ExponentialDecay(learning_rate, decay_steps=steps_per_epoch, decay_rate=decay or 0.9)
+    if name == "cosine":
+        warmup = min(steps_per_epoch, max(total_steps // 10, 1))
+        return CosineDecay(learning_rate / 10, decay_steps=max(total_steps - warmup, 1), alpha=0.01,
+                           warmup_target=learning_rate, warmup_steps=warmup)
+    if name == "step":
+        boundaries = [int(total_steps * f) for f in (0.5, 0.75)]
+        return PiecewiseConstantDecay(boundaries, [learning_rate, learning_rate / 10, learning_rate / 100])
+    return learning_rate

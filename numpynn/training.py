@@ -26,6 +26,7 @@ from . import losses, optimizers
 from . import metrics as metrics_module
 from .callbacks import CallbackList, History, ProgressBar
 from .utils import check_array, check_positive_int, check_same_length
+from .errors import InputError
 
 # Large enough to keep BLAS busy, small enough that a conv layer's im2col buffer stays in the low 100s of MB.
 PREDICT_BATCH_SIZE = 256
@@ -41,7 +42,7 @@ class Trainer:
                 metrics: str | list[str] | None = None) -> None:
         """Choose the optimizer, the loss and the metrics to track (names or objects)."""
         if loss is None:
-            raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'.")
+            raise InputError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'.")
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
         names = [metrics] if isinstance(metrics, str) else list(metrics or [])
@@ -174,12 +175,12 @@ class Trainer:
         """(x_train, y_train, (x_val, y_val) or None) from fit's validation arguments."""
         if validation_data is not None:
             if len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (X_val, y_val).")
+                raise InputError("validation_data must be a pair (X_val, y_val).")
             return x, y, self._check_data(*validation_data, "X_val", "y_val")
         if not validation_split:
             return x, y, None
         if not 0 < validation_split < 1:
-            raise ValueError(f"validation_split must be in (0, 1), got {validation_split}.")
+            raise InputError(f"validation_split must be in (0, 1), got {validation_split}.")
         from .preprocessing import split_indices
         stratify = metrics_module.labels_from_targets(y) if self.loss.classification else None
         train_idx, val_idx = split_indices(len(x), validation_split, stratify, self.rng)

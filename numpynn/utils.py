@@ -7,6 +7,7 @@ weights and the same training run, bit for bit.
 from __future__ import annotations
 
 import numpy as np
+from .errors import InputError, InputTypeError
 
 _global_rng = np.random.default_rng()
 
@@ -32,7 +33,7 @@ def as_float_dtype(dtype) -> np.dtype:
     """Validate a float dtype name ('float32' or 'float64') and return it as a numpy dtype."""
     dt = np.dtype(dtype if dtype is not None else "float32")
     if dt.name not in FLOAT_DTYPES:
-        raise ValueError(f"dtype must be one of {FLOAT_DTYPES}, got {dt.name!r}.")
+        raise InputError(f"dtype must be one of {FLOAT_DTYPES}, got {dt.name!r}.")
     return dt
 
 
@@ -44,20 +45,20 @@ def check_array(x, name: str = "X", dtype=None, ndim=None) -> np.ndarray:
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} could not be turned into an array ({exc}); pass a NumPy array.") from None
+        raise InputTypeError(f"{name} could not be turned into an array ({exc}); pass a NumPy array.") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(
+        raise InputTypeError(
             f"{name} must be numeric, got dtype {arr.dtype}; convert strings or objects to numbers first."
         )
     if ndim is not None and arr.ndim not in (ndim if isinstance(ndim, tuple) else (ndim,)):
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}.")
+        raise InputError(f"{name} must have {ndim} dimensions, got shape {arr.shape}.")
     if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); pass at least one sample.")
+        raise InputError(f"{name} is empty (shape {arr.shape}); pass at least one sample.")
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(
+        raise InputError(
             f"{name} contains {bad} NaN or infinite value(s); impute or drop them before training."
         )
     return arr
@@ -65,7 +66,7 @@ def check_array(x, name: str = "X", dtype=None, ndim=None) -> np.ndarray:
 
 def check_same_length(x: np.ndarray, y: np.ndarray, x_name="X", y_name="y") -> None:
     if len(x) != len(y):
-        raise ValueError(
+        raise InputError(
             f"{x_name} and {y_name} have different numbers of samples ({len(x)} vs {len(y)}); "
             f"each row of {x_name} needs one target in {y_name}."
         )
@@ -73,7 +74,7 @@ def check_same_length(x: np.ndarray, y: np.ndarray, x_name="X", y_name="y") -> N
 
 def check_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        raise InputError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
 
 
@@ -81,5 +82,5 @@ def lookup(name: str, table: dict, kind: str):
     """Find ``name`` in ``table`` (case-insensitive); raise ValueError listing valid names otherwise."""
     key = str(name).lower()
     if key not in table:
-        raise ValueError(f"Unknown {kind} {name!r}. Valid names: {', '.join(sorted(table))}.")
+        raise InputError(f"Unknown {kind} {name!r}. Valid names: {', '.join(sorted(table))}.")
     return table[key]

@@ -7,7 +7,9 @@ import pytest
 
 from helpers import fake_digits, idx_bytes, write_fake_mnist_folder
 from numpynn import datasets
+from numpynn.builders import build_model
 from numpynn.cli import main
+from numpynn.preparation import prepare_data, scale_tabular
 from conftest import requires_mnist
 
 
@@ -80,11 +82,11 @@ def test_misclassified_rows_point_at_the_original_samples():
     """The rows listed as misclassified are the dataset rows whose features the model saw as test samples."""
     from numpynn import experiment
     raw = datasets.load_breast_cancer()
-    data = experiment.prepare_data("breast-cancer", seed=4)
+    data = prepare_data("breast-cancer", seed=4)
     scaler_mean, scaler_scale = (np.array(data.preprocessing[k]) for k in ("scaler_mean", "scaler_scale"))
     np.testing.assert_allclose(data.x_test * scaler_scale + scaler_mean, raw.x[data.test_rows], rtol=1e-5, atol=1e-3)
     np.testing.assert_array_equal(data.y_test, raw.y[data.test_rows])
-    model = experiment.build_model("logistic", (30,), 2, seed=0)  # untrained: plenty of mistakes
+    model = build_model("logistic", (30,), 2, seed=0)  # untrained: plenty of mistakes
     model.compile("sgd", "binary_crossentropy")
     result = experiment.evaluate_split(model, data.x_test, data.y_test, data.class_names, data.test_rows)
     wrong = result["samples"] - int(np.trace(result["confusion_matrix"]))
@@ -168,11 +170,15 @@ def test_train_mnist_one_epoch(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,pattern", [
     (["train", "cifar"], "unknown dataset 'cifar'"),
-    (["train", "breast-cancer", "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'"),
-    (["train", "breast-cancer", "--schedule", "cyclic"], "unknown schedule 'cyclic'"),
+    (["train", "breast-cancer", "--optimizer", "lbfgs"], "--optimizer must be one of adam, .*, got 'lbfgs'"),
+    (["train", "breast-cancer", "--schedule", "cyclic"], "--schedule must be one of constant, .*, got 'cyclic'"),
+    (["train", "breast-cancer", "--lr", "-1"], "--lr must be positive, got -1.0"),
+    (["train", "breast-cancer", "--test-size", "1.5"], "--test-size must be a fraction between 0 and 1"),
+    (["train", "breast-cancer", "--early-stopping", "-2"], "--early-stopping must be >= 0"),
+    (["train", "breast-cancer", "--batch-size", "1.5"], "argument --batch-size: invalid int value"),
     (["train", "breast-cancer", "--model", "mlp:abc"], "bad number 'abc'"),
     (["train", "breast-cancer", "--model", "transformer"], "unknown layer 'transformer'"),
-    (["train", "breast-cancer", "--epochs", "0"], "--epochs must be a positive integer"),
+    (["train", "breast-cancer", "--epochs", "0"], "--epochs must be positive, got 0"),
     (["train", "breast-cancer", "--bogus"], "unrecognized arguments: --bogus"),
     (["evaluate", "/nonexistent/run"], "not a run folder"),
 ])
@@ -234,10 +240,11 @@ def test_train_idx_with_a_small_cnn_and_predict_png(tmp_path, capsys):
 
 @requires_mnist
 def test_demo_trains_both_datasets_and_prints_a_summary(tmp_path, monkeypatch, capsys):
-    from numpynn import demo, experiment
+    from numpynn import demo, options
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setitem(experiment.DEFAULTS, "images", {**experiment.DEFAULTS["images"], "epochs": 1, "model": "mlp:64"})
-    monkeypatch.setitem(experiment.DEFAULTS, "tabular", {**experiment.DEFAULTS["tabular"], "epochs": 5})
+    monkeypatch.setitem(options.BY_KEY["epochs"].defaults, "images", 1)
+    monkeypatch.setitem(options.BY_KEY["epochs"].defaults, "tabular", 5)
+    monkeypatch.setitem(options.BY_KEY["model"].defaults, "images", "mlp:64")
     assert demo.main() == 0
     out = capsys.readouterr().out
     assert "breast-cancer" in out and "mnist" in out and "total time" in out
@@ -277,11 +284,12 @@ def test_fit_and_evaluate_on_splits_made_elsewhere():
     raw = datasets.load_breast_cancer()
     order = np.random.default_rng(0).permutation(len(raw.y))
     train, val, test = order[:300], order[300:400], order[400:]
-    data = experiment.scale_tabular(tuple((raw.x[i], raw.y[i]) for i in (train, val, test)), raw.class_names)
+    data = scale_tabular(tuple((raw.x[i], raw.y[i]) for i in (train, val, test)), raw.class_names)
     np.testing.assert_allclose(data.x_train.mean(axis=0), 0, atol=1e-4)
     assert abs(data.x_test.mean(axis=0)).max() > 1e-3  # the test split did not shape the scaler
     np.testing.assert_allclose(data.preprocessing["scaler_mean"], raw.x[train].mean(axis=0), rtol=1e-4)
-    _, used, _, metrics, _ = experiment.fit_and_evaluate("breast-cancer", data=data, epochs=5, seed=1)
-    assert used is data
+    result = experiment.fit_and_evaluate("breast-cancer", data=data, epochs=5, seed=1)
+    metrics = result.metrics
+    assert result.data is data
     assert metrics["test"]["samples"] == len(test) == 169 and metrics["val"]["samples"] == 100
     assert metrics["test"]["accuracy"] > 0.8

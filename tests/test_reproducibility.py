@@ -57,7 +57,7 @@ def test_a_seeded_run_gives_the_pinned_weights(run, fake_idx_folder):
     if dataset == "idx":
         dataset = f"idx:{fake_idx_folder}"
     result = experiment.fit_and_evaluate(dataset, quiet=True, **options)
-    digest = weights_hash(result[0] if isinstance(result, tuple) else result.model)
+    digest = weights_hash(result.model)
     fingerprint = machine_fingerprint()
     recorded = json.loads(HASHES.read_text()) if HASHES.is_file() else {}
     if os.environ.get("NUMPYNN_RECORD_HASHES"):

@@ -6,6 +6,7 @@ epoch's loss and metrics, val_* metrics, lr, seconds), then on_train_end. A call
 setting ``model.stop_training = True``; ``params`` holds epochs, steps (batches per epoch) and verbose.
 """
 from __future__ import annotations
+from ..errors import InputTypeError
 
 
 class Callback:
@@ -41,7 +42,7 @@ class CallbackList:
     def __init__(self, callbacks: list[Callback], model, params: dict):
         for callback in callbacks:
             if not isinstance(callback, Callback):
-                raise TypeError(f"callbacks must be numpynn Callback objects, got {type(callback).__name__}.")
+                raise InputTypeError(f"callbacks must be numpynn Callback objects, got {type(callback).__name__}.")
         self.callbacks = list(callbacks)
         for callback in self.callbacks:
             callback.set_model(model)

@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from .base import Callback
+from ..errors import InputError, InputTypeError
 
 
 class _Monitor:
@@ -14,7 +15,7 @@ class _Monitor:
 
     def __init__(self, owner: str, monitor: str, mode: str, min_delta: float):
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"{owner} mode must be 'auto', 'min' or 'max', got {mode!r}.")
+            raise InputError(f"{owner} mode must be 'auto', 'min' or 'max', got {mode!r}.")
         if mode == "auto":
             mode = "max" if any(word in monitor for word in ("acc", "auc", "f1", "precision", "recall")) else "min"
         self.owner, self.monitor, self.mode, self.min_delta = owner, monitor, mode, abs(float(min_delta))
@@ -28,7 +29,7 @@ class _Monitor:
         if self.monitor not in (logs or {}):
             available = ", ".join(sorted(logs or {}))
             hint = " (pass validation_data or validation_split to fit)" if self.monitor.startswith("val_") else ""
-            raise ValueError(f"{self.owner} monitors {self.monitor!r}, which is not logged{hint}; "
+            raise InputError(f"{self.owner} monitors {self.monitor!r}, which is not logged{hint}; "
                              f"logged values: {available}.")
         return float(logs[self.monitor])
 
@@ -49,7 +50,7 @@ class EarlyStopping(Callback):
                  restore_best_weights=False, start_from_epoch=0, verbose=0):
         super().__init__()
         if patience < 0:
-            raise ValueError(f"patience must be >= 0, got {patience}.")
+            raise InputError(f"patience must be >= 0, got {patience}.")
         self.monitor, self.min_delta, self.patience, self.mode = monitor, min_delta, int(patience), mode
         self.restore_best_weights, self.start_from_epoch, self.verbose = restore_best_weights, start_from_epoch, verbose
         self._tracker = _Monitor("EarlyStopping", monitor, mode, min_delta)
@@ -93,14 +94,14 @@ class ReduceLROnPlateau(Callback):
                  min_lr=0.0, mode="auto", verbose=0):
         super().__init__()
         if not 0 < factor < 1:
-            raise ValueError(f"factor must be in (0, 1), got {factor}.")
+            raise InputError(f"factor must be in (0, 1), got {factor}.")
         self.monitor, self.factor, self.patience, self.min_delta = monitor, factor, patience, min_delta
         self.cooldown, self.min_lr, self.mode, self.verbose = cooldown, min_lr, mode, verbose
         self._tracker = _Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
 
     def on_train_begin(self, logs=None):
         if not isinstance(self.model.optimizer.learning_rate, float):
-            raise ValueError("ReduceLROnPlateau needs an optimizer with a constant learning rate, not a schedule.")
+            raise InputError("ReduceLROnPlateau needs an optimizer with a constant learning rate, not a schedule.")
         self._tracker.reset()
         self.wait, self.cooldown_left = 0, 0
 
@@ -131,16 +132,16 @@ class LearningRateScheduler(Callback):
     def __init__(self, schedule, verbose=0):
         super().__init__()
         if not callable(schedule):
-            raise TypeError("LearningRateScheduler needs a function schedule(epoch, lr) -> lr.")
+            raise InputTypeError("LearningRateScheduler needs a function schedule(epoch, lr) -> lr.")
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
         if not isinstance(optimizer.learning_rate, float):
-            raise ValueError("LearningRateScheduler needs an optimizer with a constant learning rate, not a schedule.")
+            raise InputError("LearningRateScheduler needs an optimizer with a constant learning rate, not a schedule.")
         new_lr = float(self.schedule(epoch, optimizer.learning_rate))
         if not new_lr > 0 or not math.isfinite(new_lr):
-            raise ValueError(f"The schedule returned an invalid learning rate {new_lr!r} at epoch {epoch}.")
+            raise InputError(f"The schedule returned an invalid learning rate {new_lr!r} at epoch {epoch}.")
         optimizer.learning_rate = new_lr
 
 

@@ -5,6 +5,7 @@ from .conv import Conv2D
 from .dropout import Dropout
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from ..errors import InputError
 
 __all__ = ["LAYERS", "Layer", "register", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
            "Dropout", "Flatten", "GlobalAveragePooling2D", "MaxPooling2D"]
@@ -13,5 +14,5 @@ __all__ = ["LAYERS", "Layer", "register", "Activation", "AveragePooling2D", "Bat
 def from_config(class_name: str, config: dict) -> Layer:
     """Rebuild a layer from ``get_config()`` output (no code is executed from the file)."""
     if class_name not in LAYERS:
-        raise ValueError(f"Unknown layer type {class_name!r} in saved model. Known: {', '.join(sorted(LAYERS))}.")
+        raise InputError(f"Unknown layer type {class_name!r} in saved model. Known: {', '.join(sorted(LAYERS))}.")
     return LAYERS[class_name].from_config(config)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import as_float_dtype, get_rng
+from ..errors import InputError
 
 LAYERS: dict[str, type] = {}
 
@@ -70,13 +71,13 @@ class Layer:
         x = np.asarray(x)
         if not self.built:
             if x.ndim < 2:
-                raise ValueError(
+                raise InputError(
                     f"{self.describe()} expects a batch of samples (batch, ...), got shape {x.shape}; "
                     "add a batch axis, e.g. x[None]."
                 )
             self.build(x.shape[1:], dtype=x.dtype if x.dtype.name in ("float32", "float64") else None)
         if x.shape[1:] != self.input_shape:
-            raise ValueError(
+            raise InputError(
                 f"{self.describe()} was built for inputs of shape (batch, "
                 f"{', '.join(map(str, self.input_shape))}), got {x.shape}; reshape the data or build a new model."
             )

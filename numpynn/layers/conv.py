@@ -12,6 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from .. import activations, initializers
 from .base import register
 from .core import ActivatedLayer, sum_rows
+from ..errors import InputError
 
 
 def _pair(value, name):
@@ -19,7 +20,7 @@ def _pair(value, name):
         value = (int(value), int(value))
     value = tuple(int(v) for v in value)
     if len(value) != 2 or min(value) < 1:
-        raise ValueError(f"{name} must be a positive int or a pair of them, got {value!r}.")
+        raise InputError(f"{name} must be a positive int or a pair of them, got {value!r}.")
     return value
 
 
@@ -49,9 +50,9 @@ class Conv2D(ActivatedLayer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
-            raise ValueError(f"Conv2D filters must be a positive integer, got {filters!r}.")
+            raise InputError(f"Conv2D filters must be a positive integer, got {filters!r}.")
         if not (padding in ("valid", "same") or (isinstance(padding, int) and padding >= 0)):
-            raise ValueError(f"padding must be 'valid', 'same' or a non-negative int, got {padding!r}.")
+            raise InputError(f"padding must be 'valid', 'same' or a non-negative int, got {padding!r}.")
         self.filters = int(filters)
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.strides = _pair(strides, "strides")
@@ -71,13 +72,13 @@ class Conv2D(ActivatedLayer):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
-            raise ValueError(
+            raise InputError(
                 f"{self.describe()} expects images of shape (batch, height, width, channels), got samples of "
                 f"shape {tuple(input_shape)}; for greyscale images add a channel axis, e.g. x[..., None].")
         (top, bottom, left, right), (out_h, out_w) = self._geometry(input_shape)
         kh, kw = self.kernel_size
         if input_shape[0] + top + bottom < kh or input_shape[1] + left + right < kw:
-            raise ValueError(f"{self.describe()}: kernel {kh}x{kw} is larger than the padded input "
+            raise InputError(f"{self.describe()}: kernel {kh}x{kw} is larger than the padded input "
                              f"{input_shape[0] + top + bottom}x{input_shape[1] + left + right}; use padding='same' "
                              "or a smaller kernel.")
         return (out_h, out_w, self.filters)

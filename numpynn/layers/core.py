@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import activations, initializers
 from .base import Layer, register
+from ..errors import InputError
 
 # With these activations followed by their cross-entropy, the model skips the activation's backward
 # and uses the fused gradient (prediction - target), so the layer keeps the pre-activation "logits".
@@ -60,7 +61,7 @@ class Dense(ActivatedLayer):
                  kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros", **kwargs):
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"Dense units must be a positive integer, got {units!r}.")
+            raise InputError(f"Dense units must be a positive integer, got {units!r}.")
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -71,7 +72,7 @@ class Dense(ActivatedLayer):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
-            raise ValueError(
+            raise InputError(
                 f"{self.describe()} expects 2-D input (batch, features), got samples of shape "
                 f"{tuple(input_shape)}; add a Flatten layer before it."
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer, register
+from ..errors import InputError
 
 
 @register
@@ -17,7 +18,7 @@ class Dropout(Layer):
     def __init__(self, rate, **kwargs):
         super().__init__(**kwargs)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise ValueError(f"Dropout rate must be in [0, 1), got {rate!r}; it is the fraction of values dropped.")
+            raise InputError(f"Dropout rate must be in [0, 1), got {rate!r}; it is the fraction of values dropped.")
         self.rate = float(rate)
         self._mask = None
 

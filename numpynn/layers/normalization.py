@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer, register
+from ..errors import InputError
 
 
 @register
@@ -19,9 +20,9 @@ class BatchNormalization(Layer):
     def __init__(self, momentum=0.99, epsilon=1e-3, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= momentum < 1:
-            raise ValueError(f"BatchNormalization momentum must be in [0, 1), got {momentum!r}.")
+            raise InputError(f"BatchNormalization momentum must be in [0, 1), got {momentum!r}.")
         if not epsilon > 0:
-            raise ValueError(f"BatchNormalization epsilon must be positive, got {epsilon!r}.")
+            raise InputError(f"BatchNormalization epsilon must be positive, got {epsilon!r}.")
         self.momentum, self.epsilon = float(momentum), float(epsilon)
 
     def _create_params(self):

@@ -5,6 +5,7 @@ import numpy as np
 
 from .base import Layer, register
 from .conv import _pair
+from ..errors import InputError
 
 
 class _Pooling2D(Layer):
@@ -17,12 +18,12 @@ class _Pooling2D(Layer):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
-            raise ValueError(f"{self.describe()} expects images (batch, height, width, channels), got samples of "
+            raise InputError(f"{self.describe()} expects images (batch, height, width, channels), got samples of "
                              f"shape {tuple(input_shape)}.")
         (ph, pw), (sh, sw) = self.pool_size, self.strides
         height, width, channels = input_shape
         if height < ph or width < pw:
-            raise ValueError(f"{self.describe()}: pool {ph}x{pw} is larger than the input {height}x{width}.")
+            raise InputError(f"{self.describe()}: pool {ph}x{pw} is larger than the input {height}x{width}.")
         return ((height - ph) // sh + 1, (width - pw) // sw + 1, channels)
 
     @property
@@ -112,7 +113,7 @@ class GlobalAveragePooling2D(Layer):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
-            raise ValueError(f"{self.describe()} expects images (batch, height, width, channels), got samples of "
+            raise InputError(f"{self.describe()} expects images (batch, height, width, channels), got samples of "
                              f"shape {tuple(input_shape)}.")
         return (input_shape[2],)
 

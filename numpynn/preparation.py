@@ -1,0 +1,115 @@
+"""From a dataset name to train / validation / test splits ready for a model, without leakage.
+
+Tabular data is split 60/20/20 (stratified) and standardised with statistics of the training split
+only; image sets keep their official test set untouched and carve the validation images out of the
+training set. ``PreparedData`` holds the result and what a run must remember to repeat it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import datasets
+from .errors import UsageError
+from .preprocessing import StandardScaler, scale_pixels, split_indices, train_val_test_split
+
+
+@dataclass(kw_only=True)
+class PreparedData:
+    """Three splits; x arrays are float32 features (N, F) or images (N, H, W[, C]), y arrays class ids (N,)."""
+
+    kind: str  # "tabular" or "images"
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list
+    feature_names: list = field(default_factory=list)
+    preprocessing: dict = field(default_factory=dict)
+    # Where each test sample came from: its row in the loaded table (0-based, header not counted) or its
+    # index in the official image test set, so a report can point at the very samples it got wrong.
+    test_rows: np.ndarray | None = None
+
+
+def dataset_kind(dataset: str) -> str:
+    """'tabular' (breast-cancer, csv:FILE) or 'images' (mnist, idx:FOLDER)."""
+    if dataset == "breast-cancer" or dataset.startswith("csv:"):
+        return "tabular"
+    if dataset == "mnist" or dataset.startswith("idx:"):
+        return "images"
+    raise UsageError(f"unknown dataset {dataset!r}; use breast-cancer, mnist, idx:FOLDER or csv:FILE.")
+
+
+def load_raw(dataset: str, target: str | None = None):
+    """A tabular ``Dataset`` or, for image sets, the official ((x_train, y_train), (x_test, y_test))."""
+    kind = dataset_kind(dataset)
+    if dataset == "breast-cancer":
+        return datasets.load_breast_cancer()
+    if dataset.startswith("csv:"):
+        if not target:
+            raise UsageError("csv data needs --target COLUMN (the column holding the class labels).")
+        return datasets.load_csv(dataset[4:], target)
+    if dataset == "mnist":
+        return datasets.load_mnist()
+    assert kind == "images"
+    return datasets.load_idx(dataset[4:])
+
+
+def prepare_data(dataset: str, target: str | None = None, seed: int = 0, val_size: float | int = 0.2,
+                 test_size: float | None = 0.2, channels_last: bool = False) -> PreparedData:
+    """Load and split without leakage: statistics (the scaler) come from the training split only.
+
+    val_size: a fraction of the rows (tabular) or of the training images, or a number of training images.
+    test_size: the fraction of rows held out for testing (tabular data; image sets have their own).
+    channels_last: give greyscale images a channel axis, (N, H, W, 1), as convolutions want.
+    """
+    if dataset_kind(dataset) == "tabular":
+        return _prepare_table(load_raw(dataset, target), seed, val_size, test_size)
+    (x_all, y_all), (x_test, y_test) = load_raw(dataset)
+    fraction = val_size / len(x_all) if val_size >= 1 else val_size
+    train_idx, val_idx = split_indices(len(x_all), fraction, y_all, np.random.default_rng(seed))
+    x_all, x_test = _images_to_float(x_all, channels_last), _images_to_float(x_test, channels_last)
+    return PreparedData(kind="images", x_train=x_all[train_idx], y_train=y_all[train_idx], x_val=x_all[val_idx],
+                        y_val=y_all[val_idx], x_test=x_test, y_test=y_test,
+                        class_names=[str(i) for i in range(int(max(y_all.max(), y_test.max())) + 1)],
+                        preprocessing={"pixel_scale": 255.0, "channels_last": bool(channels_last)},
+                        test_rows=np.arange(len(y_test)))
+
+
+def _prepare_table(data: datasets.Dataset, seed: int, val_size: float, test_size: float) -> PreparedData:
+    if len(data.class_names) < 2:
+        raise UsageError(f"the target column has a single class ({data.class_names}); need at least two.")
+    counts = np.bincount(data.y, minlength=len(data.class_names))
+    if counts.min() < 3:
+        raise UsageError(f"class {data.class_names[int(np.argmin(counts))]!r} has {counts.min()} row(s); a stratified "
+                         "train/validation/test split needs at least 3 rows per class.")
+    # Splitting the row numbers (the split depends only on y and the seed) keeps track of each row.
+    rows = [part[0] for part in train_val_test_split(np.arange(len(data.y)), data.y, val_size=val_size,
+                                                     test_size=test_size, stratify=True, seed=seed)]
+    splits = tuple((data.x[part], data.y[part]) for part in rows)
+    return scale_tabular(splits, data.class_names, data.feature_names, test_rows=rows[2])
+
+
+def scale_tabular(splits, class_names, feature_names=(), test_rows=None) -> PreparedData:
+    """PreparedData from ((x_train, y_train), (x_val, y_val), (x_test, y_test)) of raw features.
+
+    The scaler is fitted on the training split alone and then applied to all three. ``test_rows``: the
+    row of each test sample in the original table, if known.
+    """
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = splits
+    scaler = StandardScaler().fit(x_train)
+    return PreparedData(kind="tabular", x_train=scaler.transform(x_train), y_train=y_train,
+                        x_val=scaler.transform(x_val), y_val=y_val, x_test=scaler.transform(x_test), y_test=y_test,
+                        class_names=list(class_names), feature_names=list(feature_names),
+                        preprocessing={"scaler_mean": scaler.mean_.tolist(), "scaler_scale": scaler.scale_.tolist()},
+                        test_rows=test_rows)
+
+
+def _images_to_float(images: np.ndarray, channels_last: bool) -> np.ndarray:
+    x = scale_pixels(images) if images.dtype == np.uint8 else images.astype(np.float32)
+    if channels_last and x.ndim == 3:
+        x = x[..., None]
+    return x

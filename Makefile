@@ -22,6 +22,7 @@ demo: $(VENV)/.installed
 	$(PY) -m numpynn.demo
 
 test: $(VENV)/.installed
+	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 -q
 
 # Benchmarks against PyTorch (CPU) and scikit-learn; torch is installed only here, never for the package.

@@ -21,7 +21,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (  # noqa: E402
-    add_process_options, blas_kernel, load_mnist_float, run_worker, torch_available, worker_env,
+    add_process_options,
+    blas_kernel,
+    load_mnist_float,
+    run_worker,
+    torch_available,
+    worker_env,
 )
 
 BATCH = 128
@@ -92,7 +97,9 @@ def worker(library, network, batches, threads):
         loss_fn = torch.nn.CrossEntropyLoss()
         xt, yt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))), torch.from_numpy(y)
         for i in range(2):  # warm-up
-            opt.zero_grad(); loss_fn(net(xt[i * BATCH:(i + 1) * BATCH]), yt[i * BATCH:(i + 1) * BATCH]).backward(); opt.step()
+            opt.zero_grad()
+            loss_fn(net(xt[i * BATCH:(i + 1) * BATCH]), yt[i * BATCH:(i + 1) * BATCH]).backward()
+            opt.step()
         start = time.perf_counter()
         order = torch.randperm(len(xt))
         correct = 0

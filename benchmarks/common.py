@@ -42,7 +42,8 @@ def worker_env(threads: int, native_blas: bool) -> dict:
 
 def blas_kernel(env) -> str:
     code = ("import json, numpy\n"
-            "try:\n import threadpoolctl; print(json.dumps([i.get('architecture') for i in threadpoolctl.threadpool_info()]))\n"
+            "try:\n import threadpoolctl\n"
+            " print(json.dumps([i.get('architecture') for i in threadpoolctl.threadpool_info()]))\n"
             "except ImportError: print(json.dumps(['unknown (threadpoolctl not installed)']))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     return ", ".join(str(k) for k in json.loads(out.stdout)) if out.returncode == 0 else "unknown"

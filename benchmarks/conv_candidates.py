@@ -13,7 +13,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from numpynn.layers.conv import conv_input_grad, im2col
 
-
 REPEAT = 10
 
 
@@ -55,13 +54,15 @@ def main():
             "im2col": lambda: im2col(x, (3, 3), (1, 1), (0, 0, 0, 0), (out, out)) @ w.reshape(-1, filters),
             "offsets": lambda: sum(np.ascontiguousarray(x[:, i:i + out, j:j + out, :]).reshape(-1, channels) @ w[i, j]
                                    for i in range(3) for j in range(3)),
-            "tensordot": lambda: np.tensordot(sliding_window_view(x, (3, 3), axis=(1, 2)), w, axes=((3, 4, 5), (2, 0, 1))),
+            "tensordot": lambda: np.tensordot(sliding_window_view(x, (3, 3), axis=(1, 2)), w,
+                                              axes=((3, 4, 5), (2, 0, 1))),
         }
         print(f"| {(batch, size, size, channels)} -> {filters} | " +
               " | ".join(f"{timed(fn):.1f}" for fn in candidates.values()) + " |")
 
     print("\nim2col copy, ms per call")
-    print("| input | one kernel offset at a time | numpynn im2col (one copy of the transposed window view; C < 4: per offset) |")
+    print("| input | one kernel offset at a time "
+          "| numpynn im2col (one copy of the transposed window view; C < 4: per offset) |")
     print("|---|---|---|")
     for shape in [(128, 28, 28, 1), (128, 16, 16, 32), (128, 26, 26, 32)]:
         x = rng.random(shape, dtype=np.float32)

@@ -17,7 +17,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (  # noqa: E402
-    add_process_options, blas_kernel, load_mnist_float, run_worker, torch_available, worker_env,
+    add_process_options,
+    blas_kernel,
+    load_mnist_float,
+    run_worker,
+    torch_available,
+    worker_env,
 )
 
 HIDDEN = (256, 128)
@@ -65,9 +70,12 @@ def time_torch(x, y, optimizer, epochs, threads):
 
 def time_sklearn(x, y, optimizer, epochs):
     import warnings
+
     from sklearn.neural_network import MLPClassifier
-    clf = MLPClassifier(hidden_layer_sizes=HIDDEN, batch_size=BATCH, max_iter=epochs, solver="adam" if optimizer == "adam" else "sgd",
-                        learning_rate_init=1e-3 if optimizer == "adam" else 0.05, momentum=0.9, nesterovs_momentum=False,
+    clf = MLPClassifier(hidden_layer_sizes=HIDDEN, batch_size=BATCH, max_iter=epochs,
+                        solver="adam" if optimizer == "adam" else "sgd",
+                        learning_rate_init=1e-3 if optimizer == "adam" else 0.05, momentum=0.9,
+                        nesterovs_momentum=False,
                         shuffle=True, random_state=0, tol=0, n_iter_no_change=epochs + 1)
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -119,7 +127,8 @@ def main():
             results[(library, optimizer)] = result
             print(f"{library:>9} {optimizer:>5}: {result['seconds_per_epoch']:.3f} s/epoch "
                   f"(train accuracy {result['train_accuracy']:.3f}, {result['data']})", flush=True)
-    print("\n| optimizer | numpynn s/epoch | PyTorch s/epoch | scikit-learn float32 s/epoch | scikit-learn float64 s/epoch "
+    print("\n| optimizer | numpynn s/epoch | PyTorch s/epoch | scikit-learn float32 s/epoch "
+          "| scikit-learn float64 s/epoch "
           "| numpynn / PyTorch | numpynn / scikit-learn float32 | numpynn / scikit-learn float64 |")
     print("|---|---|---|---|---|---|---|---|")
     for optimizer in args.optimizers.split(","):
@@ -127,8 +136,11 @@ def main():
         torch_s = results.get(("torch", optimizer), {}).get("seconds_per_epoch")
         sk_s = results.get(("sklearn", optimizer), {}).get("seconds_per_epoch")
         sk64 = results.get(("sklearn64", optimizer), {}).get("seconds_per_epoch")
-        fmt = lambda v: f"{v:.3f}" if v else "-"
-        ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "-"
+        def fmt(v):
+            return f"{v:.3f}" if v else "-"
+
+        def ratio(a, b):
+            return f"{a / b:.2f}x" if a and b else "-"
         print(f"| {optimizer} | {fmt(ours)} | {fmt(torch_s)} | {fmt(sk_s)} | {fmt(sk64)} | {ratio(ours, torch_s)} "
               f"| {ratio(ours, sk_s)} | {ratio(ours, sk64)} |")
 

@@ -25,7 +25,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (  # noqa: E402
-    add_process_options, blas_kernel, run_worker, torch_available, worker_env,
+    add_process_options,
+    blas_kernel,
+    run_worker,
+    torch_available,
+    worker_env,
 )
 
 HIDDEN = (256, 128)
@@ -139,7 +143,8 @@ def main():
                 curve = " ".join(f"{a:.4f}" for a in result["accuracy"])
                 print(f"{library:>8} {recipe:>11} seed {seed}: test accuracy per epoch {curve}", flush=True)
                 rows.append((recipe, library, seed, result))
-    print(f"\n| recipe | library | seed | final test accuracy | best | s/epoch (median) | reaches {args.target} after |")
+    print(f"\n| recipe | library | seed | final test accuracy | best | s/epoch (median) "
+          f"| reaches {args.target} after |")
     print("|---|---|---|---|---|---|---|")
     for recipe, library, seed, result in rows:
         print(f"| {recipe} | {library} | {seed} | {result['accuracy'][-1]:.4f} | {max(result['accuracy']):.4f} "

@@ -4,11 +4,32 @@
     model = nn.Sequential([nn.Dense(64, activation="relu", input_dim=30), nn.Dense(1, activation="sigmoid")])
     model.compile(optimizer=nn.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
 """
-from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, optimizers,
-               preprocessing, schedules, utils)
+from . import (
+               activations,
+               callbacks,
+               datasets,
+               initializers,
+               layers,
+               losses,
+               metrics,
+               optimizers,
+               preprocessing,
+               schedules,
+               utils,
+)
 from .gradcheck import GradcheckResult, gradcheck
-from .layers import (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
-                     GlobalAveragePooling2D, Layer, MaxPooling2D)
+from .layers import (
+               Activation,
+               AveragePooling2D,
+               BatchNormalization,
+               Conv2D,
+               Dense,
+               Dropout,
+               Flatten,
+               GlobalAveragePooling2D,
+               Layer,
+               MaxPooling2D,
+)
 from .models import Sequential
 from .saving import load_model
 from .utils import set_seed

@@ -11,8 +11,8 @@ The output layer is added for you: Dense(1, sigmoid) for two classes, Dense(K, s
 from __future__ import annotations
 
 from . import layers
-from .models import Sequential
 from .errors import InputError
+from .models import Sequential
 
 PRESETS = {
     # MNIST: 0.9950 test accuracy after 12 epochs with the default one-pixel shifts (README), about
@@ -85,7 +85,8 @@ def build_model(spec: str, input_shape: tuple, num_classes: int, seed=None, dtyp
     model_layers = []
     spatial = len(input_shape) > 1
     for layer in parse_layers(spec) + [
-            layers.Dense(1, activation="sigmoid") if num_classes == 2 else layers.Dense(num_classes, activation="softmax")]:
+            layers.Dense(1, activation="sigmoid") if num_classes == 2
+            else layers.Dense(num_classes, activation="softmax")]:
         kind = type(layer).__name__
         if kind == "Dense" and spatial:
             model_layers.append(layers.Flatten())

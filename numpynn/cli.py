@@ -39,7 +39,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
-    parser = _Parser(prog="numpynn", description="Train and inspect numpynn models on Breast Cancer, MNIST or your data.")
+    parser = _Parser(prog="numpynn",
+                     description="Train and inspect numpynn models on Breast Cancer, MNIST or your data.")
     parser.add_argument("--version", action="version", version=f"numpynn {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train = commands.add_parser("train", help="train a model and write a run folder",

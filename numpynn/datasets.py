@@ -57,7 +57,8 @@ def read_file_bytes(path) -> bytes:
         try:
             return gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
-            raise DatasetError(f"{path} is not a valid gzip file ({exc}); download it again or decompress it by hand.") from None
+            raise DatasetError(f"{path} is not a valid gzip file ({exc}); download it again or decompress it "
+                               "by hand.") from None
     return data
 
 

@@ -18,7 +18,8 @@ def main() -> int:
             return 2
         results.append((dataset, metrics, run_dir))
     print("\nnumpynn demo results")
-    print(f"{'dataset':<15}{'test accuracy':>15}{'test loss':>12}{'epochs':>8}{'train s':>9}  run folder (report.html inside)")
+    print(f"{'dataset':<15}{'test accuracy':>15}{'test loss':>12}{'epochs':>8}{'train s':>9}  "
+          "run folder (report.html inside)")
     for dataset, metrics, run_dir in results:
         test = metrics["test"]
         print(f"{dataset:<15}{test['accuracy']:>15.4f}{test['loss']:>12.4f}{metrics['epochs_run']:>8}"

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import InputError, InputTypeError
 from .layers import Layer
 from .losses import Loss
-from .errors import InputError, InputTypeError
 
 
 @dataclass

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import log_softmax, stable_sigmoid, stable_softmax
-from .utils import lookup
 from .errors import InputError, InputTypeError
+from .utils import lookup
 
 # Probabilities are clipped to [EPSILON, 1 - EPSILON] before a log when from_logits=False (Keras's value).
 EPSILON = 1e-7
@@ -29,7 +29,7 @@ class Loss:
     """
 
     name = "loss"
-    fused_activation: str | None = None
+    fused_activation: str | None = None  # the output activation whose gradient fuses with this loss
     classification = False  # targets are classes (a validation split is then stratified)
 
     def __init__(self, from_logits: bool = False):
@@ -113,13 +113,17 @@ def _check_labels(y_true, num_classes: int) -> np.ndarray:
     return y.astype(np.intp, copy=False)
 
 
-class SparseCategoricalCrossentropy(Loss):
+class _CrossEntropy(Loss):
+    """A cross-entropy: targets are classes, and softmax (unless said otherwise) is the fused activation."""
+
+    fused_activation = "softmax"
+    classification = True
+
+
+class SparseCategoricalCrossentropy(_CrossEntropy):
     """Cross-entropy with integer labels. y_pred: (batch, classes) logits or probabilities; y_true: (batch,)."""
 
     name = "sparse_categorical_crossentropy"
-    fused_activation = "softmax"
-    classification = True
-    classification = True
 
     def prepare_targets(self, y_true, output_shape):
         return _check_labels(y_true, output_shape[-1])
@@ -145,12 +149,10 @@ class SparseCategoricalCrossentropy(Loss):
         return float(loss), grad
 
 
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(_CrossEntropy):
     """Cross-entropy with one-hot (or probability) targets. y_pred, y_true: (batch, classes)."""
 
     name = "categorical_crossentropy"
-    fused_activation = "softmax"
-    classification = True
 
     def prepare_targets(self, y_true, output_shape):
         y = np.asarray(y_true)
@@ -179,25 +181,20 @@ class CategoricalCrossentropy(Loss):
         return float(loss), grad
 
 
-class BinaryCrossentropy(Loss):
+class BinaryCrossentropy(_CrossEntropy):
     """Binary cross-entropy. y_pred: (batch, 1) or (batch,) logits or probabilities; y_true in [0, 1]."""
 
     name = "binary_crossentropy"
     fused_activation = "sigmoid"
-    classification = True
 
     def prepare_targets(self, y_true, output_shape):
+        if output_shape[-1] != 1:
+            raise InputError(f"BinaryCrossentropy needs a model with 1 output, this one has {output_shape[-1]}; "
+                             "use Dense(1) as the last layer.")
         y = np.asarray(y_true)
         if y.size and (np.min(y) < 0 or np.max(y) > 1):
-            raise InputError(
-                f"BinaryCrossentropy targets must lie in [0, 1], got values from {np.min(y)} to {np.max(y)}; "
-                "for more than two classes use SparseCategoricalCrossentropy."
-            )
-        if output_shape[-1] != 1:
-            raise InputError(
-                f"BinaryCrossentropy needs a model with 1 output, this one has {output_shape[-1]}; "
-                "use Dense(1) as the last layer."
-            )
+            raise InputError(f"BinaryCrossentropy targets must lie in [0, 1], got values from {np.min(y)} to "
+                             f"{np.max(y)}; for more than two classes use SparseCategoricalCrossentropy.")
         return y.reshape(len(y), 1) if y.ndim == 1 else y
 
     def _compute(self, y_pred, y_true, with_grad):

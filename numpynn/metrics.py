@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .utils import lookup
 from .errors import InputError, InputTypeError
+from .utils import lookup
 
 
 def labels_from_outputs(outputs: np.ndarray, threshold: float = 0.5) -> np.ndarray:

@@ -6,11 +6,11 @@ import re
 import numpy as np
 
 from . import layers as layers_module
+from .errors import InputError, InputTypeError
 from .layers import Layer
 from .saving import register_model, save_model
 from .training import Trainer
 from .utils import as_float_dtype, check_array, get_rng
-from .errors import InputError, InputTypeError
 
 
 @register_model

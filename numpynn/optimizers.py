@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import schedules
-from .utils import lookup
 from .errors import InputError, InputTypeError
+from .utils import lookup
 
 FLUSH_EVERY = 50
 _FLUSH_BELOW = {np.dtype("float32"): 1e-30, np.dtype("float64"): 1e-290}

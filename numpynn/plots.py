@@ -86,7 +86,8 @@ def plot_confusion_matrix(matrix, class_names=None, normalize: bool = False, tit
             text = f"{shown[i, j]:.2f}" if normalize else f"{int(shown[i, j])}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8 if k > 5 else 11,
                     color="white" if shown[i, j] > threshold else "black")
-    ax.set_xticks(range(k), names, rotation=45 if max(map(len, names)) > 3 else 0, ha="right" if max(map(len, names)) > 3 else "center")
+    long_names = max(map(len, names)) > 3
+    ax.set_xticks(range(k), names, rotation=45 if long_names else 0, ha="right" if long_names else "center")
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .utils import check_array, check_same_length, get_rng
 from .errors import InputError, InputTypeError
+from .utils import check_array, check_same_length, get_rng
 
 
 class StandardScaler:
@@ -72,7 +72,8 @@ def one_hot(labels, num_classes: int | None = None, dtype="float32") -> np.ndarr
     """Integer labels (N,) to a (N, num_classes) one-hot matrix."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise InputError(f"one_hot expects a 1-D array of integer labels, got shape {labels.shape} dtype {labels.dtype}.")
+        raise InputError(f"one_hot expects a 1-D array of integer labels, got shape {labels.shape} "
+                         f"dtype {labels.dtype}.")
     if num_classes is None:
         num_classes = int(labels.max()) + 1
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
@@ -131,7 +132,8 @@ def train_val_test_split(x, y, val_size=0.2, test_size=0.2, stratify=True, seed=
     Returns (x_train, y_train), (x_val, y_val), (x_test, y_test).
     """
     if not (0 < val_size < 1 and 0 < test_size < 1 and val_size + test_size < 1):
-        raise InputError(f"val_size and test_size must be in (0, 1) and sum to less than 1, got {val_size}, {test_size}.")
+        raise InputError(f"val_size and test_size must be in (0, 1) and sum to less than 1, "
+                         f"got {val_size}, {test_size}.")
     x, y = np.asarray(x), np.asarray(y)
     check_same_length(x, y)
     rng = get_rng(seed)

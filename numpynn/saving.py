@@ -16,8 +16,8 @@ import zlib
 import numpy as np
 
 from . import losses, optimizers
-from .files import atomic_write
 from .errors import InputError
+from .files import atomic_write
 
 # Model classes by name, so a file names its class and load_model needs no import of the models module.
 MODEL_CLASSES: dict[str, type] = {}
@@ -71,7 +71,8 @@ def load_model(path):
             if meta.get("format") != FORMAT_NAME or not isinstance(meta.get("version"), int):
                 raise InputError(f"{path!r} is not a numpynn model file (unknown format).")
             if meta["version"] > FORMAT_VERSION:
-                raise InputError(f"{path!r} was written by a newer numpynn (format {meta['version']}); upgrade numpynn.")
+                raise InputError(f"{path!r} was written by a newer numpynn (format {meta['version']}); "
+                                 "upgrade numpynn.")
             arrays = {name: archive[name] for name in archive.files if name != META_KEY}
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, json.JSONDecodeError, KeyError) as exc:
         raise InputError(f"{path!r} is not a readable numpynn model file ({type(exc).__name__}: {exc}); "

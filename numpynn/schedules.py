@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .utils import lookup
 from .errors import InputError
+from .utils import lookup
 
 
 class LearningRateSchedule:

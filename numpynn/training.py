@@ -25,8 +25,8 @@ import numpy as np
 from . import losses, optimizers
 from . import metrics as metrics_module
 from .callbacks import CallbackList, History, ProgressBar
-from .utils import check_array, check_positive_int, check_same_length
 from .errors import InputError
+from .utils import check_array, check_positive_int, check_same_length
 
 # Large enough to keep BLAS busy, small enough that a conv layer's im2col buffer stays in the low 100s of MB.
 PREDICT_BATCH_SIZE = 256

@@ -7,6 +7,7 @@ weights and the same training run, bit for bit.
 from __future__ import annotations
 
 import numpy as np
+
 from .errors import InputError, InputTypeError
 
 _global_rng = np.random.default_rng()

@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import requires_mnist
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"

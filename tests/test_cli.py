@@ -4,13 +4,13 @@ import json
 
 import numpy as np
 import pytest
-
+from conftest import requires_mnist
 from helpers import fake_digits, idx_bytes, write_fake_mnist_folder
+
 from numpynn import datasets
 from numpynn.builders import build_model
 from numpynn.cli import main
 from numpynn.preparation import prepare_data, scale_tabular
-from conftest import requires_mnist
 
 
 def run(capsys, *argv):
@@ -65,6 +65,7 @@ def test_train_breast_cancer_writes_a_complete_run_folder(breast_cancer_run):
 def test_the_saved_command_reproduces_the_run(breast_cancer_run, tmp_path, capsys):
     """config.json's command, run again, trains bit-identical weights; environment.json says what ran."""
     import shlex
+
     from numpynn import load_model
     config = json.loads((breast_cancer_run / "config.json").read_text())
     words = shlex.split(config["command"])
@@ -258,7 +259,8 @@ def test_same_seed_same_run(tmp_path, capsys):
     for name in ("a", "b"):
         assert main(["train", "breast-cancer", "--epochs", "15", "--seed", "3", "--out", str(tmp_path / name),
                      "--quiet"]) == 0
-    read_history = lambda name: [line.split(",")[:5] for line in (tmp_path / name / "history.csv").read_text().splitlines()]
+    def read_history(name):
+        return [line.split(",")[:5] for line in (tmp_path / name / "history.csv").read_text().splitlines()]
     assert read_history("a") == read_history("b")
     from numpynn import load_model
     for x, y in zip(load_model(tmp_path / "a" / "model.npz").get_weights(),

@@ -165,7 +165,8 @@ def test_cnn_learns_a_simple_image_task(rng):
 
 
 def test_conv_bad_input():
-    with pytest.raises(ValueError, match=r"expects images of shape \(batch, height, width, channels\).*x\[\.\.\., None\]"):
+    expected = r"expects images of shape \(batch, height, width, channels\).*x\[\.\.\., None\]"
+    with pytest.raises(ValueError, match=expected):
         nn.Conv2D(4, 3)(np.ones((5, 10)))
     with pytest.raises(ValueError, match="kernel 5x5 is larger than the padded input 4x4"):
         nn.Conv2D(4, 5)(np.ones((1, 4, 4, 1)))

@@ -5,11 +5,11 @@ import threading
 
 import numpy as np
 import pytest
-
+from conftest import requires_mnist
 from helpers import fake_digits, idx_bytes, write_fake_mnist_folder, write_idx
+
 from numpynn import datasets
 from numpynn.datasets import DatasetError
-from conftest import requires_mnist
 
 
 def test_breast_cancer():

@@ -22,6 +22,7 @@ def test_doc_code_blocks_run(page, tmp_path, monkeypatch):
 def test_a_layer_that_rebinds_its_gradient_is_stopped():
     """The packed-parameter rule, checked without the docs: rebinding grads raises a clear error."""
     import numpy as np
+
     import numpynn as nn
 
     class Rebinding(nn.Dense):

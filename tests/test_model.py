@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from conftest import two_spirals
 
 import numpynn as nn
-from conftest import two_spirals
 
 
 def spiral_model(seed=0, dtype="float32"):
@@ -180,6 +180,7 @@ def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
 def test_saved_files_get_the_usual_permissions(tmp_path):
     """Atomic writes go through a private temporary file; the result must still be readable as usual."""
     import os
+
     from numpynn.files import write_text
     old_mask = os.umask(0o022)
     try:

@@ -99,7 +99,8 @@ def test_schedules_values():
     assert [piecewise(s) for s in (0, 10, 11, 20, 21)] == [1.0, 1.0, 0.5, 0.5, 0.1]
     cosine = schedules.CosineDecay(0.0, decay_steps=100, warmup_target=1.0, warmup_steps=10, alpha=0.1)
     assert cosine(0) == 0 and cosine(5) == pytest.approx(0.5) and cosine(10) == pytest.approx(1.0)
-    assert cosine(60) == pytest.approx(0.1 + 0.9 * 0.5) and cosine(110) == pytest.approx(0.1) and cosine(500) == pytest.approx(0.1)
+    assert cosine(60) == pytest.approx(0.1 + 0.9 * 0.5)
+    assert cosine(110) == pytest.approx(0.1) and cosine(500) == pytest.approx(0.1)
     steps = np.arange(0, 120)
     np.testing.assert_allclose(cosine(steps), [cosine(int(s)) for s in steps])
     with pytest.raises(ValueError, match="one more value"):
@@ -145,8 +146,10 @@ requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
 @pytest.mark.parametrize("ours,torch_name,torch_kwargs", [
     (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01), "SGD",
      dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
-    (lambda: optimizers.Adam(0.01, epsilon=1e-8, weight_decay=0.01), "Adam", dict(lr=0.01, eps=1e-8, weight_decay=0.01)),
-    (lambda: optimizers.AdamW(0.01, epsilon=1e-8, weight_decay=0.1), "AdamW", dict(lr=0.01, eps=1e-8, weight_decay=0.1)),
+    (lambda: optimizers.Adam(0.01, epsilon=1e-8, weight_decay=0.01), "Adam",
+     dict(lr=0.01, eps=1e-8, weight_decay=0.01)),
+    (lambda: optimizers.AdamW(0.01, epsilon=1e-8, weight_decay=0.1), "AdamW",
+     dict(lr=0.01, eps=1e-8, weight_decay=0.1)),
     (lambda: optimizers.RMSprop(0.01, rho=0.99, momentum=0.5, epsilon=1e-8), "RMSprop",
      dict(lr=0.01, alpha=0.99, momentum=0.5, eps=1e-8)),
 ])

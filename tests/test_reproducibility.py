@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers import write_fake_mnist_folder
+
 from numpynn import experiment
 
 HASHES = Path(__file__).parent / "data" / "weight_hashes.json"

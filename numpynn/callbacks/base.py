@@ -6,6 +6,7 @@ epoch's loss and metrics, val_* metrics, lr, seconds), then on_train_end. A call
 setting ``model.stop_training = True``; ``params`` holds epochs, steps (batches per epoch) and verbose.
 """
 from __future__ import annotations
+
 from ..errors import InputTypeError
 
 

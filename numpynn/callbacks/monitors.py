@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 
-from .base import Callback
 from ..errors import InputError, InputTypeError
+from .base import Callback
 
 
 class _Monitor:

@@ -1,11 +1,11 @@
 """Layers: each keeps its forward and backward side by side (see ``base.Layer`` for the contract)."""
+from ..errors import InputError
 from .base import LAYERS, Layer, register
-from .core import Activation, Dense, Flatten
 from .conv import Conv2D
+from .core import Activation, Dense, Flatten
 from .dropout import Dropout
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
-from ..errors import InputError
 
 __all__ = ["LAYERS", "Layer", "register", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
            "Dropout", "Flatten", "GlobalAveragePooling2D", "MaxPooling2D"]

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import as_float_dtype, get_rng
 from ..errors import InputError
+from ..utils import as_float_dtype, get_rng
 
 LAYERS: dict[str, type] = {}
 

@@ -1,8 +1,9 @@
 """2-D convolution on channels-last images (batch, height, width, channels), as in Keras.
 
-Forward: im2col (a sliding-window view copied once into a column buffer), then one matrix product. Backward: the weight gradient is one matrix product with the cached
-columns; the input gradient is one small matrix product per kernel offset, added back in place. No
-Python loop over samples or pixels. The alternatives we measured are in docs/benchmarks.md.
+Forward: im2col (a sliding-window view copied once into a column buffer), then one matrix product.
+Backward: the weight gradient is one matrix product with the cached columns; the input gradient is one
+small matrix product per kernel offset, added back in place. No Python loop over samples or pixels.
+The alternatives we measured are in docs/benchmarks.md.
 """
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import activations, initializers
+from ..errors import InputError
+from ..utils import check_positive_int
 from .base import register
 from .core import ActivatedLayer, sum_rows
-from ..errors import InputError
 
 
 def _pair(value, name):
@@ -49,11 +51,9 @@ class Conv2D(ActivatedLayer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
-            raise InputError(f"Conv2D filters must be a positive integer, got {filters!r}.")
         if not (padding in ("valid", "same") or (isinstance(padding, int) and padding >= 0)):
             raise InputError(f"padding must be 'valid', 'same' or a non-negative int, got {padding!r}.")
-        self.filters = int(filters)
+        self.filters = check_positive_int(filters, "Conv2D filters")
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.strides = _pair(strides, "strides")
         self.padding = padding

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, initializers
-from .base import Layer, register
 from ..errors import InputError
+from ..utils import check_positive_int
+from .base import Layer, register
 
 # With these activations followed by their cross-entropy, the model skips the activation's backward
 # and uses the fused gradient (prediction - target), so the layer keeps the pre-activation "logits".
@@ -60,9 +61,7 @@ class Dense(ActivatedLayer):
     def __init__(self, units: int, activation: str | dict | None = None, use_bias: bool = True,
                  kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros", **kwargs):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise InputError(f"Dense units must be a positive integer, got {units!r}.")
-        self.units = int(units)
+        self.units = check_positive_int(units, "Dense units")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = kernel_initializer

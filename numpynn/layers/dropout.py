@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Layer, register
 from ..errors import InputError
+from .base import Layer, register
 
 
 @register

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from .base import Layer, register
 from .conv import _pair
-from ..errors import InputError
 
 
 class _Pooling2D(Layer):

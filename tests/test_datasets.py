@@ -123,7 +123,7 @@ def fake_mnist(tmp_path, monkeypatch):
     served = tmp_path / "served"
     paths = write_fake_mnist_folder(served)
     checksums = {stem: hashlib.sha256(gzip.decompress(p.read_bytes())).hexdigest() for stem, p in paths.items()}
-    monkeypatch.setattr(datasets, "MNIST_FILES", checksums)
+    monkeypatch.setattr(datasets.mnist, "MNIST_FILES", checksums)
     monkeypatch.delenv("NUMPYNN_DATA", raising=False)
     monkeypatch.setenv("NUMPYNN_HOME", str(tmp_path / "home"))
     requests = []
@@ -154,7 +154,7 @@ def test_download_tries_next_mirror_verifies_and_caches(fake_mnist):
 
 
 def test_checksum_mismatch_keeps_nothing(fake_mnist, monkeypatch):
-    monkeypatch.setitem(datasets.MNIST_FILES, "train-images-idx3-ubyte", "0" * 64)
+    monkeypatch.setitem(datasets.mnist.MNIST_FILES, "train-images-idx3-ubyte", "0" * 64)
     with pytest.raises(DatasetError, match="(?s)could not be found or downloaded.*SHA-256.*NUMPYNN_DATA"):
         datasets.load_mnist(mirrors=[fake_mnist["url"]], progress=False)
     assert not fake_mnist["cache"].exists() or not any(fake_mnist["cache"].iterdir())

@@ -1,0 +1,13 @@
+"""Data loaders: Breast Cancer Wisconsin, MNIST (local folder, cache or verified download), IDX and CSV.
+
+One module per source: ``tables`` (Breast Cancer, CSV), ``idx`` (IDX files and folders of them),
+``mnist`` (finding, downloading and verifying MNIST).
+"""
+from .base import Dataset, DatasetError
+from .idx import load_idx, parse_idx, read_file_bytes, read_idx
+from .mnist import MNIST_FILES, MNIST_MIRRORS, download_file, load_mnist, mnist_cache_dir
+from .tables import encode_labels, load_breast_cancer, load_csv, numeric_columns, read_csv_table
+
+__all__ = ["Dataset", "DatasetError", "MNIST_FILES", "MNIST_MIRRORS", "download_file", "encode_labels",
+           "load_breast_cancer", "load_csv", "load_idx", "load_mnist", "mnist_cache_dir", "numeric_columns",
+           "parse_idx", "read_csv_table", "read_file_bytes", "read_idx"]

@@ -73,9 +73,18 @@ def _table(header, rows) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def write_report(run_dir: Path, config, metrics, figures) -> Path:
-    """report.html: summary, configuration, per-class table, confusion matrix and every figure, inline."""
-    names = config["class_names"]
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }
+th { background: #f0f0f0; } td:first-child { text-align: left; }
+figure { margin: 1.5em 0; } img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; } .headline { font-size: 1.3em; }
+"""
+
+
+def _score_tables(names, metrics) -> str:
+    """Accuracy and loss per split, per-class scores on the test split, and its confusion matrix."""
     summary_rows = [(split, f"{metrics[split]['accuracy']:.4f}", f"{metrics[split]['loss']:.4f}",
                      f"{metrics[split]['macro']['f1']:.4f}", metrics[split]["samples"])
                     for split in ("train", "val", "test")]
@@ -85,53 +94,66 @@ def write_report(run_dir: Path, config, metrics, figures) -> Path:
     per_class_rows += [(f"{avg} avg", f"{test[avg]['precision']:.4f}", f"{test[avg]['recall']:.4f}",
                         f"{test[avg]['f1']:.4f}", test["samples"]) for avg in ("macro", "weighted")]
     matrix_rows = [[f"true {n}"] + row for n, row in zip(names, test["confusion_matrix"])]
-    shown_config = {k: v for k, v in config.items() if k not in ("class_names", "feature_names", "command")}
-    environment_path = run_dir / "environment.json"
-    environment = json.loads(environment_path.read_text()) if environment_path.is_file() else {}
-    environment_rows = [(key, json.dumps(value) if isinstance(value, dict) else value)
-                        for key, value in environment.items()]
+    return f"""<h2>Accuracy and loss per split</h2>
+{_table(["split", "accuracy", "loss", "macro F1", "samples"], summary_rows)}
+<h2>Test: per-class precision, recall, F1</h2>
+{_table(["class", "precision", "recall", "F1", "support"], per_class_rows)}
+<h2>Test confusion matrix (rows: true class, columns: predicted)</h2>
+{_table([""] + [f"pred {n}" for n in names], matrix_rows)}"""
+
+
+def _figures_html(run_dir: Path, figures) -> str:
+    """Every figure inline (base64 PNG), so the page is one self-contained file."""
     images = []
     for filename, caption in figures:
         data = base64.b64encode((run_dir / "figures" / filename).read_bytes()).decode("ascii")
         images.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
                       f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return "<h2>Figures</h2>\n" + "".join(images)
+
+
+def _misclassified_html(config, test) -> str:
+    if "misclassified" not in test:
+        return ""
+    where = "row of the data (0-based)" if config.get("kind") == "tabular" else "index in the test set"
+    wrong_count = test["samples"] - int(np.trace(np.asarray(test["confusion_matrix"])))
+    shown = test["misclassified"]
+    return (f"<h2>Test samples the model got wrong ({wrong_count}; most confident first"
+            f"{f', the first {len(shown)}' if len(shown) < wrong_count else ''})</h2>"
+            + (_table([where, "true", "predicted", "confidence"],
+                      [(m["row"], m["true"], m["predicted"], f"{m['confidence']:.1%}") for m in shown])
+               if shown else "<p>None.</p>"))
+
+
+def _settings_html(run_dir: Path, config) -> str:
+    """The reproduce command, every setting, and the environment the run ran in."""
+    shown_config = {k: v for k, v in config.items() if k not in ("class_names", "feature_names", "command")}
+    environment_path = run_dir / "environment.json"
+    environment = json.loads(environment_path.read_text()) if environment_path.is_file() else {}
+    environment_rows = [(key, json.dumps(value) if isinstance(value, dict) else value)
+                        for key, value in environment.items()]
+    command = config.get("command")
+    return ("<h2>Configuration</h2>\n"
+            + (f"<p>Reproduce with <code>{html.escape(command)}</code></p>\n" if command else "")
+            + _table(["option", "value"], sorted(shown_config.items()))
+            + ("\n<h2>Environment</h2>" + _table(["", ""], environment_rows) if environment_rows else ""))
+
+
+def write_report(run_dir: Path, config: dict, metrics: dict, figures: list) -> Path:
+    """report.html: summary, configuration, per-class table, confusion matrix and every figure, inline."""
+    test = metrics["test"]
     extra = f"; ROC AUC {test['roc_auc']:.4f}" if "roc_auc" in test else ""
-    misclassified = ""
-    if "misclassified" in test:
-        where = "row of the data (0-based)" if config.get("kind") == "tabular" else "index in the test set"
-        wrong_count = test["samples"] - int(np.trace(np.asarray(test["confusion_matrix"])))
-        shown = test["misclassified"]
-        misclassified = (f"<h2>Test samples the model got wrong ({wrong_count}; most confident first"
-                         f"{f', the first {len(shown)}' if len(shown) < wrong_count else ''})</h2>"
-                         + (_table([where, "true", "predicted", "confidence"],
-                                   [(m["row"], m["true"], m["predicted"], f"{m['confidence']:.1%}") for m in shown])
-                            if shown else "<p>None.</p>"))
+    title = html.escape(config["dataset"])
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>numpynn run: {html.escape(config['dataset'])}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }}
-table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
-th, td {{ border: 1px solid #ccc; padding: 0.3em 0.7em; text-align: right; }}
-th {{ background: #f0f0f0; }} td:first-child {{ text-align: left; }}
-figure {{ margin: 1.5em 0; }} img {{ max-width: 100%; border: 1px solid #eee; }}
-figcaption {{ color: #555; font-size: 0.9em; }} .headline {{ font-size: 1.3em; }}
-</style></head><body>
-<h1>numpynn run: {html.escape(config['dataset'])}</h1>
+<html lang="en"><head><meta charset="utf-8"><title>numpynn run: {title}</title>
+<style>{STYLE}</style></head><body>
+<h1>numpynn run: {title}</h1>
 <p class="headline">Test accuracy <b>{test['accuracy']:.4f}</b> (loss {test['loss']:.4f}{extra}) after
 {metrics['epochs_run']} epochs, {metrics['train_seconds']:.1f} s of training.</p>
-<h2>Accuracy and loss per split</h2>
-{_table(["split", "accuracy", "loss", "macro F1", "samples"], summary_rows)}
-<h2>Test: per-class precision, recall, F1</h2>
-{_table(["class", "precision", "recall", "F1", "support"], per_class_rows)}
-<h2>Test confusion matrix (rows: true class, columns: predicted)</h2>
-{_table([""] + [f"pred {n}" for n in names], matrix_rows)}
-<h2>Figures</h2>
-{''.join(images)}
-{misclassified}
-<h2>Configuration</h2>
-{f"<p>Reproduce with <code>{html.escape(config['command'])}</code></p>" if config.get("command") else ""}
-{_table(["option", "value"], sorted(shown_config.items()))}
-{"<h2>Environment</h2>" + _table(["", ""], environment_rows) if environment_rows else ""}
+{_score_tables(config["class_names"], metrics)}
+{_figures_html(run_dir, figures)}
+{_misclassified_html(config, test)}
+{_settings_html(run_dir, config)}
 </body></html>
 """
     path = run_dir / "report.html"

@@ -4,12 +4,17 @@ Each library runs in its own process (NumPy and PyTorch in one process compete f
 Data: MNIST from $NUMPYNN_DATA when present, else random MNIST-shaped data (the timing is the same).
 
     python benchmarks/mlp.py [--epochs 3] [--threads 2]
+    python benchmarks/mlp.py --baseline /path/to/other/checkout --rounds 5   # this numpynn against another
+
+With --baseline, only numpynn runs: this checkout and the other one alternate, one process each, and the
+ratio of their epoch times is printed per round and as a median (a noisy machine slows both alike).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import platform
 import sys
 import time
 
@@ -87,7 +92,7 @@ def time_sklearn(x, y, optimizer, epochs):
 
 def worker(library, optimizer, epochs, threads):
     x, y, source = load_mnist_float()
-    if library == "numpynn":
+    if library in ("numpynn", "baseline"):  # the baseline is numpynn imported from another checkout
         seconds, accuracy = time_numpynn(x, y, optimizer, epochs)
     elif library == "torch":
         seconds, accuracy = time_torch(x, y, optimizer, epochs, threads)
@@ -101,6 +106,21 @@ def worker(library, optimizer, epochs, threads):
                       "epochs": len(seconds), "train_accuracy": accuracy, "data": source}))
 
 
+def compare_with_baseline(args, env):
+    """numpynn here against numpynn in args.baseline: the ratio of seconds per epoch, per round and median."""
+    baseline_env = dict(env, PYTHONPATH=os.path.abspath(args.baseline))
+    for optimizer in args.optimizers.split(","):
+        ratios = []
+        for _ in range(args.rounds):
+            common = [optimizer, "--epochs", str(args.epochs), "--threads", str(args.threads)]
+            ours = run_worker(__file__, ["numpynn", *common], env)["seconds_per_epoch"]
+            theirs = run_worker(__file__, ["baseline", *common], baseline_env)["seconds_per_epoch"]
+            ratios.append(ours / theirs)
+            print(f"{optimizer:>5}: this checkout {ours:.3f} s/epoch, baseline {theirs:.3f} s/epoch, "
+                  f"ratio {ours / theirs:.3f}", flush=True)
+        print(f"{optimizer:>5}: median ratio {np.median(ratios):.3f} (this checkout / baseline, {args.rounds} rounds)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=3)
@@ -108,12 +128,18 @@ def main():
     parser.add_argument("--optimizers", default="sgd,adam")
     add_process_options(parser)
     parser.add_argument("--worker", nargs=2, metavar=("LIBRARY", "OPTIMIZER"), help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", metavar="CHECKOUT", help="time numpynn against the one in this checkout")
+    parser.add_argument("--rounds", type=int, default=5, help="with --baseline: alternating rounds")
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker, args.epochs, args.threads)
         return
     env = worker_env(args.threads, args.native_blas)
-    print(f"OpenBLAS kernel: {blas_kernel(env)}; threads: {args.threads}")
+    print(f"OpenBLAS kernel: {blas_kernel(env)}; threads: {args.threads}; CPU {platform.processor() or '?'}, "
+          f"kernel {platform.release()}")
+    if args.baseline:
+        compare_with_baseline(args, env)
+        return
     results = {}
     for optimizer in args.optimizers.split(","):
         for library in args.libraries.split(","):

@@ -32,23 +32,23 @@ class ActivationFunction:
 class Linear(ActivationFunction):
     name = "linear"
 
-    def forward(self, x, out=None):
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         if out is None or out is x:
             return x
         np.copyto(out, x)
         return out
 
-    def backward(self, grad_output, output):
+    def backward(self, grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
         return grad_output
 
 
 class ReLU(ActivationFunction):
     name = "relu"
 
-    def forward(self, x, out=None):
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return np.maximum(x, 0, out=out)
 
-    def backward(self, grad_output, output):
+    def backward(self, grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
         return grad_output * (output > 0)
 
 
@@ -62,34 +62,34 @@ class LeakyReLU(ActivationFunction):
             raise InputError(f"leaky_relu alpha must be in (0, 1), got {alpha}.")
         self.alpha = float(alpha)
 
-    def forward(self, x, out=None):
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return np.maximum(x, x * np.asarray(self.alpha, dtype=x.dtype), out=out)
 
-    def backward(self, grad_output, output):
+    def backward(self, grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
         slope = np.where(output > 0, 1.0, self.alpha).astype(grad_output.dtype, copy=False)
         return grad_output * slope
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"name": self.name, "alpha": self.alpha}
 
 
 class Sigmoid(ActivationFunction):
     name = "sigmoid"
 
-    def forward(self, x, out=None):
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return stable_sigmoid(x, out=out)
 
-    def backward(self, grad_output, output):
+    def backward(self, grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
         return grad_output * output * (1 - output)
 
 
 class Tanh(ActivationFunction):
     name = "tanh"
 
-    def forward(self, x, out=None):
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return np.tanh(x, out=out)
 
-    def backward(self, grad_output, output):
+    def backward(self, grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
         return grad_output * (1 - output * output)
 
 
@@ -98,10 +98,10 @@ class Softmax(ActivationFunction):
 
     name = "softmax"
 
-    def forward(self, x, out=None):
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return stable_softmax(x, out=out)
 
-    def backward(self, grad_output, output):
+    def backward(self, grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
         # J^T g = out * (g - <g, out>) row by row: the exact softmax Jacobian-vector product.
         dot = np.sum(grad_output * output, axis=-1, keepdims=True)
         return output * (grad_output - dot)
@@ -138,7 +138,7 @@ ACTIVATIONS = {
 }
 
 
-def get(identifier) -> ActivationFunction:
+def get(identifier: str | dict | None) -> ActivationFunction:
     """Accept None (linear), a name, a config dict or an ActivationFunction instance."""
     if identifier is None:
         return Linear()

@@ -77,7 +77,8 @@ def is_convolutional(spec: str) -> bool:
     return any(type(layer).__name__ in IMAGE_LAYERS for layer in parse_layers(spec))
 
 
-def build_model(spec: str, input_shape: tuple, num_classes: int, seed=None, dtype="float32") -> Sequential:
+def build_model(spec: str, input_shape: tuple, num_classes: int, seed: int | None = None,
+                dtype: str = "float32") -> Sequential:
     """A Sequential for inputs of ``input_shape`` (no batch axis) with the right output layer.
 
     Flatten layers are inserted where image-shaped activations meet a Dense layer.

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def command_train(args) -> int:
+def command_train(args: argparse.Namespace) -> int:
     given = {option.key: getattr(args, option.key) for option in options.OPTIONS}
     log = (lambda *a: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     run_dir, metrics = experiment.train(args.dataset, out=args.out, force=args.force, quiet=args.quiet,
@@ -73,7 +73,7 @@ def command_train(args) -> int:
     return 0
 
 
-def command_evaluate(args) -> int:
+def command_evaluate(args: argparse.Namespace) -> int:
     config, preprocessing, model = load_run(args.run_dir)
     data = prepare_data(config["dataset"], config.get("target"), config["seed"], config["val_size"],
                                    config["test_size"], channels_last=preprocessing.get("channels_last", False))
@@ -113,7 +113,7 @@ def read_png_digit(path: Path, shape: tuple) -> np.ndarray:
     return image.reshape(shape).astype(np.float32)
 
 
-def command_predict(args) -> int:
+def command_predict(args: argparse.Namespace) -> int:
     config, preprocessing, model = load_run(args.run_dir)
     names = config["class_names"]
     if not args.file.is_file():
@@ -140,7 +140,7 @@ def command_predict(args) -> int:
     return 0
 
 
-def write_predictions(path: Path, class_names, probabilities) -> None:
+def write_predictions(path: Path, class_names: list[str], probabilities: np.ndarray) -> None:
     """CSV: row (1-based, as printed), predicted class, then P(class) for every class. Written atomically."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -150,7 +150,7 @@ def write_predictions(path: Path, class_names, probabilities) -> None:
     write_text(path, buffer.getvalue())
 
 
-def read_feature_rows(path: Path, feature_names, preprocessing) -> np.ndarray:
+def read_feature_rows(path: Path, feature_names: list[str], preprocessing: dict) -> np.ndarray:
     """Feature rows of a CSV (the target column, if present, is ignored), scaled like the training data."""
     from .datasets import numeric_columns, read_csv_table
     from .preprocessing import StandardScaler
@@ -159,7 +159,7 @@ def read_feature_rows(path: Path, feature_names, preprocessing) -> np.ndarray:
     return StandardScaler.from_state(preprocessing["scaler_mean"], preprocessing["scaler_scale"]).transform(x)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return {"train": command_train, "evaluate": command_evaluate, "predict": command_predict}[args.command](args)

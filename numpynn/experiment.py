@@ -9,6 +9,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -86,7 +87,7 @@ def compiled_model(config: dict, data: PreparedData) -> Sequential:
     return model
 
 
-def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None, log=print,
+def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None, log: Callable[[str], None] = print,
                      data: PreparedData | None = None, **given) -> TrainingResult:
     """Train on one split and evaluate on train/val/test, writing nothing.
 
@@ -139,7 +140,7 @@ def _fit(model: Sequential, config: dict, data: PreparedData, quiet: bool):
 
 
 def train(dataset: str, out: str | Path | None = None, force: bool = False, quiet: bool = False,
-          target: str | None = None, log=print, **given) -> tuple[Path, dict]:
+          target: str | None = None, log: Callable[[str], None] = print, **given) -> tuple[Path, dict]:
     """Run the whole pipeline for one dataset and write its run folder; returns (run_dir, metrics dict)."""
     dataset_kind(dataset)
     run_dir = new_run_dir(dataset, out, force)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from typing import IO, Iterator
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode: str = "wb", **open_kwargs):
+def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs) -> Iterator[IO]:
     """Context manager yielding a file object; on success it replaces ``path`` in one rename."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -37,6 +38,6 @@ def _current_umask() -> int:
     return mask
 
 
-def write_text(path, text: str) -> None:
+def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_write(path, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import InputError, InputTypeError
 from .layers import Layer
 from .losses import Loss
+
+if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
+    from .models import Sequential
 
 
 @dataclass
@@ -37,8 +42,9 @@ class GradcheckResult:
         return ("gradient check passed" if self.ok else "gradient check FAILED") + "\n" + "\n".join(rows)
 
 
-def gradcheck(target, x, y=None, *, training=True, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0,
-              raise_on_failure=False) -> GradcheckResult:
+def gradcheck(target: Layer | Loss | Sequential, x: ArrayLike, y: ArrayLike | None = None, *, training: bool = True,
+              eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-4, seed: int = 0,
+              raise_on_failure: bool = False) -> GradcheckResult:
     """Check ``target``'s gradients at input ``x`` (targets ``y`` for a Loss or a model)."""
     rng = np.random.default_rng(seed)
     x = np.array(x, dtype=np.float64)

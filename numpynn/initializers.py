@@ -5,13 +5,16 @@ Normal variants use a truncated-free normal with std = sqrt(scale / fan); unifor
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .utils import lookup
 
 
-def _variance_scaling(scale: float, mode: str, distribution: str):
-    def init(shape, fan_in, fan_out, rng, dtype):
+def _variance_scaling(scale: float, mode: str, distribution: str) -> Callable[..., np.ndarray]:
+    def init(shape: tuple, fan_in: float, fan_out: float, rng: np.random.Generator,
+             dtype: str | np.dtype) -> np.ndarray:
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
         variance = scale / max(1.0, fan)
         if distribution == "normal":
@@ -24,7 +27,7 @@ def _variance_scaling(scale: float, mode: str, distribution: str):
     return init
 
 
-def zeros(shape, fan_in, fan_out, rng, dtype):
+def zeros(shape: tuple, fan_in: float, fan_out: float, rng: np.random.Generator, dtype: str | np.dtype) -> np.ndarray:
     return np.zeros(shape, dtype=dtype)
 
 
@@ -39,7 +42,7 @@ INITIALIZERS = {
 }
 
 
-def get(name):
+def get(name: str) -> Callable[..., np.ndarray]:
     """Return the initializer function for ``name`` (or ``name`` itself if it is callable)."""
     if callable(name):
         return name

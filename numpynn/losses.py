@@ -11,6 +11,7 @@ round to 0 or 1 never reach a log or a division.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .activations import log_softmax, stable_sigmoid, stable_softmax
 from .errors import InputError, InputTypeError
@@ -67,7 +68,7 @@ class Loss:
         """Where a single output splits the two classes: 0 for logits, 0.5 for probabilities."""
         return 0.0 if self.from_logits else 0.5
 
-    def prepare_targets(self, y_true, output_shape: tuple) -> np.ndarray:
+    def prepare_targets(self, y_true: ArrayLike, output_shape: tuple) -> np.ndarray:
         """Validate a whole target array once (before training) and return it in the form forward expects."""
         return np.asarray(y_true)
 
@@ -125,7 +126,7 @@ class SparseCategoricalCrossentropy(_CrossEntropy):
 
     name = "sparse_categorical_crossentropy"
 
-    def prepare_targets(self, y_true, output_shape):
+    def prepare_targets(self, y_true: ArrayLike, output_shape: tuple) -> np.ndarray:
         return _check_labels(y_true, output_shape[-1])
 
     def _compute(self, y_pred, y_true, with_grad):
@@ -154,7 +155,7 @@ class CategoricalCrossentropy(_CrossEntropy):
 
     name = "categorical_crossentropy"
 
-    def prepare_targets(self, y_true, output_shape):
+    def prepare_targets(self, y_true: ArrayLike, output_shape: tuple) -> np.ndarray:
         y = np.asarray(y_true)
         if y.ndim != 2 or y.shape[1] != output_shape[-1]:
             raise InputError(
@@ -187,7 +188,7 @@ class BinaryCrossentropy(_CrossEntropy):
     name = "binary_crossentropy"
     fused_activation = "sigmoid"
 
-    def prepare_targets(self, y_true, output_shape):
+    def prepare_targets(self, y_true: ArrayLike, output_shape: tuple) -> np.ndarray:
         if output_shape[-1] != 1:
             raise InputError(f"BinaryCrossentropy needs a model with 1 output, this one has {output_shape[-1]}; "
                              "use Dense(1) as the last layer.")
@@ -221,7 +222,7 @@ class MeanSquaredError(Loss):
     def __init__(self, from_logits: bool = False):
         super().__init__(from_logits=False)
 
-    def prepare_targets(self, y_true, output_shape):
+    def prepare_targets(self, y_true: ArrayLike, output_shape: tuple) -> np.ndarray:
         y = np.asarray(y_true)
         return y.reshape(len(y), 1) if y.ndim == 1 and output_shape == (1,) else y
 
@@ -237,7 +238,7 @@ class MeanSquaredError(Loss):
             diff *= 2 / y_pred.size
         return float(loss), diff if with_grad else None
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"name": self.name}
 
 
@@ -250,7 +251,7 @@ LOSSES = {
 }
 
 
-def get(identifier) -> Loss:
+def get(identifier: str | dict | None) -> Loss:
     """Accept a Loss instance, a name ('binary_crossentropy', 'mse', ...) or a config dict."""
     if isinstance(identifier, Loss):
         return identifier

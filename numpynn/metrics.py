@@ -5,7 +5,10 @@ a precision or recall with a zero denominator is reported as 0.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import InputError, InputTypeError
 from .utils import lookup
@@ -45,13 +48,13 @@ def _check_labels(y_true, y_pred):
     return y_true.astype(np.intp), y_pred.astype(np.intp)
 
 
-def accuracy(y_true, y_pred) -> float:
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Fraction of labels predicted exactly."""
     y_true, y_pred = _check_labels(y_true, y_pred)
     return float(np.mean(y_true == y_pred))
 
 
-def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
+def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int | None = None) -> np.ndarray:
     """(K, K) int64 counts: entry [i, j] is the number of samples of class i predicted as j."""
     y_true, y_pred = _check_labels(y_true, y_pred)
     if num_classes is None:
@@ -69,7 +72,7 @@ def _safe_divide(numerator, denominator):
     return out
 
 
-def precision_recall_f1(y_true, y_pred, num_classes: int | None = None) -> dict:
+def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int | None = None) -> dict:
     """Per-class precision, recall, F1 and support, plus macro and weighted averages.
 
     Returns {"precision": (K,), "recall": (K,), "f1": (K,), "support": (K,),
@@ -88,7 +91,8 @@ def precision_recall_f1(y_true, y_pred, num_classes: int | None = None) -> dict:
     return result
 
 
-def classification_report(y_true, y_pred, class_names=None, digits: int = 3) -> str:
+def classification_report(y_true: ArrayLike, y_pred: ArrayLike, class_names: list | None = None,
+                          digits: int = 3) -> str:
     """A text table of per-class precision/recall/F1/support with accuracy and averages."""
     scores = precision_recall_f1(y_true, y_pred, None if class_names is None else len(class_names))
     num_classes = len(scores["support"])
@@ -109,7 +113,7 @@ def classification_report(y_true, y_pred, class_names=None, digits: int = 3) -> 
     return "\n".join(lines)
 
 
-def roc_curve(y_true, scores):
+def roc_curve(y_true: ArrayLike, scores: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """False and true positive rates at every distinct score threshold (highest first).
 
     Returns (fpr, tpr, thresholds), starting at (0, 0) with threshold +inf, as scikit-learn does.
@@ -133,7 +137,7 @@ def roc_curve(y_true, scores):
     return fpr, tpr, thresholds
 
 
-def roc_auc(y_true, scores) -> float:
+def roc_auc(y_true: ArrayLike, scores: ArrayLike) -> float:
     """Area under the ROC curve (trapezoidal rule over roc_curve)."""
     fpr, tpr, _ = roc_curve(y_true, scores)
     return float(np.trapezoid(tpr, fpr) if hasattr(np, "trapezoid") else np.trapz(tpr, fpr))
@@ -156,7 +160,7 @@ def _model_mse(y_true, outputs, threshold):
 MODEL_METRICS = {"accuracy": _model_accuracy, "acc": _model_accuracy, "mae": _model_mae, "mse": _model_mse}
 
 
-def get_model_metric(name: str):
+def get_model_metric(name: str) -> Callable[[np.ndarray, np.ndarray, float], float]:
     """The function behind a metric name given to ``model.compile(metrics=[...])``."""
     if not isinstance(name, str):
         raise InputTypeError(f"metrics are given by name, got {name!r}.")

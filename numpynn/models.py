@@ -1,7 +1,9 @@
 """Sequential: a stack of layers, with Keras's compile / fit / evaluate / predict (from ``Trainer``)."""
 from __future__ import annotations
 
+import os
 import re
+from typing import Callable
 
 import numpy as np
 
@@ -178,7 +180,7 @@ class Sequential(Trainer):
         return [array.copy() for layer in self.layers
                 for array in (*layer.params.values(), *layer.state.values())]
 
-    def set_weights(self, weights) -> None:
+    def set_weights(self, weights: list[np.ndarray]) -> None:
         """Copy arrays (as from get_weights) into the model's own, keeping their identity and dtype."""
         targets = [array for layer in self.layers for array in (*layer.params.values(), *layer.state.values())]
         weights = list(weights)
@@ -193,7 +195,7 @@ class Sequential(Trainer):
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)
 
-    def summary(self, print_fn=print) -> None:
+    def summary(self, print_fn: Callable[[str], None] = print) -> None:
         """Print a table of layers, output shapes and parameter counts."""
         rows = [("Layer (type)", "Output Shape", "Param #")]
         for layer in self.layers:
@@ -208,7 +210,7 @@ class Sequential(Trainer):
                   f"Trainable params: {self.count_params():,}", f"Non-trainable params: {non_trainable:,}", rule]
         print_fn("\n".join(lines))
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Save architecture (JSON), weights and optimizer state to one .npz file, atomically."""
         save_model(self, path)
 

@@ -4,9 +4,15 @@
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import missing_dependency
+
+if TYPE_CHECKING:  # for annotations only
+    from matplotlib.figure import Figure
 
 
 def _figure(*args, **kwargs):
@@ -18,7 +24,7 @@ def _figure(*args, **kwargs):
     return Figure(*args, **kwargs, layout="constrained")
 
 
-def plot_history(history: dict, title: str = "Training history", best_epoch: int | None = None):
+def plot_history(history: dict, title: str = "Training history", best_epoch: int | None = None) -> Figure:
     """Loss and (when logged) accuracy per epoch, train against validation.
 
     ``best_epoch`` (1-based), when given, marks the epoch whose weights were kept (early stopping).
@@ -50,7 +56,8 @@ def plot_history(history: dict, title: str = "Training history", best_epoch: int
     return fig
 
 
-def plot_learning_rate(learning_rates, steps_per_epoch: int | None = None, title: str = "Learning-rate schedule"):
+def plot_learning_rate(learning_rates: ArrayLike, steps_per_epoch: int | None = None,
+                       title: str = "Learning-rate schedule") -> Figure:
     """Learning rate per optimizer step (``learning_rates`` indexed by step); epochs marked on top."""
     rates = np.asarray(learning_rates, dtype=np.float64)
     fig = _figure(figsize=(6, 3.8))
@@ -67,7 +74,8 @@ def plot_learning_rate(learning_rates, steps_per_epoch: int | None = None, title
     return fig
 
 
-def plot_confusion_matrix(matrix, class_names=None, normalize: bool = False, title: str | None = None):
+def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str] | None = None, normalize: bool = False,
+                          title: str | None = None) -> Figure:
     """Confusion matrix heat map; rows true class, columns predicted. ``normalize`` divides each row by its total."""
     matrix = np.asarray(matrix)
     shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
@@ -95,7 +103,8 @@ def plot_confusion_matrix(matrix, class_names=None, normalize: bool = False, tit
     return fig
 
 
-def plot_per_class_metrics(scores: dict, class_names=None, title: str = "Per-class precision, recall and F1"):
+def plot_per_class_metrics(scores: dict, class_names: list[str] | None = None,
+                           title: str = "Per-class precision, recall and F1") -> Figure:
     """Grouped bars of precision, recall and F1 per class (``scores`` from metrics.precision_recall_f1)."""
     k = len(scores["precision"])
     names = [str(n) for n in class_names] if class_names is not None else [str(i) for i in range(k)]
@@ -116,8 +125,9 @@ def plot_per_class_metrics(scores: dict, class_names=None, title: str = "Per-cla
     return fig
 
 
-def plot_misclassified(images, y_true, y_pred, confidence, class_names=None, max_images: int = 25,
-                       title: str = "Misclassified test examples"):
+def plot_misclassified(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, confidence: np.ndarray,
+                       class_names: list[str] | None = None, max_images: int = 25,
+                       title: str = "Misclassified test examples") -> Figure:
     """A grid of misclassified images with true label, predicted label and the model's confidence."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
     # Most confident mistakes first: the most instructive ones.
@@ -140,7 +150,7 @@ def plot_misclassified(images, y_true, y_pred, confidence, class_names=None, max
     return fig
 
 
-def plot_roc(y_true, scores, title: str = "ROC curve"):
+def plot_roc(y_true: np.ndarray, scores: ArrayLike, title: str = "ROC curve") -> Figure:
     """ROC curve of a binary classifier with its AUC; ``scores`` are P(class 1) or logits."""
     from .metrics import roc_auc, roc_curve
     fpr, tpr, _ = roc_curve(y_true, scores)
@@ -158,8 +168,8 @@ def plot_roc(y_true, scores, title: str = "ROC curve"):
     return fig
 
 
-def plot_score_distribution(y_true, probabilities, class_names=None, threshold: float = 0.5,
-                            title: str = "Predicted probability per true class"):
+def plot_score_distribution(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str] | None = None,
+                            threshold: float = 0.5, title: str = "Predicted probability per true class") -> Figure:
     """Histograms of P(class 1) for the samples of each true class (binary), with the decision threshold.
 
     Well-separated humps near 0 and 1 mean confident, correct predictions; mass on the wrong side of

@@ -43,7 +43,7 @@ def dataset_kind(dataset: str) -> str:
     raise UsageError(f"unknown dataset {dataset!r}; use breast-cancer, mnist, idx:FOLDER or csv:FILE.")
 
 
-def load_raw(dataset: str, target: str | None = None):
+def load_raw(dataset: str, target: str | None = None) -> datasets.Dataset | tuple:
     """A tabular ``Dataset`` or, for image sets, the official ((x_train, y_train), (x_test, y_test))."""
     kind = dataset_kind(dataset)
     if dataset == "breast-cancer":
@@ -93,7 +93,8 @@ def _prepare_table(data: datasets.Dataset, seed: int, val_size: float, test_size
     return scale_tabular(splits, data.class_names, data.feature_names, test_rows=rows[2])
 
 
-def scale_tabular(splits, class_names, feature_names=(), test_rows=None) -> PreparedData:
+def scale_tabular(splits: tuple, class_names: list[str], feature_names: list[str] | tuple = (),
+                  test_rows: np.ndarray | None = None) -> PreparedData:
     """PreparedData from ((x_train, y_train), (x_val, y_val), (x_test, y_test)) of raw features.
 
     The scaler is fitted on the training split alone and then applied to all three. ``test_rows``: the

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import InputError, InputTypeError
 from .utils import check_array, check_same_length, get_rng
@@ -19,18 +20,18 @@ class StandardScaler:
     Constant features (std 0) are centred and left unscaled instead of divided by zero.
     """
 
-    def __init__(self, dtype="float32"):
+    def __init__(self, dtype: str | np.dtype = "float32"):
         self.dtype = np.dtype(dtype)
         self.mean_ = self.scale_ = None
 
-    def fit(self, x):
+    def fit(self, x: ArrayLike) -> StandardScaler:
         x = check_array(x, "X", ndim=2)
         self.mean_ = x.mean(axis=0, dtype=np.float64)
         std = x.std(axis=0, dtype=np.float64)
         self.scale_ = np.where(std > 0, std, 1.0)
         return self
 
-    def transform(self, x):
+    def transform(self, x: ArrayLike) -> np.ndarray:
         if self.mean_ is None:
             raise RuntimeError("StandardScaler.transform called before fit; fit it on the training split first.")
         x = check_array(x, "X", ndim=2)
@@ -38,23 +39,23 @@ class StandardScaler:
             raise InputError(f"StandardScaler was fitted on {len(self.mean_)} features, X has {x.shape[1]}.")
         return ((x - self.mean_) / self.scale_).astype(self.dtype)
 
-    def fit_transform(self, x):
+    def fit_transform(self, x: ArrayLike) -> np.ndarray:
         return self.fit(x).transform(x)
 
-    def inverse_transform(self, x):
+    def inverse_transform(self, x: ArrayLike) -> np.ndarray:
         if self.mean_ is None:
             raise RuntimeError("StandardScaler.inverse_transform called before fit.")
         return (np.asarray(x) * self.scale_ + self.mean_).astype(self.dtype)
 
     @classmethod
-    def from_state(cls, mean, scale, dtype="float32"):
+    def from_state(cls, mean: ArrayLike, scale: ArrayLike, dtype: str | np.dtype = "float32") -> StandardScaler:
         """A fitted scaler from saved statistics (as a run folder's preprocessing.json keeps them)."""
         scaler = cls(dtype)
         scaler.mean_, scaler.scale_ = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
         return scaler
 
 
-def scale_pixels(images, dtype="float32") -> np.ndarray:
+def scale_pixels(images: np.ndarray, dtype: str | np.dtype = "float32") -> np.ndarray:
     """uint8 pixels (0..255) to floats in [0, 1]."""
     images = np.asarray(images)
     if images.dtype != np.uint8:
@@ -62,13 +63,13 @@ def scale_pixels(images, dtype="float32") -> np.ndarray:
     return images.astype(dtype) / np.asarray(255, dtype=dtype)
 
 
-def flatten(images) -> np.ndarray:
+def flatten(images: np.ndarray) -> np.ndarray:
     """(N, H, W[, C]) to (N, H*W[*C])."""
     images = np.asarray(images)
     return images.reshape(len(images), -1)
 
 
-def one_hot(labels, num_classes: int | None = None, dtype="float32") -> np.ndarray:
+def one_hot(labels: ArrayLike, num_classes: int | None = None, dtype: str | np.dtype = "float32") -> np.ndarray:
     """Integer labels (N,) to a (N, num_classes) one-hot matrix."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
@@ -83,7 +84,8 @@ def one_hot(labels, num_classes: int | None = None, dtype="float32") -> np.ndarr
     return encoded
 
 
-def split_indices(num_samples: int, fraction: float, stratify=None, rng=None):
+def split_indices(num_samples: int, fraction: float, stratify: ArrayLike | None = None,
+                  rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle and split indices into (keep, held_out) with ``fraction`` held out.
 
     With ``stratify`` (class labels), every class is split in the same proportion, so each side keeps
@@ -118,7 +120,8 @@ def split_indices(num_samples: int, fraction: float, stratify=None, rng=None):
     return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
 
 
-def train_test_split(x, y, test_size=0.2, stratify=True, seed=None):
+def train_test_split(x: ArrayLike, y: ArrayLike, test_size: float = 0.2, stratify: bool = True,
+                     seed: int | None = None) -> tuple[np.ndarray, ...]:
     """Split (x, y) into (x_train, x_test, y_train, y_test), stratified by the labels y by default."""
     x, y = np.asarray(x), np.asarray(y)
     check_same_length(x, y)
@@ -126,7 +129,8 @@ def train_test_split(x, y, test_size=0.2, stratify=True, seed=None):
     return x[train], x[test], y[train], y[test]
 
 
-def train_val_test_split(x, y, val_size=0.2, test_size=0.2, stratify=True, seed=None):
+def train_val_test_split(x: ArrayLike, y: ArrayLike, val_size: float = 0.2, test_size: float = 0.2,
+                         stratify: bool = True, seed: int | None = None) -> tuple[np.ndarray, ...]:
     """Split into train/validation/test (fractions of the whole), stratified by y by default.
 
     Returns (x_train, y_train), (x_val, y_val), (x_test, y_test).
@@ -143,7 +147,7 @@ def train_val_test_split(x, y, val_size=0.2, test_size=0.2, stratify=True, seed=
     return (x[train], y[train]), (x[val], y[val]), (x[test], y[test])
 
 
-def random_shift(images, max_shift: int, rng=None) -> np.ndarray:
+def random_shift(images: np.ndarray, max_shift: int, rng: np.random.Generator | None = None) -> np.ndarray:
     """Shift each image by its own random (dy, dx) in [-max_shift, max_shift] pixels, filling with zeros.
 
     images: (N, H, W) or (N, H, W, C). One gather for the whole batch, no loop over images.

@@ -5,6 +5,7 @@ import base64
 import html
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,13 +13,20 @@ from . import plots, schedules
 from .files import atomic_write, write_text
 from .metrics import labels_from_outputs, prediction_confidence
 
+if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
+    from matplotlib.figure import Figure
+
+    from .models import Sequential
+    from .optimizers import Optimizer
+    from .preparation import PreparedData
+
 
 def _save(fig, path: Path):
     with atomic_write(path, "wb") as handle:
         fig.savefig(handle, format="png", dpi=110)
 
 
-def learning_rates_per_step(optimizer, history, steps_per_epoch):
+def learning_rates_per_step(optimizer: Optimizer, history: dict, steps_per_epoch: int) -> np.ndarray:
     """The rate of every optimizer step taken: the schedule's values, or the per-epoch rate repeated."""
     epochs = len(history["loss"])
     if isinstance(optimizer.learning_rate, schedules.LearningRateSchedule):
@@ -26,14 +34,15 @@ def learning_rates_per_step(optimizer, history, steps_per_epoch):
     return np.repeat(np.asarray(history["lr"], dtype=np.float64), steps_per_epoch)
 
 
-def save_figures(folder: Path, config, metrics, history, model, data) -> list[tuple[str, str]]:
+def save_figures(folder: Path, config: dict, metrics: dict, history: dict, model: Sequential,
+                 data: PreparedData) -> list[tuple[str, str]]:
     """Write every figure of a run into ``folder``; returns [(file name, caption)]."""
     folder.mkdir(parents=True, exist_ok=True)
     names = data.class_names
     test = metrics["test"]
     figures = []
 
-    def add(fig, filename, caption):
+    def add(fig: Figure, filename: str, caption: str):
         _save(fig, folder / filename)
         figures.append((filename, caption))
 

@@ -13,10 +13,15 @@ import json
 import shutil
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UsageError
 from .files import write_text
 from .options import reproduce_command
+
+if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
+    from .experiment import TrainingResult
+    from .models import Sequential
 
 
 def new_run_dir(dataset: str, out: str | Path | None = None, force: bool = False) -> Path:
@@ -53,7 +58,7 @@ def history_csv(history: dict) -> str:
     return buffer.getvalue()
 
 
-def write_run(run_dir: Path, result) -> None:
+def write_run(run_dir: Path, result: TrainingResult) -> None:
     """Write every file of a run folder from a ``TrainingResult``."""
     from . import report
     from .environment import environment_info
@@ -68,7 +73,7 @@ def write_run(run_dir: Path, result) -> None:
     report.write_report(run_dir, config, result.metrics, figures)
 
 
-def load_run(run_dir: str | Path):
+def load_run(run_dir: str | Path) -> tuple[dict, dict, Sequential]:
     """(config, preprocessing, model) of a run folder, with clear errors when it is not one."""
     from .saving import load_model
     run_dir = Path(run_dir)

@@ -12,12 +12,16 @@ import json
 import os
 import zipfile
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import losses, optimizers
 from .errors import InputError
 from .files import atomic_write
+
+if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
+    from .models import Sequential
 
 # Model classes by name, so a file names its class and load_model needs no import of the models module.
 MODEL_CLASSES: dict[str, type] = {}
@@ -33,7 +37,7 @@ def register_model(cls: type) -> type:
     return cls
 
 
-def save_model(model, path) -> None:
+def save_model(model: Sequential, path: str | os.PathLike) -> None:
     """Write ``model`` to ``path`` atomically (temporary file, then rename)."""
     if not model.built:
         raise InputError("The model is not built yet: fit it or call model.build(input_shape) before saving.")
@@ -57,7 +61,7 @@ def save_model(model, path) -> None:
         np.savez(handle, **arrays)
 
 
-def load_model(path):
+def load_model(path: str | os.PathLike) -> Sequential:
     """Rebuild a model saved by ``model.save``; its predictions are identical to the saved model's."""
     path = os.fspath(path)
     if not os.path.isfile(path):

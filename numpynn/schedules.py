@@ -15,7 +15,7 @@ from .utils import lookup
 class LearningRateSchedule:
     name = "schedule"
 
-    def __call__(self, step):
+    def __call__(self, step: int | np.ndarray) -> float | np.ndarray:
         raise NotImplementedError
 
     def get_config(self) -> dict:
@@ -41,19 +41,20 @@ class InverseTimeDecay(LearningRateSchedule):
 
     name = "inverse_time_decay"
 
-    def __init__(self, initial_learning_rate, decay_steps=1, decay_rate=1e-3, staircase=False):
+    def __init__(self, initial_learning_rate: float, decay_steps: int = 1, decay_rate: float = 1e-3,
+                 staircase: bool = False):
         self.initial_learning_rate = float(_check_positive(initial_learning_rate, "initial_learning_rate"))
         self.decay_steps = float(_check_positive(decay_steps, "decay_steps"))
         self.decay_rate = float(decay_rate)
         self.staircase = bool(staircase)
 
-    def __call__(self, step):
+    def __call__(self, step: int | np.ndarray) -> float | np.ndarray:
         t = np.asarray(step, dtype=np.float64) / self.decay_steps
         if self.staircase:
             t = np.floor(t)
         return _as_float(self.initial_learning_rate / (1 + self.decay_rate * t), step)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"name": self.name, "initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate, "staircase": self.staircase}
 
@@ -63,19 +64,19 @@ class ExponentialDecay(LearningRateSchedule):
 
     name = "exponential_decay"
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False):
         self.initial_learning_rate = float(_check_positive(initial_learning_rate, "initial_learning_rate"))
         self.decay_steps = float(_check_positive(decay_steps, "decay_steps"))
         self.decay_rate = float(_check_positive(decay_rate, "decay_rate"))
         self.staircase = bool(staircase)
 
-    def __call__(self, step):
+    def __call__(self, step: int | np.ndarray) -> float | np.ndarray:
         t = np.asarray(step, dtype=np.float64) / self.decay_steps
         if self.staircase:
             t = np.floor(t)
         return _as_float(self.initial_learning_rate * self.decay_rate ** t, step)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"name": self.name, "initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate, "staircase": self.staircase}
 
@@ -85,7 +86,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     name = "piecewise_constant_decay"
 
-    def __init__(self, boundaries, values):
+    def __init__(self, boundaries: list[int], values: list[float]):
         if len(values) != len(boundaries) + 1:
             raise InputError(
                 f"PiecewiseConstantDecay needs one more value than boundaries, got {len(boundaries)} "
@@ -96,11 +97,11 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.boundaries = [float(b) for b in boundaries]
         self.values = [float(v) for v in values]
 
-    def __call__(self, step):
+    def __call__(self, step: int | np.ndarray) -> float | np.ndarray:
         index = np.searchsorted(np.asarray(self.boundaries), np.asarray(step, dtype=np.float64), side="left")
         return _as_float(np.asarray(self.values)[index], step)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"name": self.name, "boundaries": self.boundaries, "values": self.values}
 
 
@@ -113,7 +114,8 @@ class CosineDecay(LearningRateSchedule):
 
     name = "cosine_decay"
 
-    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, warmup_target=None, warmup_steps=0):
+    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
+                 warmup_target: float | None = None, warmup_steps: int = 0):
         self.initial_learning_rate = float(initial_learning_rate)
         if self.initial_learning_rate < 0:
             raise InputError(f"initial_learning_rate must be >= 0, got {initial_learning_rate}.")
@@ -124,7 +126,7 @@ class CosineDecay(LearningRateSchedule):
         if self.warmup_steps < 0:
             raise InputError(f"warmup_steps must be >= 0, got {warmup_steps}.")
 
-    def __call__(self, step):
+    def __call__(self, step: int | np.ndarray) -> float | np.ndarray:
         t = np.asarray(step, dtype=np.float64)
         peak = self.initial_learning_rate if self.warmup_target is None else self.warmup_target
         decay_t = np.clip(t - self.warmup_steps, 0, self.decay_steps) / self.decay_steps
@@ -135,7 +137,7 @@ class CosineDecay(LearningRateSchedule):
             lr = np.where(t < self.warmup_steps, warm, lr)
         return _as_float(lr, step)
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {"name": self.name, "initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "alpha": self.alpha, "warmup_target": self.warmup_target,
                 "warmup_steps": self.warmup_steps}

@@ -19,8 +19,10 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import losses, optimizers
 from . import metrics as metrics_module
@@ -109,9 +111,9 @@ class Trainer:
         return self.forward(x, training=False)
 
     # ----- loops ------------------------------------------------------------------------------
-    def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1, callbacks: list | None = None,
-            validation_split: float = 0.0, validation_data: tuple | None = None, shuffle: bool = True,
-            augment=None) -> History:
+    def fit(self, x: ArrayLike, y: ArrayLike, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
+            callbacks: list | None = None, validation_split: float = 0.0, validation_data: tuple | None = None,
+            shuffle: bool = True, augment: Callable | None = None) -> History:
         """Train for ``epochs`` passes over (x, y). Returns the History callback.
 
         x: (samples, *input_shape); y: (samples,) labels or (samples, outputs) targets.
@@ -186,7 +188,7 @@ class Trainer:
         train_idx, val_idx = split_indices(len(x), validation_split, stratify, self.rng)
         return x[train_idx], y[train_idx], (x[val_idx], y[val_idx])
 
-    def evaluate(self, x, y, batch_size: int | None = None, verbose: int = 0,
+    def evaluate(self, x: ArrayLike, y: ArrayLike, batch_size: int | None = None, verbose: int = 0,
                  return_outputs: bool = False) -> dict | tuple[dict, np.ndarray]:
         """Loss and compiled metrics on (x, y): {"loss": ..., "accuracy": ...}.
 
@@ -207,14 +209,14 @@ class Trainer:
             all_outputs.append(outputs)
         return means.result(), np.concatenate(all_outputs)
 
-    def predict(self, x, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
+    def predict(self, x: ArrayLike, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
         """Model outputs for x, computed in batches: (samples, *output_shape)."""
         x = self._check_inputs(x)
         batch_size = check_positive_int(batch_size or PREDICT_BATCH_SIZE, "batch_size")
         return np.concatenate([self.predict_step(x[start:start + batch_size])
                                for start in range(0, len(x), batch_size)])
 
-    def predict_labels(self, x, batch_size: int | None = None) -> np.ndarray:
+    def predict_labels(self, x: ArrayLike, batch_size: int | None = None) -> np.ndarray:
         """Class ids: argmax of the outputs, or for one output a threshold (0 for logits, 0.5 for probabilities)."""
         threshold = self.loss.threshold if self.loss is not None else 0.5
         return metrics_module.labels_from_outputs(self.predict(x, batch_size), threshold)

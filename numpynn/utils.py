@@ -7,6 +7,7 @@ weights and the same training run, bit for bit.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import InputError, InputTypeError
 
@@ -21,7 +22,7 @@ def set_seed(seed: int | None) -> None:
     _global_rng = np.random.default_rng(seed)
 
 
-def get_rng(seed=None) -> np.random.Generator:
+def get_rng(seed: int | None = None) -> np.random.Generator:
     """Return a generator: a new one for an int seed, the given one, or the global one for None."""
     if seed is None:
         return _global_rng
@@ -30,7 +31,7 @@ def get_rng(seed=None) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def as_float_dtype(dtype) -> np.dtype:
+def as_float_dtype(dtype: str | np.dtype) -> np.dtype:
     """Validate a float dtype name ('float32' or 'float64') and return it as a numpy dtype."""
     dt = np.dtype(dtype if dtype is not None else "float32")
     if dt.name not in FLOAT_DTYPES:
@@ -38,7 +39,8 @@ def as_float_dtype(dtype) -> np.dtype:
     return dt
 
 
-def check_array(x, name: str = "X", dtype=None, ndim=None) -> np.ndarray:
+def check_array(x: ArrayLike, name: str = "X", dtype: str | np.dtype | None = None,
+                ndim: int | tuple | None = None) -> np.ndarray:
     """Convert ``x`` to an ndarray, checking that it is numeric, non-empty and finite.
 
     Raises ValueError/TypeError with a message that names ``name`` and says how to fix it.
@@ -65,7 +67,7 @@ def check_array(x, name: str = "X", dtype=None, ndim=None) -> np.ndarray:
     return arr
 
 
-def check_same_length(x: np.ndarray, y: np.ndarray, x_name="X", y_name="y") -> None:
+def check_same_length(x: np.ndarray, y: np.ndarray, x_name: str = "X", y_name: str = "y") -> None:
     if len(x) != len(y):
         raise InputError(
             f"{x_name} and {y_name} have different numbers of samples ({len(x)} vs {len(y)}); "
@@ -73,13 +75,13 @@ def check_same_length(x: np.ndarray, y: np.ndarray, x_name="X", y_name="y") -> N
         )
 
 
-def check_positive_int(value, name: str) -> int:
+def check_positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise InputError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
 
 
-def lookup(name: str, table: dict, kind: str):
+def lookup(name: str, table: dict, kind: str) -> object:
     """Find ``name`` in ``table`` (case-insensitive); raise ValueError listing valid names otherwise."""
     key = str(name).lower()
     if key not in table:

@@ -7,7 +7,12 @@ setting ``model.stop_training = True``; ``params`` holds epochs, steps (batches 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import InputTypeError
+
+if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
+    from ..training import Trainer
 
 
 class Callback:
@@ -15,7 +20,7 @@ class Callback:
         self.model = None
         self.params: dict = {}
 
-    def set_model(self, model) -> None:
+    def set_model(self, model: Trainer) -> None:
         self.model = model
 
     def set_params(self, params: dict) -> None:
@@ -40,7 +45,7 @@ class Callback:
 class CallbackList:
     """Calls each hook on every callback, in order; ``fit`` talks to callbacks only through it."""
 
-    def __init__(self, callbacks: list[Callback], model, params: dict):
+    def __init__(self, callbacks: list[Callback], model: Trainer, params: dict):
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise InputTypeError(f"callbacks must be numpynn Callback objects, got {type(callback).__name__}.")
@@ -78,10 +83,10 @@ class History(Callback):
         self.history: dict[str, list] = {}
         self.epoch: list[int] = []
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         self.history, self.epoch = {}, []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Callable
 
 import numpy as np
 
@@ -46,8 +47,8 @@ class EarlyStopping(Callback):
     whatever reason it ends (patience, the last epoch, a NaN).
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto",
-                 restore_best_weights=False, start_from_epoch=0, verbose=0):
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
+                 restore_best_weights: bool = False, start_from_epoch: int = 0, verbose: int = 0):
         super().__init__()
         if patience < 0:
             raise InputError(f"patience must be >= 0, got {patience}.")
@@ -55,15 +56,15 @@ class EarlyStopping(Callback):
         self.restore_best_weights, self.start_from_epoch, self.verbose = restore_best_weights, start_from_epoch, verbose
         self._tracker = _Monitor("EarlyStopping", monitor, mode, min_delta)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         self._tracker.reset()
         self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, None, None, None
 
     @property
-    def best(self):
+    def best(self) -> float:
         return self._tracker.best
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         value = self._tracker.value(logs)
         if epoch < self.start_from_epoch or not math.isfinite(value):
             return
@@ -80,7 +81,7 @@ class EarlyStopping(Callback):
                 print(f"Early stopping at epoch {epoch + 1}: {self.monitor} last improved at epoch "
                       f"{self.best_epoch + 1} ({self.best:.5g}).")
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
             if self.verbose:
@@ -90,8 +91,8 @@ class EarlyStopping(Callback):
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, min_delta=1e-4, cooldown=0,
-                 min_lr=0.0, mode="auto", verbose=0):
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, min_delta: float = 1e-4,
+                 cooldown: int = 0, min_lr: float = 0.0, mode: str = "auto", verbose: int = 0):
         super().__init__()
         if not 0 < factor < 1:
             raise InputError(f"factor must be in (0, 1), got {factor}.")
@@ -99,13 +100,13 @@ class ReduceLROnPlateau(Callback):
         self.cooldown, self.min_lr, self.mode, self.verbose = cooldown, min_lr, mode, verbose
         self._tracker = _Monitor("ReduceLROnPlateau", monitor, mode, min_delta)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         if not isinstance(self.model.optimizer.learning_rate, float):
             raise InputError("ReduceLROnPlateau needs an optimizer with a constant learning rate, not a schedule.")
         self._tracker.reset()
         self.wait, self.cooldown_left = 0, 0
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         value = self._tracker.value(logs)
         if self.cooldown_left > 0:
             self.cooldown_left -= 1
@@ -129,13 +130,13 @@ class ReduceLROnPlateau(Callback):
 class LearningRateScheduler(Callback):
     """Set the learning rate at each epoch start from ``schedule(epoch, current_lr) -> new_lr``."""
 
-    def __init__(self, schedule, verbose=0):
+    def __init__(self, schedule: Callable[[int, float], float], verbose: int = 0):
         super().__init__()
         if not callable(schedule):
             raise InputTypeError("LearningRateScheduler needs a function schedule(epoch, lr) -> lr.")
         self.schedule, self.verbose = schedule, verbose
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         optimizer = self.model.optimizer
         if not isinstance(optimizer.learning_rate, float):
             raise InputError("LearningRateScheduler needs an optimizer with a constant learning rate, not a schedule.")
@@ -151,16 +152,17 @@ class ModelCheckpoint(Callback):
     With ``save_best_only=False`` it saves after every epoch. Saves are atomic (temporary file, rename).
     """
 
-    def __init__(self, filepath, monitor="val_loss", save_best_only=True, mode="auto", verbose=0):
+    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = True,
+                 mode: str = "auto", verbose: int = 0):
         super().__init__()
         self.filepath, self.monitor, self.save_best_only, self.mode = os.fspath(filepath), monitor, save_best_only, mode
         self.verbose = verbose
         self._tracker = _Monitor("ModelCheckpoint", monitor, mode, 0.0)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         self._tracker.reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         path = self.filepath.format(epoch=epoch + 1)
         if not self.save_best_only:
             self.model.save(path)
@@ -176,7 +178,7 @@ class ModelCheckpoint(Callback):
 class TerminateOnNaN(Callback):
     """Stop as soon as a batch loss is NaN or infinite (``fit`` also keeps the last finite weights)."""
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
             self.model.stop_training = True

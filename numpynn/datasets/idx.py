@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from .base import DatasetError
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_file_bytes(path) -> bytes:
+def read_file_bytes(path: str | os.PathLike) -> bytes:
     """The file's content, gunzipped when the name ends in .gz (a clear error if it is not gzip)."""
     path = Path(path)
     data = path.read_bytes()
@@ -43,7 +44,7 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def read_idx(path) -> np.ndarray:
+def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read one IDX file (raw or .gz)."""
     return parse_idx(read_file_bytes(path), str(path))
 
@@ -55,7 +56,7 @@ def find_file(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def load_idx(folder):
+def load_idx(folder: str | os.PathLike) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load a folder of IDX files laid out like MNIST: ((x_train, y_train), (x_test, y_test)).
 
     Looks for files whose names contain 'train' / 'test' or 't10k' and 'images' / 'labels'
@@ -66,7 +67,7 @@ def load_idx(folder):
         raise DatasetError(f"{folder} is not a folder; give a folder holding train/test images and labels IDX files.")
     files = sorted(p for p in folder.iterdir() if p.is_file() and ("idx" in p.name or p.suffix == ".gz"))
 
-    def pick(split_words, kind):
+    def pick(split_words: tuple[str, ...], kind: str):
         found = [p for p in files if any(w in p.name for w in split_words) and kind in p.name]
         if len(found) != 1:
             raise DatasetError(f"expected one {'/'.join(split_words)} {kind} file in {folder}, found "

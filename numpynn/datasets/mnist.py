@@ -90,7 +90,8 @@ def download_file(url: str, destination: Path, sha256: str, progress: bool = Tru
         handle.write(payload)
 
 
-def load_mnist(path=None, download: bool = True, mirrors=None, progress: bool = True):
+def load_mnist(path: str | os.PathLike | None = None, download: bool = True, mirrors: list[str] | None = None,
+               progress: bool = True) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """MNIST as ((x_train, y_train), (x_test, y_test)): uint8 images (N, 28, 28), int64 labels.
 
     Every file is checked against the SHA-256 of the original decompressed MNIST.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ def load_breast_cancer() -> Dataset:
 CSV_DELIMITERS = (",", ";", "\t")
 
 
-def read_csv_table(path):
+def read_csv_table(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]:
     """(header, data rows) of a CSV with a header row; blank lines are skipped.
 
     The delimiter is whichever of comma, semicolon and tab the header line holds most of (comma on a
@@ -43,7 +44,7 @@ def read_csv_table(path):
     return [name.strip() for name in rows[0]], rows[1:]
 
 
-def numeric_columns(path, header, rows, names) -> np.ndarray:
+def numeric_columns(path: str | os.PathLike, header: list[str], rows: list[list[str]], names: list[str]) -> np.ndarray:
     """The columns ``names`` of ``rows`` as float32 (rows, len(names)), naming the row and column of
     any cell that is missing, not a number, NaN or infinite."""
     missing = [name for name in names if name not in header]
@@ -72,7 +73,7 @@ def numeric_columns(path, header, rows, names) -> np.ndarray:
     return values
 
 
-def load_csv(path, target, class_names=None) -> Dataset:
+def load_csv(path: str | os.PathLike, target: str, class_names: list[str] | None = None) -> Dataset:
     """A CSV with a header row: numeric feature columns and a ``target`` column of class labels.
 
     Class labels (strings or numbers) are mapped to ids 0..K-1 in sorted order; pass ``class_names``
@@ -94,7 +95,7 @@ def load_csv(path, target, class_names=None) -> Dataset:
     return Dataset(features, y, feature_names, class_names)
 
 
-def encode_labels(labels, class_names=None):
+def encode_labels(labels: list[str], class_names: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """Map labels to ids 0..K-1 (sorted numerically when all are numbers). Returns (ids, class_names)."""
     labels = [str(label) for label in labels]
     if class_names is None:

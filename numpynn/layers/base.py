@@ -23,7 +23,7 @@ from ..utils import as_float_dtype, get_rng
 LAYERS: dict[str, type] = {}
 
 
-def register(cls):
+def register(cls) -> type:
     """Class decorator: make a layer loadable from its saved config by class name."""
     LAYERS[cls.__name__] = cls
     return cls
@@ -86,11 +86,11 @@ class Layer:
         return x
 
     # ----- running ----------------------------------------------------------------------------
-    def __call__(self, x, training: bool = False) -> np.ndarray:
+    def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """The layer's output for a batch x: (batch, *input_shape) -> (batch, *output_shape)."""
         return self.forward(self._check_input(x), training=training)
 
-    def call_with_logits(self, x, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def call_with_logits(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(output, logits) for a batch x, for a layer with a ``fused_activation``."""
         return self.forward_with_logits(self._check_input(x), training=training)
 

@@ -26,7 +26,7 @@ def _pair(value, name):
     return value
 
 
-def conv_padding(padding, size, kernel, stride):
+def conv_padding(padding: str | int, size: int, kernel: int, stride: int) -> tuple[int, int, int]:
     """(before, after, output size) along one axis for 'valid', 'same' (TensorFlow's rule) or an int."""
     if padding == "valid":
         before = after = 0
@@ -48,8 +48,9 @@ class Conv2D(ActivatedLayer):
     padding: 'valid' (none), 'same' (H_out = ceil(H / stride)) or an int number of zero pixels per side.
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+    def __init__(self, filters: int, kernel_size: int | tuple[int, int], strides: int | tuple[int, int] = 1,
+                 padding: str | int = "valid", activation: str | dict | None = None, use_bias: bool = True,
+                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros", **kwargs):
         super().__init__(**kwargs)
         if not (padding in ("valid", "same") or (isinstance(padding, int) and padding >= 0)):
             raise InputError(f"padding must be 'valid', 'same' or a non-negative int, got {padding!r}.")
@@ -70,7 +71,7 @@ class Conv2D(ActivatedLayer):
         left, right, out_w = conv_padding(self.padding, width, kw, sw)
         return (top, bottom, left, right), (out_h, out_w)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         if len(input_shape) != 3:
             raise InputError(
                 f"{self.describe()} expects images of shape (batch, height, width, channels), got samples of "
@@ -91,7 +92,7 @@ class Conv2D(ActivatedLayer):
         if self.use_bias:
             self.params["b"] = self._bias_init((self.filters,), fan_in, fan_out, self._rng, self.dtype)
 
-    def pre_activation(self, x):
+    def pre_activation(self, x: np.ndarray) -> np.ndarray:
         pads, out_size = self._geometry(self.input_shape)
         columns = im2col(x, self.kernel_size, self.strides, pads, out_size)
         self._columns = columns  # (batch * out_h * out_w, kh * kw * C), reused by backward
@@ -102,7 +103,7 @@ class Conv2D(ActivatedLayer):
             z += self.params["b"]
         return z.reshape(batch, out_h, out_w, filters)
 
-    def backward_from_logits(self, grad_logits):
+    def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray | None:
         filters = self.filters
         grad_2d = grad_logits.reshape(-1, filters)
         np.matmul(self._columns.T, grad_2d, out=self.grads["W"].reshape(-1, filters))
@@ -113,14 +114,15 @@ class Conv2D(ActivatedLayer):
         return conv_input_grad(grad_2d, self.params["W"], (len(grad_logits),) + self.input_shape, self.strides,
                                *self._geometry(self.input_shape))
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding, "activation": self.activation.get_config(),
                 "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
                 "bias_initializer": self.bias_initializer}
 
 
-def im2col(x, kernel_size, strides, pads, out_size):
+def im2col(x: np.ndarray, kernel_size: int | tuple[int, int], strides: int | tuple[int, int],
+           pads: tuple[int, int, int, int], out_size: tuple[int, int]) -> np.ndarray:
     """(N, H, W, C) -> (N * out_h * out_w, kh * kw * C): one row per output pixel, its receptive field.
 
     A sliding-window view (no copy) is transposed to (..., kh, kw, C) and copied once; that measured
@@ -160,7 +162,8 @@ def _valid_range(offset, before, stride, out_count, in_count):
 INPUT_GRAD_ROWS = 8192
 
 
-def conv_input_grad(grad_2d, weights, input_shape, strides, pads, out_size):
+def conv_input_grad(grad_2d: np.ndarray, weights: list[np.ndarray], input_shape: tuple, strides: int | tuple[int, int],
+                    pads: tuple[int, int, int, int], out_size: tuple[int, int]) -> np.ndarray:
     """dL/dx from dL/dz (batch * out_h * out_w, filters): for each kernel offset, one matrix product
     with that offset's (C, filters) slice of W, added onto the input pixels it came from (taps that
     fell on padding are skipped, so the result needs no cropping and stays contiguous).

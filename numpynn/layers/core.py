@@ -13,7 +13,7 @@ from .base import Layer, register
 FUSABLE = ("softmax", "sigmoid")
 
 
-def sum_rows(matrix, out):
+def sum_rows(matrix: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     """out[j] = sum_i matrix[i, j] for a 2-D float matrix, as one BLAS matrix-vector product.
 
     NumPy's ``sum(axis=0)`` adds a tall matrix row after row; ``ones @ matrix`` measured 2-6x faster on
@@ -37,17 +37,17 @@ class ActivatedLayer(Layer):
     def pre_activation(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         z = self.pre_activation(x)
         self._output = self.activation.forward(z, out=None if self.fused_activation else z)
         return self._output
 
-    def forward_with_logits(self, x, training=False):
+    def forward_with_logits(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
         z = self.pre_activation(x)
         self._output = self.activation.forward(z)
         return self._output, z
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
         return self.backward_from_logits(self.activation.backward(grad_output, self._output))
 
 
@@ -69,7 +69,7 @@ class Dense(ActivatedLayer):
         self._kernel_init = initializers.get(kernel_initializer)  # fail now on a bad name
         self._bias_init = initializers.get(bias_initializer)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         if len(input_shape) != 1:
             raise InputError(
                 f"{self.describe()} expects 2-D input (batch, features), got samples of shape "
@@ -83,14 +83,14 @@ class Dense(ActivatedLayer):
         if self.use_bias:
             self.params["b"] = self._bias_init((fan_out,), fan_in, fan_out, self._rng, self.dtype)
 
-    def pre_activation(self, x):
+    def pre_activation(self, x: np.ndarray) -> np.ndarray:
         self._input = x
         z = x @ self.params["W"]
         if self.use_bias:
             z += self.params["b"]
         return z
 
-    def backward_from_logits(self, grad_logits):
+    def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray | None:
         """Backward from dL/dz, the gradient w.r.t. the pre-activation z = x @ W + b."""
         np.matmul(self._input.T, grad_logits, out=self.grads["W"])
         if self.use_bias:
@@ -99,7 +99,7 @@ class Dense(ActivatedLayer):
             return None
         return grad_logits @ self.params["W"].T
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units, "activation": self.activation.get_config(),
                 "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
                 "bias_initializer": self.bias_initializer}
@@ -117,20 +117,20 @@ class Activation(Layer):
     def fused_activation(self) -> str | None:
         return self.activation.name if self.activation.name in FUSABLE else None
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._output = self.activation.forward(x)  # never in place: x belongs to the caller
         return self._output
 
-    def forward_with_logits(self, x, training=False):
+    def forward_with_logits(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
         return self.forward(x, training), x
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
         return self.activation.backward(grad_output, self._output)
 
-    def backward_from_logits(self, grad_logits):
+    def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray | None:
         return grad_logits
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "activation": self.activation.get_config()}
 
 
@@ -138,13 +138,13 @@ class Activation(Layer):
 class Flatten(Layer):
     """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...)."""
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (int(np.prod(input_shape)),)
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return x.reshape(len(x), -1)
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
         if not self.needs_input_grad:
             return None
         return grad_output.reshape((len(grad_output),) + self.input_shape)

@@ -17,7 +17,7 @@ class BatchNormalization(Layer):
     ``running_var`` are state (saved with the model, not trained). Defaults are Keras's.
     """
 
-    def __init__(self, momentum=0.99, epsilon=1e-3, **kwargs):
+    def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= momentum < 1:
             raise InputError(f"BatchNormalization momentum must be in [0, 1), got {momentum!r}.")
@@ -32,7 +32,7 @@ class BatchNormalization(Layer):
         self.state["running_mean"] = np.zeros(features, dtype=self.dtype)
         self.state["running_var"] = np.ones(features, dtype=self.dtype)
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         axes = tuple(range(x.ndim - 1))
         if training:
             mean = x.mean(axis=axes)
@@ -48,7 +48,7 @@ class BatchNormalization(Layer):
         self._normalized = (x - mean) * self._inv_std
         return self._normalized * self.params["gamma"] + self.params["beta"]
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
         axes = tuple(range(grad_output.ndim - 1))
         np.sum(grad_output * self._normalized, axis=axes, out=self.grads["gamma"])
         np.sum(grad_output, axis=axes, out=self.grads["beta"])
@@ -62,5 +62,5 @@ class BatchNormalization(Layer):
         mean_grad_x = (grad_normalized * self._normalized).mean(axis=axes)
         return (grad_normalized - mean_grad - self._normalized * mean_grad_x) * self._inv_std
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}

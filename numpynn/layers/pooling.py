@@ -52,7 +52,7 @@ class MaxPooling2D(_Pooling2D):
     output position at once. Forward keeps, per output, which offset held the maximum.
     """
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         slices = list(self._window_slices())
         out = x[:, slices[0][2], slices[0][3], :].copy()
         self._argmax = np.zeros(out.shape, dtype=np.uint8)
@@ -65,7 +65,7 @@ class MaxPooling2D(_Pooling2D):
             np.maximum(self._argmax, larger * np.uint8(offset), out=self._argmax)
         return out
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
         if not self.needs_input_grad:
             return None
         # Windows that tile the input write every element exactly once, so no zero fill is needed.
@@ -84,7 +84,7 @@ class MaxPooling2D(_Pooling2D):
 class AveragePooling2D(_Pooling2D):
     """Mean over each window; the gradient is shared equally among the window's inputs."""
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         (ph, pw) = self.pool_size
         out_h, out_w, channels = self.output_shape
         if self._tiles:
@@ -92,7 +92,7 @@ class AveragePooling2D(_Pooling2D):
         total = sum(x[:, rows, cols, :] for _, _, rows, cols in self._window_slices())
         return total / np.asarray(ph * pw, dtype=x.dtype)
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
         if not self.needs_input_grad:
             return None
         (ph, pw) = self.pool_size
@@ -111,16 +111,16 @@ class AveragePooling2D(_Pooling2D):
 class GlobalAveragePooling2D(Layer):
     """(batch, H, W, C) -> (batch, C): the mean of each channel over all positions."""
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
         if len(input_shape) != 3:
             raise InputError(f"{self.describe()} expects images (batch, height, width, channels), got samples of "
                              f"shape {tuple(input_shape)}.")
         return (input_shape[2],)
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return x.mean(axis=(1, 2))
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
         if not self.needs_input_grad:
             return None
         height, width, channels = self.input_shape

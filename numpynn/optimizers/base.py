@@ -16,10 +16,13 @@ parameters packed into one vector and says where each variable lies in it (``seg
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 
 from .. import schedules
 from ..errors import InputError
+from ..schedules import LearningRateSchedule
 
 FLUSH_EVERY = 50
 _FLUSH_BELOW = {np.dtype("float32"): 1e-30, np.dtype("float64"): 1e-290}
@@ -29,7 +32,8 @@ class Optimizer:
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
 
-    def __init__(self, learning_rate=0.01, weight_decay=0.0, clipnorm=None, global_clipnorm=None):
+    def __init__(self, learning_rate: float | LearningRateSchedule = 0.01, weight_decay: float = 0.0,
+                 clipnorm: float | None = None, global_clipnorm: float | None = None):
         if isinstance(learning_rate, schedules.LearningRateSchedule):
             self.learning_rate = learning_rate
         else:
@@ -60,7 +64,8 @@ class Optimizer:
         return self.learning_rate
 
     # ----- one step ---------------------------------------------------------------------------
-    def apply_gradients(self, variables, segments=None) -> None:
+    def apply_gradients(self, variables: Iterable[tuple[str, np.ndarray, np.ndarray]],
+                        segments: dict[str, list[int]] | None = None) -> None:
         """Update every param in place from its grad. ``variables``: iterable of (key, param, grad).
 
         ``segments``: optional {key: sizes} for a param that packs several variables end to end

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..schedules import LearningRateSchedule
 from .base import Optimizer
 
 
@@ -17,7 +18,8 @@ class SGD(Optimizer):
     name = "sgd"
     slot_names = ("momentum",)
 
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, **kwargs):
+    def __init__(self, learning_rate: float | LearningRateSchedule = 0.01, momentum: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0, **kwargs):
         if not 0 <= momentum < 1:
             raise InputError(f"momentum must be in [0, 1), got {momentum!r}.")
         if nesterov and momentum == 0:
@@ -43,7 +45,7 @@ class SGD(Optimizer):
         np.multiply(grad, lr, out=scratch)
         param -= scratch
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
@@ -57,7 +59,8 @@ class Adam(Optimizer):
     name = "adam"
     slot_names = ("m", "v")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, weight_decay=0.0, **kwargs):
+    def __init__(self, learning_rate: float | LearningRateSchedule = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, weight_decay: float = 0.0, **kwargs):
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
         for name, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0 <= beta < 1:
@@ -88,7 +91,7 @@ class Adam(Optimizer):
         scratch *= lr / (1 - self.beta_1 ** t)
         param -= scratch
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
 
@@ -97,7 +100,7 @@ class AdamW(Adam):
 
     name = "adamw"
 
-    def __init__(self, learning_rate=0.001, weight_decay=0.004, **kwargs):
+    def __init__(self, learning_rate: float | LearningRateSchedule = 0.001, weight_decay: float = 0.004, **kwargs):
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
 
     def _update(self, key, param, grad, lr, scratch):
@@ -115,7 +118,8 @@ class RMSprop(Optimizer):
     name = "rmsprop"
     slot_names = ("v", "momentum")
 
-    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, weight_decay=0.0, **kwargs):
+    def __init__(self, learning_rate: float | LearningRateSchedule = 0.001, rho: float = 0.9, momentum: float = 0.0,
+                 epsilon: float = 1e-7, weight_decay: float = 0.0, **kwargs):
         if not 0 <= rho < 1:
             raise InputError(f"rho must be in [0, 1), got {rho!r}.")
         if not 0 <= momentum < 1:
@@ -144,5 +148,5 @@ class RMSprop(Optimizer):
             scratch *= lr
         param -= scratch
 
-    def get_config(self):
+    def get_config(self) -> dict:
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon}

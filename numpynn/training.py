@@ -39,6 +39,7 @@ class Trainer:
 
     optimizer: optimizers.Optimizer | None = None
     loss: losses.Loss | None = None
+    _fused = False  # whether the loss scores the last layer's logits (set by compile)
 
     def compile(self, optimizer: str | optimizers.Optimizer = "adam", loss: str | losses.Loss | None = None,
                 metrics: str | list[str] | None = None) -> None:
@@ -167,7 +168,8 @@ class Trainer:
                 x_batch = augment(x_batch, self.rng)
             logs = self.train_step(x_batch, y_batch)
             means.add(logs, len(index))
-            callback_list.on_batch_end(batch, means.result())
+            if callback_list.wants_batch_logs:
+                callback_list.on_batch_end(batch, means.result())
             if self.stop_training or not math.isfinite(logs["loss"]):
                 break
         self._check_views()  # once per epoch: a layer that rebinds its arrays does it on every step

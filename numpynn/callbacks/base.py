@@ -53,6 +53,14 @@ class CallbackList:
         for callback in self.callbacks:
             callback.set_model(model)
             callback.set_params(params)
+        # Most callbacks ignore batches; fit then skips assembling the per-batch logs altogether.
+        self._batch_callbacks = [callback for callback in self.callbacks
+                                 if type(callback).on_batch_end is not Callback.on_batch_end]
+
+    @property
+    def wants_batch_logs(self) -> bool:
+        """Whether any callback acts on on_batch_end."""
+        return bool(self._batch_callbacks)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         for callback in self.callbacks:
@@ -71,7 +79,7 @@ class CallbackList:
             callback.on_epoch_end(epoch, logs)
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        for callback in self.callbacks:
+        for callback in self._batch_callbacks:
             callback.on_batch_end(batch, logs)
 
 

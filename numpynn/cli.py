@@ -4,7 +4,8 @@
     numpynn train mnist --model mlp:512,256 --epochs 20 --optimizer momentum --lr 0.05 --schedule cosine
     numpynn train csv:data.csv --target label
     numpynn evaluate runs/mnist-20261126-101500
-    numpynn predict runs/mnist-20261126-101500 digit.png
+    numpynn train images:photos --image-size 64x64 --model cnn
+    numpynn predict runs/mnist-20261126-101500 digit.png more-digits/ "scans/*.jpg"
 
 Bad input (an unknown option, a missing file, a corrupt file, bad data) gets one line on stderr and exit
 status 2; set NUMPYNN_DEBUG=1 to see its traceback. Anything else is a bug in numpynn: it shows its
@@ -13,8 +14,6 @@ traceback and exits with status 1.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import sys
@@ -23,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from . import experiment, options
-from .errors import InputError, UsageError, missing_dependency
-from .files import write_text
+from .errors import InputError, UsageError
+from .predicting import expand_inputs, image_inputs, table_inputs, write_predictions
 from .preparation import prepare_data
 from .runs import load_run
 
@@ -46,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model and write a run folder",
                                 description="Train a model; defaults depend on the dataset (tabular or images).",
                                 epilog=options.defaults_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    train.add_argument("dataset", help="breast-cancer, mnist, idx:FOLDER or csv:FILE")
+    train.add_argument("dataset", help="breast-cancer, mnist, csv:FILE, idx:FOLDER or images:FOLDER")
     train.add_argument("--target", help="the class-label column of a csv: dataset")
     options.add_arguments(train)
     train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
@@ -54,11 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     evaluate = commands.add_parser("evaluate", help="re-compute the test metrics of a run from its saved model")
     evaluate.add_argument("run_dir", type=Path)
-    predict = commands.add_parser("predict", help="classify a PNG image or the rows of a CSV file with a run's model")
+    predict = commands.add_parser("predict", help="classify images or the rows of CSV files with a run's model")
     predict.add_argument("run_dir", type=Path)
-    predict.add_argument("file", type=Path)
+    predict.add_argument("files", nargs="+", metavar="FILE",
+                         help="image files, folders of them or glob patterns (image models); CSV files (tables)")
     predict.add_argument("--out", type=Path, metavar="CSV",
-                         help="also write one line per input: row, predicted class, probability of each class")
+                         help="also write one line per input: file or row, predicted class, probability of each class")
     return parser
 
 
@@ -90,73 +90,41 @@ def command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_png_digit(path: Path, shape: tuple) -> np.ndarray:
-    """A PNG as a float32 image in [0, 1] with a dark background, like MNIST; checks its size."""
-    try:
-        import matplotlib.image as mpimg
-        image = mpimg.imread(path, format="png")
-    except ImportError:
-        raise missing_dependency("reading PNG files", "matplotlib", "plots") from None
-    except Exception as exc:
-        raise UsageError(f"{path} is not a readable PNG image ({exc}).") from None
-    image = np.asarray(image, dtype=np.float32)
-    if image.dtype.kind in "ui":
-        image = image / np.iinfo(image.dtype).max
-    if image.ndim == 3:
-        image = image[..., :3].mean(axis=-1)  # RGB(A) to grey; alpha ignored
-    height, width = shape[0], shape[1]
-    if image.shape != (height, width):
-        raise UsageError(f"{path} is {image.shape[1]}x{image.shape[0]} pixels; the model expects {width}x{height} "
-                         "greyscale images. Resize it first.")
-    if image.mean() > 0.5:  # dark digit on light paper: MNIST digits are light on dark
-        image = 1.0 - image
-    return image.reshape(shape).astype(np.float32)
+def _raw_inputs(files: list[str], config: dict, preprocessing: dict) -> tuple[np.ndarray, str, list[str]]:
+    """(model inputs, what one input is called, the name of each input) from the files on the command line."""
+    if config["kind"] == "images":
+        from .datasets.images import IMAGE_EXTENSIONS
+        paths = expand_inputs(files, IMAGE_EXTENSIONS)
+        wrong = [p.name for p in paths if p.suffix.lower() not in IMAGE_EXTENSIONS]
+        if wrong:
+            raise UsageError(f"this run's model classifies images ({', '.join(IMAGE_EXTENSIONS)} files), not "
+                             f"{wrong[0]}.")
+        return image_inputs(paths, config, preprocessing), "file", [str(p) for p in paths]
+    paths = expand_inputs(files, (".csv",))
+    wrong = [p.name for p in paths if p.suffix.lower() != ".csv"]
+    if wrong:
+        raise UsageError(f"this run's model classifies table rows: give .csv files, not {wrong[0]}.")
+    parts = [table_inputs(p, config["feature_names"], preprocessing) for p in paths]
+    names = [str(i + 1) if len(paths) == 1 else f"{path}:{i + 1}"
+             for path, part in zip(paths, parts) for i in range(len(part))]
+    return np.concatenate(parts), "row", names
 
 
 def command_predict(args: argparse.Namespace) -> int:
     config, preprocessing, model = load_run(args.run_dir)
-    names = config["class_names"]
-    if not args.file.is_file():
-        raise UsageError(f"no file {args.file}.")
-    suffix = args.file.suffix.lower()
-    if config["kind"] == "images":
-        if suffix != ".png":
-            raise UsageError(f"this run's model classifies images: give a .png file, not {args.file.name}.")
-        x = read_png_digit(args.file, tuple(config["input_shape"]))[None]
-    else:
-        if suffix != ".csv":
-            raise UsageError(f"this run's model classifies table rows: give a .csv file, not {args.file.name}.")
-        x = read_feature_rows(args.file, config["feature_names"], preprocessing)
+    class_names = config["class_names"]
+    x, key, names = _raw_inputs(args.files, config, preprocessing)
     outputs = model.predict(x)
     probabilities = np.c_[1 - outputs[:, 0], outputs[:, 0]] if outputs.shape[1] == 1 else outputs
-    for row, probs in enumerate(probabilities):
+    for name, probs in zip(names, probabilities):
         top = np.argsort(-probs)[:3]
-        alternatives = ", ".join(f"{names[i]} {probs[i]:.1%}" for i in top[1:])
-        label = f"row {row + 1}: " if len(probabilities) > 1 or config["kind"] != "images" else ""
-        print(f"{label}{names[top[0]]} ({probs[top[0]]:.1%}; next: {alternatives})")
+        alternatives = ", ".join(f"{class_names[i]} {probs[i]:.1%}" for i in top[1:])
+        label = "" if len(names) == 1 and key == "file" else (f"row {name}: " if key == "row" else f"{name}: ")
+        print(f"{label}{class_names[top[0]]} ({probs[top[0]]:.1%}; next: {alternatives})")
     if args.out is not None:
-        write_predictions(args.out, names, probabilities)
+        write_predictions(args.out, key, names, class_names, probabilities)
         print(f"predictions written to {args.out}", file=sys.stderr)
     return 0
-
-
-def write_predictions(path: Path, class_names: list[str], probabilities: np.ndarray) -> None:
-    """CSV: row (1-based, as printed), predicted class, then P(class) for every class. Written atomically."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["row", "predicted"] + [f"p_{name}" for name in class_names])
-    for row, probs in enumerate(probabilities):
-        writer.writerow([row + 1, class_names[int(np.argmax(probs))]] + [f"{p:.6f}" for p in probs])
-    write_text(path, buffer.getvalue())
-
-
-def read_feature_rows(path: Path, feature_names: list[str], preprocessing: dict) -> np.ndarray:
-    """Feature rows of a CSV (the target column, if present, is ignored), scaled like the training data."""
-    from .datasets import numeric_columns, read_csv_table
-    from .preprocessing import StandardScaler
-    header, rows = read_csv_table(path)
-    x = numeric_columns(path, header, rows, feature_names)
-    return StandardScaler.from_state(preprocessing["scaler_mean"], preprocessing["scaler_scale"]).transform(x)
 
 
 def main(argv: list[str] | None = None) -> int:

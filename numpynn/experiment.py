@@ -39,11 +39,11 @@ class TrainingResult:
 
 
 def evaluate_split(model: Sequential, x: np.ndarray, y: np.ndarray, class_names: list,
-                   rows: np.ndarray | None = None) -> dict:
+                   rows: np.ndarray | None = None, files: list[str] | None = None) -> dict:
     """Loss, accuracy, confusion matrix and per-class scores of ``model`` on one split.
 
     With ``rows`` (where each sample came from) the result also lists the misclassified samples,
-    the most confident mistakes first (at most MISCLASSIFIED_LISTED of them).
+    the most confident mistakes first (at most MISCLASSIFIED_LISTED of them), with their ``files`` if given.
     """
     evaluation, outputs = model.evaluate(x, y, return_outputs=True)
     predicted = labels_from_outputs(outputs)
@@ -63,16 +63,17 @@ def evaluate_split(model: Sequential, x: np.ndarray, y: np.ndarray, class_names:
     if k == 2:
         result["roc_auc"] = roc_auc(y, outputs[:, 0])
     if rows is not None:
-        result["misclassified"] = _misclassified(outputs, predicted, y, class_names, rows)
+        result["misclassified"] = _misclassified(outputs, predicted, y, class_names, rows, files)
     return result
 
 
-def _misclassified(outputs, predicted, y, class_names, rows) -> list[dict]:
+def _misclassified(outputs, predicted, y, class_names, rows, files) -> list[dict]:
     confidence = prediction_confidence(outputs, predicted)
     wrong = np.flatnonzero(predicted != y)
     wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISCLASSIFIED_LISTED]
-    return [{"row": int(rows[i]), "true": str(class_names[y[i]]), "predicted": str(class_names[predicted[i]]),
-             "confidence": round(float(confidence[i]), 4)} for i in wrong]
+    return [{"row": int(rows[i]), **({"file": files[i]} if files is not None else {}), "true": str(class_names[y[i]]),
+             "predicted": str(class_names[predicted[i]]), "confidence": round(float(confidence[i]), 4)}
+            for i in wrong]
 
 
 def compiled_model(config: dict, data: PreparedData) -> Sequential:
@@ -95,10 +96,13 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
     ``data`` supplies splits made elsewhere (for example a benchmark's own split procedure); by default
     the dataset is loaded and split by ``prepare_data`` with the configured seed.
     """
-    config = {**options.resolve(dataset_kind(dataset), **given), "dataset": dataset, "target": target}
+    config = {**options.resolve(dataset_kind(dataset), dataset, **given), "dataset": dataset, "target": target}
     if data is None:
         data = prepare_data(dataset, target, config["seed"], config["val_size"], config["test_size"],
-                            channels_last=is_convolutional(config["model"]))
+                            channels_last=is_convolutional(config["model"]), image_size=config["image_size"],
+                            color=config["color"], log=(lambda message: None) if quiet else log, progress=not quiet)
+    if dataset.startswith("images:"):  # what was chosen from the images, so the reproduce command says it
+        config["image_size"], config["color"] = data.preprocessing["image_size"], data.preprocessing["color"]
     model = compiled_model(config, data)
     if not quiet:
         log(f"{dataset}: {len(data.x_train)} train / {len(data.x_val)} validation / {len(data.x_test)} test samples, "
@@ -113,7 +117,9 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
         metrics["best_epoch"] = best_epoch + 1
     for split, x, y in (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val),
                         ("test", data.x_test, data.y_test)):
-        metrics[split] = evaluate_split(model, x, y, data.class_names, data.test_rows if split == "test" else None)
+        test = split == "test"
+        metrics[split] = evaluate_split(model, x, y, data.class_names, data.test_rows if test else None,
+                                        data.test_files if test else None)
     config.update({"class_names": data.class_names, "feature_names": data.feature_names,
                    "input_shape": list(model.input_shape), "kind": data.kind})
     return TrainingResult(model=model, data=data, history=history.history, metrics=metrics, config=config)

@@ -16,8 +16,12 @@ from . import optimizers, schedules
 from .builders import is_convolutional
 from .errors import UsageError
 
-KINDS = {"tabular": "breast-cancer, csv:FILE", "images": "mnist, idx:FOLDER"}
+KINDS = {"tabular": "breast-cancer, csv:FILE", "images": "mnist, idx:FOLDER, images:FOLDER"}
 CNN_EPOCHS = 12  # a convolutional --model trains for this many epochs unless --epochs says otherwise
+# Defaults that differ for one kind of dataset (by the start of its name) from its kind's defaults.
+# A folder of images of unknown size: a tenth for validation and, when it holds no test/ folder, a fifth
+# for testing (MNIST and IDX sets come with their own test set and hold out 5000 training images).
+DATASET_DEFAULTS = {"images:": {"val_size": 0.1, "test_size": 0.2}}
 
 
 def _positive(value) -> str | None:
@@ -40,6 +44,14 @@ def _fraction_or_count(text: str) -> float | int:
     """A fraction of the samples (0.2) or a number of them (5000)."""
     value = float(text)
     return int(value) if value >= 1 else value
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    from .datasets.images import parse_image_size
+    return parse_image_size(text)
+
+
+_image_size.__name__ = "HxW"  # argparse names the expected format with it: "invalid HxW value"
 
 
 @dataclass(frozen=True)
@@ -83,14 +95,23 @@ OPTIONS = (
            "fraction (tabular) or number of training images held out", _positive),
     Option("test_size", float, {"tabular": 0.2, "images": None}, "fraction held out for testing (tabular data)",
            _fraction),
+    Option("image_size", _image_size, {"tabular": None, "images": None},
+           "images:FOLDER: resize every image to HxW pixels (default: the most common size)", metavar="HxW"),
+    Option("color", str, {"tabular": None, "images": None},
+           "images:FOLDER: gray or rgb (default: gray if every image is)", _one_of(("gray", "rgb"))),
     Option("seed", int, {"tabular": 0, "images": 0}, "seeds the split, the weights, shuffling and dropout"),
 )
+FOLDER_ONLY = ("image_size", "color")  # options that apply to images:FOLDER datasets alone
 BY_KEY = {option.key: option for option in OPTIONS}
 
 
-def defaults(kind: str) -> dict:
-    """Every option's default for one kind of data ('tabular' or 'images')."""
-    return {option.key: option.defaults[kind] for option in OPTIONS}
+def defaults(kind: str, dataset: str = "") -> dict:
+    """Every option's default for one kind of data ('tabular' or 'images') and, if given, one dataset."""
+    values = {option.key: option.defaults[kind] for option in OPTIONS}
+    for prefix, overrides in DATASET_DEFAULTS.items():
+        if dataset.startswith(prefix):
+            values.update(overrides)
+    return values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -107,17 +128,20 @@ def defaults_text() -> str:
                              if option.defaults[kind] is not None)
         lines.append(textwrap.fill(settings, width=100, initial_indent=f"  {kind} ({datasets_of_kind}): ",
                                    subsequent_indent="    ", break_on_hyphens=False))
+    for prefix, overrides in DATASET_DEFAULTS.items():
+        settings = ", ".join(f"{BY_KEY[key].flag}={value}" for key, value in overrides.items())
+        lines.append(f"  {prefix}FOLDER: {settings}")
     lines.append(f"  a convolutional --model (cnn, conv:...) trains for {CNN_EPOCHS} epochs by default")
     return "\n".join(lines)
 
 
-def resolve(kind: str, **given) -> dict:
-    """The kind's defaults updated with every option given (None means 'not given'), checked."""
+def resolve(kind: str, dataset: str = "", **given) -> dict:
+    """The defaults of the kind (and dataset) updated with every option given (None: not given), checked."""
     unknown = set(given) - set(BY_KEY)
     if unknown:
         raise TypeError(f"unknown training option(s): {', '.join(sorted(unknown))}")
     given = {key: value for key, value in given.items() if value is not None}
-    config = defaults(kind)
+    config = defaults(kind, dataset)
     if is_convolutional(given.get("model", config["model"])):
         config["epochs"] = CNN_EPOCHS  # a CNN's epochs are slower and it needs fewer of them
     config.update(given)
@@ -127,6 +151,9 @@ def resolve(kind: str, **given) -> dict:
             raise UsageError(f"{BY_KEY[key].flag} {problem}, got {value!r}.")
     if config["augment"] and kind != "images":
         raise UsageError("--augment shifts images; it does not apply to tabular data.")
+    for key in FOLDER_ONLY:
+        if key in given and not dataset.startswith("images:"):
+            raise UsageError(f"{BY_KEY[key].flag} applies to folders of images (images:FOLDER), not to {dataset}.")
     return config
 
 
@@ -136,6 +163,7 @@ def reproduce_command(config: dict) -> str:
     if config.get("target"):
         words += ["--target", str(config["target"])]
     for option in OPTIONS:
-        if config.get(option.key) is not None:
-            words += [option.flag, str(config[option.key])]
+        value = config.get(option.key)
+        if value is not None:
+            words += [option.flag, "x".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)]
     return shlex.join(words)

@@ -7,6 +7,7 @@ training set. ``PreparedData`` holds the result and what a run must remember to 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -32,15 +33,16 @@ class PreparedData:
     # Where each test sample came from: its row in the loaded table (0-based, header not counted) or its
     # index in the official image test set, so a report can point at the very samples it got wrong.
     test_rows: np.ndarray | None = None
+    test_files: list[str] | None = None  # the file of each test sample, for data read from files
 
 
 def dataset_kind(dataset: str) -> str:
-    """'tabular' (breast-cancer, csv:FILE) or 'images' (mnist, idx:FOLDER)."""
+    """'tabular' (breast-cancer, csv:FILE) or 'images' (mnist, idx:FOLDER, images:FOLDER)."""
     if dataset == "breast-cancer" or dataset.startswith("csv:"):
         return "tabular"
-    if dataset == "mnist" or dataset.startswith("idx:"):
+    if dataset == "mnist" or dataset.startswith(("idx:", "images:")):
         return "images"
-    raise UsageError(f"unknown dataset {dataset!r}; use breast-cancer, mnist, idx:FOLDER or csv:FILE.")
+    raise UsageError(f"unknown dataset {dataset!r}; use breast-cancer, mnist, csv:FILE, idx:FOLDER or images:FOLDER.")
 
 
 def load_raw(dataset: str, target: str | None = None) -> datasets.Dataset | tuple:
@@ -54,20 +56,26 @@ def load_raw(dataset: str, target: str | None = None) -> datasets.Dataset | tupl
         return datasets.load_csv(dataset[4:], target)
     if dataset == "mnist":
         return datasets.load_mnist()
-    assert kind == "images"
+    assert kind == "images" and dataset.startswith("idx:"), dataset  # image folders: prepare_image_folder
     return datasets.load_idx(dataset[4:])
 
 
 def prepare_data(dataset: str, target: str | None = None, seed: int = 0, val_size: float | int = 0.2,
-                 test_size: float | None = 0.2, channels_last: bool = False) -> PreparedData:
+                 test_size: float | None = 0.2, channels_last: bool = False, image_size: tuple | None = None,
+                 color: str | None = None, log: Callable[[str], None] = print, progress: bool = True) -> PreparedData:
     """Load and split without leakage: statistics (the scaler) come from the training split only.
 
     val_size: a fraction of the rows (tabular) or of the training images, or a number of training images.
-    test_size: the fraction of rows held out for testing (tabular data; image sets have their own).
+    test_size: the fraction of rows held out for testing (tables, and image folders without a test/ folder).
     channels_last: give greyscale images a channel axis, (N, H, W, 1), as convolutions want.
+    image_size, color: for image folders (see ``datasets.load_image_folder``); log: where its notes go,
+    progress: whether it shows a bar while reading the images.
     """
     if dataset_kind(dataset) == "tabular":
         return _prepare_table(load_raw(dataset, target), seed, val_size, test_size)
+    if dataset.startswith("images:"):
+        folder = datasets.load_image_folder(dataset[7:], image_size, color, progress=progress, log=log)
+        return _prepare_image_folder(folder, seed, val_size, test_size, channels_last)
     (x_all, y_all), (x_test, y_test) = load_raw(dataset)
     fraction = val_size / len(x_all) if val_size >= 1 else val_size
     train_idx, val_idx = split_indices(len(x_all), fraction, y_all, np.random.default_rng(seed))
@@ -77,6 +85,37 @@ def prepare_data(dataset: str, target: str | None = None, seed: int = 0, val_siz
                         class_names=[str(i) for i in range(int(max(y_all.max(), y_test.max())) + 1)],
                         preprocessing={"pixel_scale": 255.0, "channels_last": bool(channels_last)},
                         test_rows=np.arange(len(y_test)))
+
+
+def _prepare_image_folder(folder: datasets.ImageFolder, seed: int, val_size: float | int, test_size: float,
+                          channels_last: bool) -> PreparedData:
+    """Splits of a folder of class sub-folders: train/val/test as given, val carved out of train if absent,
+    or all three drawn (stratified) from one pool."""
+    splits = dict(folder.splits)
+    rng = np.random.default_rng(seed)
+    if "all" in splits:
+        x, y = splits.pop("all")
+        parts = train_val_test_split(np.arange(len(y)), y, val_size=val_size, test_size=test_size, stratify=True,
+                                     seed=seed)
+        splits = {name: (x[rows], y[rows]) for name, (rows, _) in zip(("train", "val", "test"), parts)}
+        test_rows = parts[2][0]
+        test_files = [folder.files["all"][i] for i in test_rows]
+    else:
+        test_rows = np.arange(len(splits["test"][1]))
+        test_files = folder.files["test"]
+    if "val" not in splits:
+        x, y = splits["train"]
+        fraction = val_size / len(y) if val_size >= 1 else val_size
+        train_idx, val_idx = split_indices(len(y), fraction, y, rng)
+        splits["train"], splits["val"] = (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx])
+    arrays = {f"{which}_{name}": (_images_to_float(x, channels_last) if which == "x" else y)
+              for name, (x, y) in splits.items() for which in ("x", "y")}
+    background = "dark" if float(arrays["x_train"].mean()) < 0.5 else "light"
+    return PreparedData(kind="images", **arrays, class_names=folder.class_names, test_rows=test_rows,
+                        test_files=test_files,
+                        preprocessing={"pixel_scale": 255.0, "channels_last": bool(channels_last),
+                                       "image_size": list(folder.image_size), "color": folder.color,
+                                       "background": background})
 
 
 def _prepare_table(data: datasets.Dataset, seed: int, val_size: float, test_size: float) -> PreparedData:

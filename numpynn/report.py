@@ -127,10 +127,12 @@ def _misclassified_html(config, test) -> str:
     where = "row of the data (0-based)" if config.get("kind") == "tabular" else "index in the test set"
     wrong_count = test["samples"] - int(np.trace(np.asarray(test["confusion_matrix"])))
     shown = test["misclassified"]
+    if shown and "file" in shown[0]:
+        where = "file"
     return (f"<h2>Test samples the model got wrong ({wrong_count}; most confident first"
             f"{f', the first {len(shown)}' if len(shown) < wrong_count else ''})</h2>"
             + (_table([where, "true", "predicted", "confidence"],
-                      [(m["row"], m["true"], m["predicted"], f"{m['confidence']:.1%}") for m in shown])
+                      [(m.get("file", m["row"]), m["true"], m["predicted"], f"{m['confidence']:.1%}") for m in shown])
                if shown else "<p>None.</p>"))
 
 

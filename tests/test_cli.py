@@ -121,7 +121,7 @@ def test_predict_csv_rows(breast_cancer_run, tmp_path, capsys):
     code, out, err = run(capsys, "predict", breast_cancer_run, path, "--out", tmp_path / "predictions.csv")
     assert code == 0 and "predictions written to" in err
     table = (tmp_path / "predictions.csv").read_text().splitlines()
-    assert table[0] == "row,predicted,p_malignant,p_benign"
+    assert table[0] == "row,predicted,p_malignant,p_benign"  # rows counted from 1, as printed
     assert [line.split(",")[:2] for line in table[1:]] == [["1", "malignant"], ["2", "benign"]]
     for line in table[1:]:
         assert abs(sum(map(float, line.split(",")[2:])) - 1) < 1e-5
@@ -154,9 +154,25 @@ def test_train_idx_folder_and_predict_png(tmp_path, capsys):
     mpimg.imsave(png, image[2], cmap="gray", vmin=0, vmax=255)
     code, out, err = run(capsys, "predict", tmp_path / "run", png)
     assert code == 0 and out.startswith(f"{label[2]} ("), out
-    big = tmp_path / "big.png"
-    mpimg.imsave(big, np.zeros((30, 30)), cmap="gray")
-    assert_one_line_error(*run(capsys, "predict", tmp_path / "run", big)[::2], "30x30 pixels; the model expects 8x8")
+    # Any size, colour and format: resized as in training; many files, folders and globs in one call.
+    from PIL import Image
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    for i in range(3):
+        Image.fromarray(np.repeat(image[i], 4, axis=0).repeat(4, axis=1)).convert("RGB").save(pictures / f"{i}.jpg")
+    (pictures / "notes.txt").write_text("not an image")
+    code, out, err = run(capsys, "predict", tmp_path / "run", png, pictures, str(pictures / "[01].jpg"),
+                         "--out", tmp_path / "p.csv")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 6 and lines[0].startswith(f"{png}: {label[2]} (")
+    assert [line.split(": ")[1].split(" ")[0] for line in lines[1:4]] == [str(label[i]) for i in range(3)]
+    table = (tmp_path / "p.csv").read_text().splitlines()
+    assert table[0].startswith("file,predicted,p_0") and len(table) == 7
+    assert_one_line_error(*run(capsys, "predict", tmp_path / "run", pictures / "notes.txt")[::2],
+                          "classifies images .* not notes.txt")
+    assert_one_line_error(*run(capsys, "predict", tmp_path / "run", tmp_path / "missing.png")[::2],
+                          "no file or folder")
 
 
 @requires_mnist

@@ -1,13 +1,16 @@
-"""Data loaders: Breast Cancer Wisconsin, MNIST (local folder, cache or verified download), IDX and CSV.
+"""Data loaders: Breast Cancer Wisconsin, MNIST (local folder, cache or verified download), IDX, CSV and
+folders of images.
 
 One module per source: ``tables`` (Breast Cancer, CSV), ``idx`` (IDX files and folders of them),
-``mnist`` (finding, downloading and verifying MNIST).
+``mnist`` (finding, downloading and verifying MNIST), ``images`` (a sub-folder of images per class).
 """
 from .base import Dataset, DatasetError
 from .idx import load_idx, parse_idx, read_file_bytes, read_idx
+from .images import ImageFolder, load_image_folder, read_image
 from .mnist import MNIST_FILES, MNIST_MIRRORS, download_file, load_mnist, mnist_cache_dir
 from .tables import encode_labels, load_breast_cancer, load_csv, numeric_columns, read_csv_table
 
-__all__ = ["Dataset", "DatasetError", "MNIST_FILES", "MNIST_MIRRORS", "download_file", "encode_labels",
-           "load_breast_cancer", "load_csv", "load_idx", "load_mnist", "mnist_cache_dir", "numeric_columns",
-           "parse_idx", "read_csv_table", "read_file_bytes", "read_idx"]
+__all__ = ["Dataset", "DatasetError", "ImageFolder", "MNIST_FILES", "MNIST_MIRRORS", "download_file",
+           "encode_labels", "load_breast_cancer", "load_csv", "load_idx", "load_image_folder", "load_mnist",
+           "mnist_cache_dir", "numeric_columns", "parse_idx", "read_csv_table", "read_file_bytes", "read_idx",
+           "read_image"]

@@ -1,0 +1,84 @@
+"""Raw files in, model inputs out, converted exactly as the training data was (for ``numpynn predict``).
+
+Images: any size, colour mode and format Pillow reads; brought to the training images' size and colour
+with antialiasing, scaled to [0, 1], and inverted when their background is the opposite of the training
+images' (a dark digit drawn on white paper, for a model trained on MNIST's light strokes on black).
+Table rows: the training feature columns of a CSV, scaled with the training split's statistics.
+"""
+from __future__ import annotations
+
+import csv
+import glob
+import io
+from pathlib import Path
+
+import numpy as np
+
+from .errors import UsageError
+from .files import write_text
+
+
+def expand_inputs(arguments: list[str], suffixes: tuple[str, ...]) -> list[Path]:
+    """Files named, files inside the folders named, and files matching glob patterns, in that order."""
+    files = []
+    for argument in arguments:
+        path = Path(argument)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        elif path.is_file():
+            files.append(path)
+        elif glob.has_magic(argument):
+            files += sorted(Path(p) for p in glob.glob(argument, recursive=True) if Path(p).is_file())
+        else:
+            raise UsageError(f"no file or folder {argument}.")
+    if not files:
+        raise UsageError(f"no input file found in {' '.join(arguments)} (looked for {', '.join(suffixes)}).")
+    return files
+
+
+def image_settings(config: dict, preprocessing: dict) -> tuple[tuple[int, int], str, str]:
+    """(size, color, background) of a run's training images; MNIST and IDX runs predate the last two."""
+    shape = config["input_shape"]
+    size = tuple(preprocessing.get("image_size", shape[:2]))
+    color = preprocessing.get("color", "rgb" if len(shape) == 3 and shape[-1] == 3 else "gray")
+    return size, color, preprocessing.get("background", "dark")
+
+
+def image_inputs(files: list[Path], config: dict, preprocessing: dict) -> np.ndarray:
+    """A batch for the run's model from image files: (N, *input_shape) float32 in [0, 1]."""
+    from .datasets.images import conform, read_image
+    size, color, background = image_settings(config, preprocessing)
+    batch = []
+    for path in files:
+        try:
+            pixels = conform(read_image(path, "gray" if color == "gray" else None), size, color)
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise UsageError(f"{path} is not a readable image ({type(exc).__name__}: {exc}).") from None
+        image = pixels.astype(np.float32) / np.float32(preprocessing.get("pixel_scale", 255.0))
+        if (image.mean() > 0.5) != (background == "light"):
+            image = 1.0 - image  # the opposite background: a dark drawing on light paper, or the reverse
+        batch.append(image)
+    return np.stack(batch).reshape((len(batch), *config["input_shape"]))
+
+
+def table_inputs(path: Path, feature_names: list[str], preprocessing: dict) -> np.ndarray:
+    """Feature rows of a CSV (the target column, if present, is ignored), scaled like the training data."""
+    from .datasets import numeric_columns, read_csv_table
+    from .preprocessing import StandardScaler
+    header, rows = read_csv_table(path)
+    x = numeric_columns(path, header, rows, feature_names)
+    return StandardScaler.from_state(preprocessing["scaler_mean"], preprocessing["scaler_scale"]).transform(x)
+
+
+def write_predictions(path: Path, key: str, names: list[str], class_names: list[str],
+                      probabilities: np.ndarray) -> None:
+    """CSV: the input (column ``key``: a file, or a row from 1), predicted class, P(class) for every class.
+
+    Written atomically (temporary file, then rename)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([key, "predicted"] + [f"p_{name}" for name in class_names])
+    for name, probs in zip(names, probabilities):
+        writer.writerow([name, class_names[int(np.argmax(probs))]] + [f"{p:.6f}" for p in probs])
+    write_text(path, buffer.getvalue())

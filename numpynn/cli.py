@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +128,12 @@ def command_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"numpynn: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.formatwarning = _one_line_warning  # a user reads "what", not the library's file and line
     try:
         args = build_parser().parse_args(argv)
         return {"train": command_train, "evaluate": command_evaluate, "predict": command_predict}[args.command](args)

@@ -100,7 +100,8 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
     if data is None:
         data = prepare_data(dataset, target, config["seed"], config["val_size"], config["test_size"],
                             channels_last=is_convolutional(config["model"]), image_size=config["image_size"],
-                            color=config["color"], log=(lambda message: None) if quiet else log, progress=not quiet)
+                            color=config["color"], log=(lambda message: None) if quiet else log, progress=not quiet,
+                            table_options=options.table_options(config))
     if dataset.startswith("images:"):  # what was chosen from the images, so the reproduce command says it
         config["image_size"], config["color"] = data.preprocessing["image_size"], data.preprocessing["color"]
     model = compiled_model(config, data)

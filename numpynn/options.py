@@ -99,9 +99,17 @@ OPTIONS = (
            "images:FOLDER: resize every image to HxW pixels (default: the most common size)", metavar="HxW"),
     Option("color", str, {"tabular": None, "images": None},
            "images:FOLDER: gray or rgb (default: gray if every image is)", _one_of(("gray", "rgb"))),
+    Option("categorical", str, {"tabular": None, "images": None},
+           "csv:FILE: columns to one-hot encode even if they hold numbers (text columns always are)",
+           metavar="COL,..."),
+    Option("drop", str, {"tabular": None, "images": None}, "csv:FILE: columns to leave out", metavar="COL,..."),
+    Option("na", str, {"tabular": None, "images": None},
+           "csv:FILE: more cell values that mean missing (besides empty, NA, N/A, NaN, null, none, ?)",
+           metavar="VALUE,..."),
     Option("seed", int, {"tabular": 0, "images": 0}, "seeds the split, the weights, shuffling and dropout"),
 )
 FOLDER_ONLY = ("image_size", "color")  # options that apply to images:FOLDER datasets alone
+CSV_ONLY = ("categorical", "drop", "na")  # options that apply to csv:FILE datasets alone
 BY_KEY = {option.key: option for option in OPTIONS}
 
 
@@ -151,10 +159,19 @@ def resolve(kind: str, dataset: str = "", **given) -> dict:
             raise UsageError(f"{BY_KEY[key].flag} {problem}, got {value!r}.")
     if config["augment"] and kind != "images":
         raise UsageError("--augment shifts images; it does not apply to tabular data.")
-    for key in FOLDER_ONLY:
-        if key in given and not dataset.startswith("images:"):
-            raise UsageError(f"{BY_KEY[key].flag} applies to folders of images (images:FOLDER), not to {dataset}.")
+    for keys, prefix, what in ((FOLDER_ONLY, "images:", "folders of images (images:FOLDER)"),
+                               (CSV_ONLY, "csv:", "CSV files (csv:FILE)")):
+        for key in keys:
+            if key in given and not dataset.startswith(prefix):
+                raise UsageError(f"{BY_KEY[key].flag} applies to {what}, not to {dataset}.")
     return config
+
+
+def table_options(config: dict) -> dict:
+    """The TableEncoder arguments a run's --categorical, --drop and --na name."""
+    def names(key):
+        return tuple(name.strip() for name in (config.get(key) or "").split(",") if name.strip())
+    return {"categorical": names("categorical"), "drop": names("drop"), "na_values": names("na")}
 
 
 def reproduce_command(config: dict) -> str:

@@ -63,9 +63,13 @@ def image_inputs(files: list[Path], config: dict, preprocessing: dict) -> np.nda
 
 
 def table_inputs(path: Path, feature_names: list[str], preprocessing: dict) -> np.ndarray:
-    """Feature rows of a CSV (the target column, if present, is ignored), scaled like the training data."""
-    from .datasets import numeric_columns, read_csv_table
+    """Feature rows of a CSV (the target column, if present, is ignored), encoded like the training data:
+    by the run's TableEncoder, or (Breast Cancer runs and older ones) scaled numeric columns."""
+    from .datasets import numeric_columns, read_csv_columns, read_csv_table
     from .preprocessing import StandardScaler
+    if "encoder" in preprocessing:
+        from .table_encoder import TableEncoder
+        return TableEncoder.from_config(preprocessing["encoder"]).transform(read_csv_columns(path))
     header, rows = read_csv_table(path)
     x = numeric_columns(path, header, rows, feature_names)
     return StandardScaler.from_state(preprocessing["scaler_mean"], preprocessing["scaler_scale"]).transform(x)

@@ -14,6 +14,7 @@ import numpy as np
 from . import datasets
 from .errors import UsageError
 from .preprocessing import StandardScaler, scale_pixels, split_indices, train_val_test_split
+from .table_encoder import TableEncoder, _is_missing
 
 
 @dataclass(kw_only=True)
@@ -62,15 +63,21 @@ def load_raw(dataset: str, target: str | None = None) -> datasets.Dataset | tupl
 
 def prepare_data(dataset: str, target: str | None = None, seed: int = 0, val_size: float | int = 0.2,
                  test_size: float | None = 0.2, channels_last: bool = False, image_size: tuple | None = None,
-                 color: str | None = None, log: Callable[[str], None] = print, progress: bool = True) -> PreparedData:
+                 color: str | None = None, log: Callable[[str], None] = print, progress: bool = True,
+                 table_options: dict | None = None) -> PreparedData:
     """Load and split without leakage: statistics (the scaler) come from the training split only.
 
     val_size: a fraction of the rows (tabular) or of the training images, or a number of training images.
     test_size: the fraction of rows held out for testing (tables, and image folders without a test/ folder).
     channels_last: give greyscale images a channel axis, (N, H, W, 1), as convolutions want.
     image_size, color: for image folders (see ``datasets.load_image_folder``); log: where its notes go,
-    progress: whether it shows a bar while reading the images.
+    progress: whether it shows a bar while reading the images. table_options: for CSV files, the
+    ``TableEncoder`` arguments (categorical, drop, na_values).
     """
+    if dataset.startswith("csv:"):
+        if not target:
+            raise UsageError("csv data needs --target COLUMN (the column holding the class labels).")
+        return _prepare_csv(dataset[4:], target, seed, val_size, test_size, table_options or {}, log)
     if dataset_kind(dataset) == "tabular":
         return _prepare_table(load_raw(dataset, target), seed, val_size, test_size)
     if dataset.startswith("images:"):
@@ -118,18 +125,47 @@ def _prepare_image_folder(folder: datasets.ImageFolder, seed: int, val_size: flo
                                        "background": background})
 
 
-def _prepare_table(data: datasets.Dataset, seed: int, val_size: float, test_size: float) -> PreparedData:
-    if len(data.class_names) < 2:
-        raise UsageError(f"the target column has a single class ({data.class_names}); need at least two.")
-    counts = np.bincount(data.y, minlength=len(data.class_names))
+def _split_rows(y: np.ndarray, class_names: list, seed: int, val_size: float, test_size: float) -> list[np.ndarray]:
+    """Row numbers of the train, validation and test splits (stratified; depends only on y and the seed)."""
+    if len(class_names) < 2:
+        raise UsageError(f"the target column has a single class ({class_names}); need at least two.")
+    counts = np.bincount(y, minlength=len(class_names))
     if counts.min() < 3:
-        raise UsageError(f"class {data.class_names[int(np.argmin(counts))]!r} has {counts.min()} row(s); a stratified "
+        raise UsageError(f"class {class_names[int(np.argmin(counts))]!r} has {counts.min()} row(s); a stratified "
                          "train/validation/test split needs at least 3 rows per class.")
-    # Splitting the row numbers (the split depends only on y and the seed) keeps track of each row.
-    rows = [part[0] for part in train_val_test_split(np.arange(len(data.y)), data.y, val_size=val_size,
-                                                     test_size=test_size, stratify=True, seed=seed)]
+    return [part[0] for part in train_val_test_split(np.arange(len(y)), y, val_size=val_size, test_size=test_size,
+                                                     stratify=True, seed=seed)]
+
+
+def _prepare_table(data: datasets.Dataset, seed: int, val_size: float, test_size: float) -> PreparedData:
+    rows = _split_rows(data.y, data.class_names, seed, val_size, test_size)
     splits = tuple((data.x[part], data.y[part]) for part in rows)
     return scale_tabular(splits, data.class_names, data.feature_names, test_rows=rows[2])
+
+
+def _prepare_csv(path: str, target: str, seed: int, val_size: float, test_size: float, table_options: dict,
+                 log: Callable[[str], None]) -> PreparedData:
+    """A CSV as it comes: columns typed and encoded by a TableEncoder fitted on the training rows."""
+    columns = datasets.read_csv_columns(path)
+    if target not in columns:
+        raise UsageError(f"{path} has no column {target!r}; its columns are: {', '.join(columns)}.")
+    labels = columns.pop(target)
+    if not columns:
+        raise UsageError(f"{path} has no feature columns besides the target {target!r}.")
+    encoder = TableEncoder(**table_options)
+    kept = np.array([i for i, label in enumerate(labels) if not _is_missing(label, encoder._na)], dtype=np.intp)
+    if len(kept) < len(labels):
+        log(f"{path}: {len(labels) - len(kept)} row(s) with no {target!r} value left out")
+    y, class_names = datasets.encode_labels([labels[i].strip() for i in kept])
+    rows = _split_rows(y, class_names, seed, val_size, test_size)
+    subset = [{name: [cells[kept[i]] for i in part] for name, cells in columns.items()} for part in rows]
+    encoder.fit(subset[0])
+    for note in encoder.notes:
+        log(f"{path}: {note}")
+    (x_train, x_val, x_test) = (encoder.transform(part) for part in subset)
+    return PreparedData(kind="tabular", x_train=x_train, y_train=y[rows[0]], x_val=x_val, y_val=y[rows[1]],
+                        x_test=x_test, y_test=y[rows[2]], class_names=class_names, feature_names=list(columns),
+                        preprocessing={"encoder": encoder.get_config()}, test_rows=kept[rows[2]])
 
 
 def scale_tabular(splits: tuple, class_names: list[str], feature_names: list[str] | tuple = (),

@@ -4,6 +4,7 @@
 - ``scale_pixels``: uint8 images to float32 in [0, 1].
 - ``one_hot``, ``flatten``.
 - ``train_val_test_split`` / ``train_test_split``: seeded, stratified by class by default.
+- ``TableEncoder`` (in ``table_encoder``): raw table columns with text and gaps to features.
 """
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .errors import InputError, InputTypeError
+from .table_encoder import TableEncoder
 from .utils import check_array, check_same_length, get_rng
+
+__all__ = ["StandardScaler", "TableEncoder", "flatten", "one_hot", "random_shift", "scale_pixels", "split_indices",
+           "train_test_split", "train_val_test_split"]
 
 
 class StandardScaler:

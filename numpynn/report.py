@@ -136,6 +136,27 @@ def _misclassified_html(config, test) -> str:
                if shown else "<p>None.</p>"))
 
 
+def _columns_html(run_dir: Path) -> str:
+    """How the columns of a CSV were understood: kind, missing cells in training, what was done with them."""
+    path = run_dir / "preprocessing.json"
+    encoder = json.loads(path.read_text()).get("encoder") if path.is_file() else None
+    if not encoder:
+        return ""
+
+    def treatment(spec):
+        if spec["kind"] == "numeric":
+            return (f"standardised; missing cells take the median {spec['median']:.4g}"
+                    + (" and a missing indicator" if spec["indicator"] else ""))
+        if spec["kind"] == "categorical":
+            shown = ", ".join(spec["categories"][:12]) + (" ..." if len(spec["categories"]) > 12 else "")
+            return f"one-hot, {len(spec['categories'])} categories: {shown}"
+        return f"dropped ({spec['why']})"
+
+    rows = [(spec["name"], spec["kind"], spec["missing"], treatment(spec)) for spec in encoder["columns"]]
+    return ("<h2>Columns as understood (fitted on the training split)</h2>\n"
+            + _table(["column", "kind", "missing in training", "encoding"], rows))
+
+
 def _settings_html(run_dir: Path, config) -> str:
     """The reproduce command, every setting, and the environment the run ran in."""
     shown_config = {k: v for k, v in config.items() if k not in ("class_names", "feature_names", "command")}
@@ -164,6 +185,7 @@ def write_report(run_dir: Path, config: dict, metrics: dict, figures: list) -> P
 {_score_tables(config["class_names"], metrics)}
 {_figures_html(run_dir, figures)}
 {_misclassified_html(config, test)}
+{_columns_html(run_dir)}
 {_settings_html(run_dir, config)}
 </body></html>
 """

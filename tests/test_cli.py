@@ -209,8 +209,6 @@ def test_bad_files(tmp_path, capsys):
     csv_path.write_text("a,b,label\n1,2,x\n3,oops,y\n")
     assert_one_line_error(*run(capsys, "train", f"csv:{csv_path}", "--target", "nope", "--out", tmp_path / "r1")[::2],
                           "no column 'nope'")
-    assert_one_line_error(*run(capsys, "train", f"csv:{csv_path}", "--target", "label", "--out", tmp_path / "r2")[::2],
-                          "row 3, column 'b': 'oops' is not a number")
     csv_path.write_text("a,label\n1,x\n2,x\n3,x\n4,y\n")
     assert_one_line_error(*run(capsys, "train", f"csv:{csv_path}", "--target", "label", "--out", tmp_path / "r3")[::2],
                           "class 'y' has 1 row")

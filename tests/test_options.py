@@ -19,7 +19,8 @@ def test_every_option_has_its_flag_type_and_default_per_kind():
             assert default is None or option.check is None or option.check(default) is None, (option.key, kind)
     help_text = options.defaults_text()
     for option in options.OPTIONS:
-        assert f"{option.flag}={option.defaults['tabular']}" in help_text
+        if option.defaults["tabular"] is not None:
+            assert f"{option.flag}={option.defaults['tabular']}" in help_text
 
 
 def test_the_reproduce_command_parses_back_to_the_same_settings():

@@ -44,6 +44,18 @@ def read_csv_table(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]
     return [name.strip() for name in rows[0]], rows[1:]
 
 
+def read_csv_columns(path: str | os.PathLike) -> dict[str, list[str]]:
+    """{column name: its cells as text}, for a CSV with a header row; every row must have every field."""
+    header, rows = read_csv_table(path)
+    ragged = next((r for r, row in enumerate(rows) if len(row) != len(header)), None)
+    if ragged is not None:
+        raise DatasetError(f"{path} row {ragged + 2} has {len(rows[ragged])} fields, the header has {len(header)}.")
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise DatasetError(f"{path} has more than one column named {duplicated[0]!r}; rename one.")
+    return {name: [row[i] for row in rows] for i, name in enumerate(header)}
+
+
 def numeric_columns(path: str | os.PathLike, header: list[str], rows: list[list[str]], names: list[str]) -> np.ndarray:
     """The columns ``names`` of ``rows`` as float32 (rows, len(names)), naming the row and column of
     any cell that is missing, not a number, NaN or infinite."""

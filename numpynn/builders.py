@@ -1,7 +1,7 @@
 """Build a model from a short text spec, as the command line's ``--model`` takes it.
 
     mlp:256,128                      Dense 256 -> Dense 128 (ReLU), then the output layer
-    logistic                         the output layer alone (logistic / softmax regression)
+    logistic, linear                 the output layer alone (logistic / softmax / linear regression)
     cnn                              the default convolutional network for images
     dense:128,dropout:0.2,dense:64   any list of layers: dense:N, dropout:R, conv:F[xK], pool[:S],
                                      avgpool[:S], gap, bn, flatten
@@ -32,7 +32,7 @@ def parse_layers(spec: str) -> list:
     """The hidden layers a spec describes (without the output layer)."""
     spec = spec.strip().lower()
     spec = PRESETS.get(spec, spec)
-    if spec == "logistic":
+    if spec in ("logistic", "linear"):  # the output layer alone: logistic, softmax or linear regression
         return []
     if spec.startswith("mlp:") or spec.startswith("mlp,"):
         sizes = [s for s in spec[4:].split(",") if s]
@@ -79,15 +79,19 @@ def is_convolutional(spec: str) -> bool:
 
 def build_model(spec: str, input_shape: tuple, num_classes: int, seed: int | None = None,
                 dtype: str = "float32") -> Sequential:
-    """A Sequential for inputs of ``input_shape`` (no batch axis) with the right output layer.
+    """A Sequential for inputs of ``input_shape`` (no batch axis) with the right output layer:
+    Dense(1, sigmoid) for 2 classes, Dense(K, softmax) for K > 2, one linear output for 0 (regression).
 
     Flatten layers are inserted where image-shaped activations meet a Dense layer.
     """
     model_layers = []
     spatial = len(input_shape) > 1
-    for layer in parse_layers(spec) + [
-            layers.Dense(1, activation="sigmoid") if num_classes == 2
-            else layers.Dense(num_classes, activation="softmax")]:
+    if num_classes == 0:
+        output = layers.Dense(1)
+    else:
+        output = layers.Dense(1, activation="sigmoid") if num_classes == 2 else layers.Dense(num_classes,
+                                                                                              activation="softmax")
+    for layer in parse_layers(spec) + [output]:
         kind = type(layer).__name__
         if kind == "Dense" and spatial:
             model_layers.append(layers.Flatten())

@@ -24,8 +24,7 @@ import numpy as np
 
 from . import experiment, options
 from .errors import InputError, UsageError
-from .predicting import expand_inputs, image_inputs, table_inputs, write_predictions
-from .preparation import prepare_data
+from .predicting import expand_inputs, image_inputs, table_inputs, write_predictions, write_values
 from .runs import load_run
 
 # Failures that are the user's to fix: one line and exit status 2. Anything else is a bug.
@@ -68,25 +67,33 @@ def command_train(args: argparse.Namespace) -> int:
     log = (lambda *a: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     run_dir, metrics = experiment.train(args.dataset, out=args.out, force=args.force, quiet=args.quiet,
                                         target=args.target, log=log, **given)
-    test = metrics["test"]
-    print(f"test accuracy {test['accuracy']:.4f}  loss {test['loss']:.4f}  macro F1 {test['macro']['f1']:.4f}  "
-          f"epochs {metrics['epochs_run']}  train time {metrics['train_seconds']:.1f} s  run {run_dir}")
+    print(f"{experiment.summary(metrics)}  epochs {metrics['epochs_run']}  train time "
+          f"{metrics['train_seconds']:.1f} s  run {run_dir}")
     return 0
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
     config, preprocessing, model = load_run(args.run_dir)
-    data = prepare_data(config["dataset"], config.get("target"), config["seed"], config["val_size"],
-                                   config["test_size"], channels_last=preprocessing.get("channels_last", False))
+    data = experiment.prepare_run_data(config, preprocessing.get("channels_last", False))
+    saved_path = args.run_dir / "metrics.json"
+    saved = json.loads(saved_path.read_text())["test"] if saved_path.is_file() else None
+    if data.task == "regression":
+        target = data.preprocessing["target"]
+        scores = experiment.evaluate_regression(model, data.x_test, data.y_test, target, target["mean"])
+        print(f"test R^2 {scores['r2']:.4f}  MAE {scores['mae']:.4g}  RMSE {scores['rmse']:.4g}  "
+              f"({len(data.y_test)} samples)")
+        if saved is not None:
+            print(f"saved in metrics.json: R^2 {saved['r2']:.4f} "
+                  f"({'same' if abs(saved['r2'] - scores['r2']) < 1e-9 else 'DIFFERENT'})")
+        return 0
     from .metrics import classification_report, labels_from_outputs
     scores, outputs = model.evaluate(data.x_test, data.y_test, return_outputs=True)
     predicted = labels_from_outputs(outputs)
     accuracy = float(np.mean(predicted == data.y_test))
     print(f"test accuracy {accuracy:.4f}  loss {scores['loss']:.4f}  ({len(data.y_test)} samples)")
-    saved_path = args.run_dir / "metrics.json"
-    if saved_path.is_file():
-        saved = json.loads(saved_path.read_text())["test"]["accuracy"]
-        print(f"saved in metrics.json: {saved:.4f} ({'same' if abs(saved - accuracy) < 1e-9 else 'DIFFERENT'})")
+    if saved is not None:
+        print(f"saved in metrics.json: {saved['accuracy']:.4f} "
+              f"({'same' if abs(saved['accuracy'] - accuracy) < 1e-9 else 'DIFFERENT'})")
     print(classification_report(data.y_test, predicted, config["class_names"], digits=4))
     return 0
 
@@ -116,6 +123,15 @@ def command_predict(args: argparse.Namespace) -> int:
     class_names = config["class_names"]
     x, key, names = _raw_inputs(args.files, config, preprocessing)
     outputs = model.predict(x)
+    if config.get("task") == "regression":
+        target = preprocessing["target"]
+        values = outputs[:, 0].astype(np.float64) * target["scale"] + target["mean"]
+        for name, value in zip(names, values):
+            print(f"{'' if len(names) == 1 and key == 'file' else f'{key} {name}: '}{value:.6g}")
+        if args.out is not None:
+            write_values(args.out, key, names, config.get("target") or "prediction", values)
+            print(f"predictions written to {args.out}", file=sys.stderr)
+        return 0
     probabilities = np.c_[1 - outputs[:, 0], outputs[:, 0]] if outputs.shape[1] == 1 else outputs
     for name, probs in zip(names, probabilities):
         top = np.argsort(-probs)[:3]

@@ -15,7 +15,14 @@ import numpy as np
 
 from . import callbacks, losses, optimizers, options, schedules
 from .builders import build_model, is_convolutional
-from .metrics import confusion_matrix, labels_from_outputs, precision_recall_f1, prediction_confidence, roc_auc
+from .metrics import (
+    confusion_matrix,
+    labels_from_outputs,
+    precision_recall_f1,
+    prediction_confidence,
+    regression_scores,
+    roc_auc,
+)
 from .models import Sequential
 from .preparation import PreparedData, dataset_kind, prepare_data
 from .preprocessing import random_shift
@@ -76,6 +83,25 @@ def _misclassified(outputs, predicted, y, class_names, rows, files) -> list[dict
             for i in wrong]
 
 
+def evaluate_regression(model: Sequential, x: np.ndarray, y: np.ndarray, target: dict, baseline: float) -> dict:
+    """Loss (on standardised targets), MAE, RMSE and R^2 in the target's own units, and the same scores of
+    the baseline that always predicts ``baseline`` (the training targets' mean)."""
+    evaluation, outputs = model.evaluate(x, y, return_outputs=True)
+    y_true = y * target["scale"] + target["mean"]
+    predicted = outputs[:, 0] * target["scale"] + target["mean"]
+    return {**regression_scores(y_true, predicted), "loss": float(evaluation["loss"]), "samples": int(len(y)),
+            "baseline": regression_scores(y_true, np.full(len(y), baseline))}
+
+
+def prepare_run_data(config: dict, channels_last: bool, log: Callable[[str], None] = lambda message: None,
+                     progress: bool = False) -> PreparedData:
+    """The splits a run's settings describe (the same ones again for a run folder's config.json)."""
+    return prepare_data(config["dataset"], config.get("target"), config["seed"], config["val_size"],
+                        config["test_size"], channels_last=channels_last, image_size=config.get("image_size"),
+                        color=config.get("color"), log=log, progress=progress,
+                        table_options=options.table_options(config), task=config.get("task") or "auto")
+
+
 def compiled_model(config: dict, data: PreparedData) -> Sequential:
     """The model, optimizer and loss a run's settings describe, for the shapes of ``data``."""
     model = build_model(config["model"], data.x_train.shape[1:], len(data.class_names), seed=config["seed"])
@@ -83,6 +109,9 @@ def compiled_model(config: dict, data: PreparedData) -> Sequential:
     learning_rate = schedules.from_name(config["schedule"], config["lr"], config["lr_decay"], steps_per_epoch,
                                         config["epochs"])
     optimizer = optimizers.get(config["optimizer"], learning_rate=learning_rate, weight_decay=config["weight_decay"])
+    if data.task == "regression":
+        model.compile(optimizer=optimizer, loss=losses.get(config["loss"] or "mse"), metrics=["mae"])
+        return model
     loss = "binary_crossentropy" if len(data.class_names) == 2 else "sparse_categorical_crossentropy"
     model.compile(optimizer=optimizer, loss=losses.get(loss), metrics=["accuracy"])
     return model
@@ -98,16 +127,18 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
     """
     config = {**options.resolve(dataset_kind(dataset), dataset, **given), "dataset": dataset, "target": target}
     if data is None:
-        data = prepare_data(dataset, target, config["seed"], config["val_size"], config["test_size"],
-                            channels_last=is_convolutional(config["model"]), image_size=config["image_size"],
-                            color=config["color"], log=(lambda message: None) if quiet else log, progress=not quiet,
-                            table_options=options.table_options(config))
+        data = prepare_run_data(config, is_convolutional(config["model"]), log=(lambda message: None) if quiet else log,
+                                progress=not quiet)
     if dataset.startswith("images:"):  # what was chosen from the images, so the reproduce command says it
         config["image_size"], config["color"] = data.preprocessing["image_size"], data.preprocessing["color"]
+    config["task"] = data.task
+    if not quiet and data.task_reason:
+        log(f"{dataset}: {data.task} ({data.task_reason})")
     model = compiled_model(config, data)
     if not quiet:
+        what = f"{len(data.class_names)} classes" if data.class_names else "regression"
         log(f"{dataset}: {len(data.x_train)} train / {len(data.x_val)} validation / {len(data.x_test)} test samples, "
-            f"{len(data.class_names)} classes; model {config['model']} ({model.count_params():,} parameters), "
+            f"{what}; model {config['model']} ({model.count_params():,} parameters), "
             f"{config['optimizer']} lr {config['lr']} ({config['schedule']})"
             + (f", weight decay {config['weight_decay']}" if config["weight_decay"] else ""))
     start = time.perf_counter()
@@ -116,14 +147,29 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
                "train_seconds": round(time.perf_counter() - start, 3)}
     if best_epoch is not None:
         metrics["best_epoch"] = best_epoch + 1
-    for split, x, y in (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val),
-                        ("test", data.x_test, data.y_test)):
-        test = split == "test"
-        metrics[split] = evaluate_split(model, x, y, data.class_names, data.test_rows if test else None,
-                                        data.test_files if test else None)
+    metrics.update(_evaluate_splits(model, data))
     config.update({"class_names": data.class_names, "feature_names": data.feature_names,
                    "input_shape": list(model.input_shape), "kind": data.kind})
     return TrainingResult(model=model, data=data, history=history.history, metrics=metrics, config=config)
+
+
+def _evaluate_splits(model: Sequential, data: PreparedData) -> dict:
+    """The metrics of every split, with the baseline of the task: the training targets' mean, or the most
+    frequent training class."""
+    splits = (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val),
+              ("test", data.x_test, data.y_test))
+    if data.task == "regression":
+        target = data.preprocessing["target"]
+        baseline = float(np.mean(data.y_train * target["scale"] + target["mean"]))
+        return {split: evaluate_regression(model, x, y, target, baseline) for split, x, y in splits}
+    majority = int(np.argmax(np.bincount(data.y_train)))
+    result = {}
+    for split, x, y in splits:
+        test = split == "test"
+        result[split] = evaluate_split(model, x, y, data.class_names, data.test_rows if test else None,
+                                       data.test_files if test else None)
+        result[split]["baseline_accuracy"] = float(np.mean(y == majority))
+    return result
 
 
 def _fit(model: Sequential, config: dict, data: PreparedData, quiet: bool):
@@ -146,6 +192,16 @@ def _fit(model: Sequential, config: dict, data: PreparedData, quiet: bool):
     return history, stopper.best_epoch if stopper is not None else None
 
 
+def summary(metrics: dict) -> str:
+    """The test scores in a few words: accuracy and loss, or R^2, MAE and RMSE, with the baseline."""
+    test = metrics["test"]
+    if "r2" in test:
+        return (f"test R^2 {test['r2']:.4f}, MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} (predicting the "
+                f"training mean: R^2 {test['baseline']['r2']:.4f}, MAE {test['baseline']['mae']:.4g})")
+    return (f"test accuracy {test['accuracy']:.4f} (loss {test['loss']:.4f}; the most frequent class: "
+            f"{test['baseline_accuracy']:.4f})")
+
+
 def train(dataset: str, out: str | Path | None = None, force: bool = False, quiet: bool = False,
           target: str | None = None, log: Callable[[str], None] = print, **given) -> tuple[Path, dict]:
     """Run the whole pipeline for one dataset and write its run folder; returns (run_dir, metrics dict)."""
@@ -158,7 +214,6 @@ def train(dataset: str, out: str | Path | None = None, force: bool = False, quie
         raise
     write_run(run_dir, result)
     if not quiet:
-        test = result.metrics["test"]
-        log(f"{dataset}: test accuracy {test['accuracy']:.4f} (loss {test['loss']:.4f}) after "
-            f"{result.metrics['epochs_run']} epochs in {result.metrics['train_seconds']:.1f} s; run folder {run_dir}")
+        log(f"{dataset}: {summary(result.metrics)} after {result.metrics['epochs_run']} epochs in "
+            f"{result.metrics['train_seconds']:.1f} s; run folder {run_dir}")
     return run_dir, result.metrics

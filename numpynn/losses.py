@@ -242,12 +242,41 @@ class MeanSquaredError(Loss):
         return {"name": self.name}
 
 
+class Huber(MeanSquaredError):
+    """Huber loss, mean over every element: d^2 / 2 where |d| <= delta, delta * (|d| - delta / 2) beyond,
+    for d = y_pred - y_true. Squared error near the target, absolute error far from it (robust to outliers).
+    """
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0, from_logits: bool = False):
+        super().__init__()
+        if not delta > 0:
+            raise InputError(f"Huber delta must be positive, got {delta!r}.")
+        self.delta = float(delta)
+
+    def _compute(self, y_pred, y_true, with_grad):
+        y_true = np.asarray(y_true, dtype=y_pred.dtype).reshape(y_pred.shape)
+        diff = y_pred - y_true
+        small = np.abs(diff) <= self.delta
+        loss = np.mean(np.where(small, 0.5 * diff * diff, self.delta * (np.abs(diff) - 0.5 * self.delta)))
+        if not with_grad:
+            return float(loss), None
+        grad = np.where(small, diff, self.delta * np.sign(diff)).astype(y_pred.dtype)
+        grad /= y_pred.size
+        return float(loss), grad
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "delta": self.delta}
+
+
 LOSSES = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy,
     "mean_squared_error": MeanSquaredError,
     "mse": MeanSquaredError,
+    "huber": Huber,
 }
 
 

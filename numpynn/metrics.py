@@ -143,6 +143,19 @@ def roc_auc(y_true: ArrayLike, scores: ArrayLike) -> float:
     return float(np.trapezoid(tpr, fpr) if hasattr(np, "trapezoid") else np.trapz(tpr, fpr))
 
 
+# ----- regression ------------------------------------------------------------------------------
+def regression_scores(y_true: ArrayLike, y_pred: ArrayLike) -> dict:
+    """MAE, RMSE and R^2 (1 - residual sum of squares / total sum of squares, as scikit-learn's r2_score)."""
+    y_true = np.asarray(y_true, dtype=np.float64).ravel()
+    y_pred = np.asarray(y_pred, dtype=np.float64).ravel()
+    if len(y_true) != len(y_pred):
+        raise InputError(f"y_true and y_pred have different lengths ({len(y_true)} vs {len(y_pred)}).")
+    residual = y_true - y_pred
+    total = np.sum((y_true - y_true.mean()) ** 2)
+    r2 = 1.0 - np.sum(residual ** 2) / total if total > 0 else (1.0 if np.allclose(residual, 0) else 0.0)
+    return {"mae": float(np.mean(np.abs(residual))), "rmse": float(np.sqrt(np.mean(residual ** 2))), "r2": float(r2)}
+
+
 # ----- metrics the model tracks during fit (name -> fn(y_true_labels_or_values, outputs, threshold)) ----
 def _model_accuracy(y_true, outputs, threshold):
     return float(np.mean(labels_from_outputs(outputs, threshold) == labels_from_targets(y_true)))

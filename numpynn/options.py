@@ -16,7 +16,7 @@ from . import optimizers, schedules
 from .builders import is_convolutional
 from .errors import UsageError
 
-KINDS = {"tabular": "breast-cancer, csv:FILE", "images": "mnist, idx:FOLDER, images:FOLDER"}
+KINDS = {"tabular": "breast-cancer, diabetes, csv:FILE", "images": "mnist, idx:FOLDER, images:FOLDER"}
 CNN_EPOCHS = 12  # a convolutional --model trains for this many epochs unless --epochs says otherwise
 # Defaults that differ for one kind of dataset (by the start of its name) from its kind's defaults.
 # A folder of images of unknown size: a tenth for validation and, when it holds no test/ folder, a fifth
@@ -106,6 +106,11 @@ OPTIONS = (
     Option("na", str, {"tabular": None, "images": None},
            "csv:FILE: more cell values that mean missing (besides empty, NA, N/A, NaN, null, none, ?)",
            metavar="VALUE,..."),
+    Option("task", str, {"tabular": "auto", "images": "classification"},
+           "classification, regression, or auto: regression for a numeric target with more than 20 distinct "
+           "values (and more than 5 %% of the rows)", _one_of(("auto", "classification", "regression"))),
+    Option("loss", str, {"tabular": None, "images": None}, "regression: mse (default) or huber",
+           _one_of(("mse", "huber"))),
     Option("seed", int, {"tabular": 0, "images": 0}, "seeds the split, the weights, shuffling and dropout"),
 )
 FOLDER_ONLY = ("image_size", "color")  # options that apply to images:FOLDER datasets alone

@@ -29,7 +29,7 @@ def plot_history(history: dict, title: str = "Training history", best_epoch: int
 
     ``best_epoch`` (1-based), when given, marks the epoch whose weights were kept (early stopping).
     """
-    metrics = ["loss"] + [k for k in ("accuracy", "acc") if k in history]
+    metrics = ["loss"] + [k for k in ("accuracy", "acc", "mae") if k in history]
     fig = _figure(figsize=(5.5 * len(metrics), 4))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     epochs = np.arange(1, len(history["loss"]) + 1)
@@ -39,7 +39,7 @@ def plot_history(history: dict, title: str = "Training history", best_epoch: int
             values = history[f"val_{name}"]
             ax.plot(epochs, values, marker="o", markersize=3, label="validation")
             if best_epoch is None:
-                best = int(np.argmin(values) if name == "loss" else np.argmax(values)) + 1
+                best = int(np.argmin(values) if name in ("loss", "mae") else np.argmax(values)) + 1
                 label = f"best validation {name} (epoch {best})"
             else:
                 best, label = best_epoch, f"weights kept (epoch {best_epoch})"
@@ -198,4 +198,32 @@ def plot_score_distribution(y_true: np.ndarray, probabilities: np.ndarray, class
     ax.set_title(title)
     ax.legend(loc="upper center")
     ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_regression(y_true: ArrayLike, y_pred: ArrayLike, target_name: str = "target",
+                    title: str = "Predicted against true") -> Figure:
+    """Two panels: predicted against true values (the diagonal is a perfect model), and the residuals
+    (true - predicted) against the prediction (a good model leaves a structureless band around 0)."""
+    from .metrics import regression_scores
+    y_true, y_pred = np.asarray(y_true, dtype=np.float64).ravel(), np.asarray(y_pred, dtype=np.float64).ravel()
+    scores = regression_scores(y_true, y_pred)
+    fig = _figure(figsize=(11, 4.5))
+    left, right = fig.subplots(1, 2)
+    low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
+    left.scatter(y_true, y_pred, s=12, alpha=0.6)
+    left.plot([low, high], [low, high], color="grey", linestyle="--", label="predicted = true")
+    left.set_xlabel(f"true {target_name}")
+    left.set_ylabel(f"predicted {target_name}")
+    left.set_title(f"R^2 {scores['r2']:.3f}, MAE {scores['mae']:.3g}, RMSE {scores['rmse']:.3g}")
+    left.legend(loc="upper left")
+    residuals = y_true - y_pred
+    right.scatter(y_pred, residuals, s=12, alpha=0.6)
+    right.axhline(0, color="grey", linestyle="--")
+    right.set_xlabel(f"predicted {target_name}")
+    right.set_ylabel("residual (true - predicted)")
+    right.set_title("Residuals")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
     return fig

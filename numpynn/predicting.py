@@ -86,3 +86,12 @@ def write_predictions(path: Path, key: str, names: list[str], class_names: list[
     for name, probs in zip(names, probabilities):
         writer.writerow([name, class_names[int(np.argmax(probs))]] + [f"{p:.6f}" for p in probs])
     write_text(path, buffer.getvalue())
+
+
+def write_values(path: Path, key: str, names: list[str], target: str, values: np.ndarray) -> None:
+    """CSV of a regression model's predictions: the input (column ``key``) and the predicted ``target``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([key, f"predicted {target}"])
+    writer.writerows([name, f"{value:.6g}"] for name, value in zip(names, values))
+    write_text(path, buffer.getvalue())

@@ -14,7 +14,7 @@ import numpy as np
 from . import datasets
 from .errors import UsageError
 from .preprocessing import StandardScaler, scale_pixels, split_indices, train_val_test_split
-from .table_encoder import TableEncoder, _is_missing
+from .table_encoder import TableEncoder, _as_float, _is_missing
 
 
 @dataclass(kw_only=True)
@@ -35,15 +35,36 @@ class PreparedData:
     # index in the official image test set, so a report can point at the very samples it got wrong.
     test_rows: np.ndarray | None = None
     test_files: list[str] | None = None  # the file of each test sample, for data read from files
+    # "regression": y arrays are the targets standardised with the training split's mean and std, kept in
+    # preprocessing["target"]; class_names is empty.
+    task: str = "classification"
+    task_reason: str = ""
+
+
+def choose_task(values: list, requested: str = "auto") -> tuple[str, str]:
+    """(task, why) for target cells: 'auto' picks regression for a numeric target with more than 20 distinct
+    values that are also more than 5 % of the rows, classification otherwise."""
+    numbers = [_as_float(value) for value in values]
+    numeric = all(number is not None for number in numbers)
+    distinct = len(set(numbers if numeric else (str(value).strip() for value in values)))
+    if requested == "regression" and not numeric:
+        example = next(str(v) for v, n in zip(values, numbers) if n is None)
+        raise UsageError(f"--task regression needs a numeric target; it holds {example!r}.")
+    if requested != "auto":
+        return requested, f"--task {requested}"
+    if numeric and distinct > 20 and distinct > 0.05 * len(values):
+        return "regression", f"the target is numeric with {distinct} distinct values"
+    return "classification", (f"the target has {distinct} distinct values" if numeric else "the target holds text")
 
 
 def dataset_kind(dataset: str) -> str:
     """'tabular' (breast-cancer, csv:FILE) or 'images' (mnist, idx:FOLDER, images:FOLDER)."""
-    if dataset == "breast-cancer" or dataset.startswith("csv:"):
+    if dataset in ("breast-cancer", "diabetes") or dataset.startswith("csv:"):
         return "tabular"
     if dataset == "mnist" or dataset.startswith(("idx:", "images:")):
         return "images"
-    raise UsageError(f"unknown dataset {dataset!r}; use breast-cancer, mnist, csv:FILE, idx:FOLDER or images:FOLDER.")
+    raise UsageError(f"unknown dataset {dataset!r}; use breast-cancer, diabetes, mnist, csv:FILE, idx:FOLDER or "
+                     "images:FOLDER.")
 
 
 def load_raw(dataset: str, target: str | None = None) -> datasets.Dataset | tuple:
@@ -51,6 +72,8 @@ def load_raw(dataset: str, target: str | None = None) -> datasets.Dataset | tupl
     kind = dataset_kind(dataset)
     if dataset == "breast-cancer":
         return datasets.load_breast_cancer()
+    if dataset == "diabetes":
+        return datasets.load_diabetes()
     if dataset.startswith("csv:"):
         if not target:
             raise UsageError("csv data needs --target COLUMN (the column holding the class labels).")
@@ -64,7 +87,7 @@ def load_raw(dataset: str, target: str | None = None) -> datasets.Dataset | tupl
 def prepare_data(dataset: str, target: str | None = None, seed: int = 0, val_size: float | int = 0.2,
                  test_size: float | None = 0.2, channels_last: bool = False, image_size: tuple | None = None,
                  color: str | None = None, log: Callable[[str], None] = print, progress: bool = True,
-                 table_options: dict | None = None) -> PreparedData:
+                 table_options: dict | None = None, task: str = "auto") -> PreparedData:
     """Load and split without leakage: statistics (the scaler) come from the training split only.
 
     val_size: a fraction of the rows (tabular) or of the training images, or a number of training images.
@@ -72,14 +95,14 @@ def prepare_data(dataset: str, target: str | None = None, seed: int = 0, val_siz
     channels_last: give greyscale images a channel axis, (N, H, W, 1), as convolutions want.
     image_size, color: for image folders (see ``datasets.load_image_folder``); log: where its notes go,
     progress: whether it shows a bar while reading the images. table_options: for CSV files, the
-    ``TableEncoder`` arguments (categorical, drop, na_values).
+    ``TableEncoder`` arguments (categorical, drop, na_values). task: auto, classification or regression.
     """
     if dataset.startswith("csv:"):
         if not target:
             raise UsageError("csv data needs --target COLUMN (the column holding the class labels).")
-        return _prepare_csv(dataset[4:], target, seed, val_size, test_size, table_options or {}, log)
+        return _prepare_csv(dataset[4:], target, seed, val_size, test_size, table_options or {}, log, task)
     if dataset_kind(dataset) == "tabular":
-        return _prepare_table(load_raw(dataset, target), seed, val_size, test_size)
+        return _prepare_table(load_raw(dataset, target), seed, val_size, test_size, task)
     if dataset.startswith("images:"):
         folder = datasets.load_image_folder(dataset[7:], image_size, color, progress=progress, log=log)
         return _prepare_image_folder(folder, seed, val_size, test_size, channels_last)
@@ -137,14 +160,42 @@ def _split_rows(y: np.ndarray, class_names: list, seed: int, val_size: float, te
                                                      stratify=True, seed=seed)]
 
 
-def _prepare_table(data: datasets.Dataset, seed: int, val_size: float, test_size: float) -> PreparedData:
+def _prepare_table(data: datasets.Dataset, seed: int, val_size: float, test_size: float,
+                   task: str = "auto") -> PreparedData:
+    task, why = ("regression", "the dataset is a regression set") if not data.class_names else choose_task(data.y, task)
+    if task == "regression":
+        return _regression_data(data.x, data.y, data.feature_names, seed, val_size, test_size, why)
     rows = _split_rows(data.y, data.class_names, seed, val_size, test_size)
     splits = tuple((data.x[part], data.y[part]) for part in rows)
     return scale_tabular(splits, data.class_names, data.feature_names, test_rows=rows[2])
 
 
+def _regression_data(x, y, feature_names, seed, val_size, test_size, why, encoder=None,
+                     row_numbers=None) -> PreparedData:
+    """Random (unstratified) splits; targets standardised with the training split's mean and std; numeric
+    features x standardised too, or columns x encoded by a TableEncoder fitted on the training rows."""
+    y = np.asarray(y, dtype=np.float64)
+    rows = [part[0] for part in train_val_test_split(np.arange(len(y)), y, val_size=val_size, test_size=test_size,
+                                                     stratify=False, seed=seed)]
+    mean, std = float(y[rows[0]].mean()), float(y[rows[0]].std()) or 1.0
+    if encoder is not None:
+        encoder.fit({name: [cells[i] for i in rows[0]] for name, cells in x.items()})
+        features = [encoder.transform({name: [cells[i] for i in part] for name, cells in x.items()}) for part in rows]
+        preprocessing = {"encoder": encoder.get_config()}
+    else:
+        scaler = StandardScaler().fit(x[rows[0]])
+        features = [scaler.transform(x[part]) for part in rows]
+        preprocessing = {"scaler_mean": scaler.mean_.tolist(), "scaler_scale": scaler.scale_.tolist()}
+    targets = [((y[part] - mean) / std).astype(np.float32) for part in rows]
+    test_rows = rows[2] if row_numbers is None else row_numbers[rows[2]]
+    return PreparedData(kind="tabular", x_train=features[0], y_train=targets[0], x_val=features[1], y_val=targets[1],
+                        x_test=features[2], y_test=targets[2], class_names=[], feature_names=list(feature_names),
+                        preprocessing={**preprocessing, "target": {"mean": mean, "scale": std}},
+                        test_rows=test_rows, task="regression", task_reason=why)
+
+
 def _prepare_csv(path: str, target: str, seed: int, val_size: float, test_size: float, table_options: dict,
-                 log: Callable[[str], None]) -> PreparedData:
+                 log: Callable[[str], None], task: str = "auto") -> PreparedData:
     """A CSV as it comes: columns typed and encoded by a TableEncoder fitted on the training rows."""
     columns = datasets.read_csv_columns(path)
     if target not in columns:
@@ -156,16 +207,25 @@ def _prepare_csv(path: str, target: str, seed: int, val_size: float, test_size: 
     kept = np.array([i for i, label in enumerate(labels) if not _is_missing(label, encoder._na)], dtype=np.intp)
     if len(kept) < len(labels):
         log(f"{path}: {len(labels) - len(kept)} row(s) with no {target!r} value left out")
-    y, class_names = datasets.encode_labels([labels[i].strip() for i in kept])
-    rows = _split_rows(y, class_names, seed, val_size, test_size)
-    subset = [{name: [cells[kept[i]] for i in part] for name, cells in columns.items()} for part in rows]
-    encoder.fit(subset[0])
+    labels = [labels[i].strip() for i in kept]
+    columns = {name: [cells[i] for i in kept] for name, cells in columns.items()}
+    task, why = choose_task(labels, task)
+    if task == "regression":
+        data = _regression_data(columns, [float(label) for label in labels], list(columns), seed, val_size,
+                                test_size, why, encoder=encoder, row_numbers=kept)
+    else:
+        y, class_names = datasets.encode_labels(labels)
+        rows = _split_rows(y, class_names, seed, val_size, test_size)
+        subset = [{name: [cells[i] for i in part] for name, cells in columns.items()} for part in rows]
+        encoder.fit(subset[0])
+        (x_train, x_val, x_test) = (encoder.transform(part) for part in subset)
+        data = PreparedData(kind="tabular", x_train=x_train, y_train=y[rows[0]], x_val=x_val, y_val=y[rows[1]],
+                            x_test=x_test, y_test=y[rows[2]], class_names=class_names, feature_names=list(columns),
+                            preprocessing={"encoder": encoder.get_config()}, test_rows=kept[rows[2]],
+                            task_reason=why)
     for note in encoder.notes:
         log(f"{path}: {note}")
-    (x_train, x_val, x_test) = (encoder.transform(part) for part in subset)
-    return PreparedData(kind="tabular", x_train=x_train, y_train=y[rows[0]], x_val=x_val, y_val=y[rows[1]],
-                        x_test=x_test, y_test=y[rows[2]], class_names=class_names, feature_names=list(columns),
-                        preprocessing={"encoder": encoder.get_config()}, test_rows=kept[rows[2]])
+    return data
 
 
 def scale_tabular(splits: tuple, class_names: list[str], feature_names: list[str] | tuple = (),

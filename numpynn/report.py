@@ -48,11 +48,18 @@ def save_figures(folder: Path, config: dict, metrics: dict, history: dict, model
 
     add(plots.plot_history(history, title=f"{config['dataset']}: training history",
                            best_epoch=metrics.get("best_epoch")), "history.png",
-        "Loss (log scale) and accuracy per epoch on the training and validation splits.")
+        "Loss (log scale) and accuracy (or mean absolute error) per epoch on the training and validation splits.")
     steps = int(np.ceil(len(data.x_train) / config["batch_size"]))
     add(plots.plot_learning_rate(learning_rates_per_step(model.optimizer, history, steps), steps_per_epoch=steps,
                                  title=f"Learning rate ({config['optimizer']}, {config['schedule']})"),
         "learning_rate.png", "Learning rate at every optimizer step.")
+    if data.task == "regression":
+        target = data.preprocessing["target"]
+        predicted = model.predict(data.x_test)[:, 0] * target["scale"] + target["mean"]
+        add(plots.plot_regression(data.y_test * target["scale"] + target["mean"], predicted,
+                                  config.get("target") or "target", title="Test split"),
+            "regression.png", "Predicted against true values on the test split, and the residuals.")
+        return figures
     matrix = np.asarray(test["confusion_matrix"])
     add(plots.plot_confusion_matrix(matrix, names), "confusion_matrix.png", "Test confusion matrix (counts).")
     add(plots.plot_confusion_matrix(matrix, names, normalize=True), "confusion_matrix_normalized.png",
@@ -109,6 +116,18 @@ def _score_tables(names, metrics) -> str:
 {_table(["class", "precision", "recall", "F1", "support"], per_class_rows)}
 <h2>Test confusion matrix (rows: true class, columns: predicted)</h2>
 {_table([""] + [f"pred {n}" for n in names], matrix_rows)}"""
+
+
+def _regression_tables(metrics: dict) -> str:
+    """MAE, RMSE and R^2 per split, each beside the baseline that predicts the training targets' mean."""
+    rows = []
+    for split in ("train", "val", "test"):
+        m = metrics[split]
+        rows.append((split, f"{m['r2']:.4f}", f"{m['mae']:.4g}", f"{m['rmse']:.4g}", f"{m['baseline']['r2']:.4f}",
+                     f"{m['baseline']['mae']:.4g}", m["samples"]))
+    return ("<h2>Scores per split (in the target's own units)</h2>\n"
+            + _table(["split", "R^2", "MAE", "RMSE", "baseline R^2", "baseline MAE", "samples"], rows)
+            + "<p>Baseline: always predicting the mean of the training targets.</p>")
 
 
 def _figures_html(run_dir: Path, figures) -> str:
@@ -174,15 +193,23 @@ def _settings_html(run_dir: Path, config) -> str:
 def write_report(run_dir: Path, config: dict, metrics: dict, figures: list) -> Path:
     """report.html: summary, configuration, per-class table, confusion matrix and every figure, inline."""
     test = metrics["test"]
-    extra = f"; ROC AUC {test['roc_auc']:.4f}" if "roc_auc" in test else ""
     title = html.escape(config["dataset"])
+    if "r2" in test:
+        headline = (f"Test R^2 <b>{test['r2']:.4f}</b> (MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g}; predicting "
+                    f"the training mean gives R^2 {test['baseline']['r2']:.4f})")
+        scores = _regression_tables(metrics)
+    else:
+        extra = f"; ROC AUC {test['roc_auc']:.4f}" if "roc_auc" in test else ""
+        headline = (f"Test accuracy <b>{test['accuracy']:.4f}</b> (loss {test['loss']:.4f}{extra}; always "
+                    f"predicting the most frequent class gives {test.get('baseline_accuracy', float('nan')):.4f})")
+        scores = _score_tables(config["class_names"], metrics)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>numpynn run: {title}</title>
 <style>{STYLE}</style></head><body>
 <h1>numpynn run: {title}</h1>
-<p class="headline">Test accuracy <b>{test['accuracy']:.4f}</b> (loss {test['loss']:.4f}{extra}) after
-{metrics['epochs_run']} epochs, {metrics['train_seconds']:.1f} s of training.</p>
-{_score_tables(config["class_names"], metrics)}
+<p class="headline">{headline} after {metrics['epochs_run']} epochs, {metrics['train_seconds']:.1f} s of
+training.</p>
+{scores}
 {_figures_html(run_dir, figures)}
 {_misclassified_html(config, test)}
 {_columns_html(run_dir)}

@@ -8,9 +8,17 @@ from .base import Dataset, DatasetError
 from .idx import load_idx, parse_idx, read_file_bytes, read_idx
 from .images import ImageFolder, load_image_folder, read_image
 from .mnist import MNIST_FILES, MNIST_MIRRORS, download_file, load_mnist, mnist_cache_dir
-from .tables import encode_labels, load_breast_cancer, load_csv, numeric_columns, read_csv_columns, read_csv_table
+from .tables import (
+           encode_labels,
+           load_breast_cancer,
+           load_csv,
+           load_diabetes,
+           numeric_columns,
+           read_csv_columns,
+           read_csv_table,
+)
 
 __all__ = ["Dataset", "DatasetError", "ImageFolder", "MNIST_FILES", "MNIST_MIRRORS", "download_file",
-           "encode_labels", "load_breast_cancer", "load_csv", "load_idx", "load_image_folder", "load_mnist",
-           "mnist_cache_dir", "numeric_columns", "parse_idx", "read_csv_columns", "read_csv_table", "read_file_bytes",
-           "read_idx", "read_image"]
+           "encode_labels", "load_breast_cancer", "load_csv", "load_diabetes", "load_idx", "load_image_folder",
+           "load_mnist", "mnist_cache_dir", "numeric_columns", "parse_idx", "read_csv_columns", "read_csv_table",
+           "read_file_bytes", "read_idx", "read_image"]

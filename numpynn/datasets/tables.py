@@ -22,6 +22,19 @@ def load_breast_cancer() -> Dataset:
                    [str(name) for name in raw.target_names])
 
 
+def load_diabetes() -> Dataset:
+    """442 diabetes patients, 10 float32 features, y float32: disease progression after a year (25-346).
+
+    scikit-learn's bundled copy, with its standardised features; a regression set (``class_names`` is empty).
+    """
+    try:
+        from sklearn import datasets as sk_datasets
+    except ImportError:
+        raise missing_dependency("load_diabetes (scikit-learn's bundled copy)", "scikit-learn", "data") from None
+    raw = sk_datasets.load_diabetes()
+    return Dataset(raw.data.astype(np.float32), raw.target.astype(np.float32), list(raw.feature_names), [])
+
+
 CSV_DELIMITERS = (",", ";", "\t")
 
 

@@ -45,20 +45,53 @@ def image_settings(config: dict, preprocessing: dict) -> tuple[tuple[int, int], 
     return size, color, preprocessing.get("background", "dark")
 
 
+def mnist_digit(image: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
+    """A picture of one digit, light on dark in [0, 1] (H, W), made the way MNIST's digits were: the
+    background pulled to 0, cropped to the digit, scaled (antialiased, aspect kept) to fit a box x box
+    square, and placed in a size x size image with its centre of mass at the centre."""
+    from PIL import Image
+    background = float(np.median(image))
+    peak = float(image.max())
+    if peak - background < 1e-3:
+        return np.zeros((size, size), np.float32)  # a blank picture
+    image = np.clip((image - background) / (peak - background), 0, 1)
+    rows, cols = np.flatnonzero(image.max(axis=1) > 0.2), np.flatnonzero(image.max(axis=0) > 0.2)
+    digit = image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    scale = box / max(digit.shape)
+    height, width = max(1, round(digit.shape[0] * scale)), max(1, round(digit.shape[1] * scale))
+    digit = np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").resize((width, height), Image.LANCZOS))
+    canvas = np.zeros((size, size), np.float32)
+    top, left = (size - height) // 2, (size - width) // 2
+    canvas[top:top + height, left:left + width] = np.clip(digit, 0, 1)
+    mass = canvas.sum()
+    centre_y = (canvas.sum(axis=1) @ np.arange(size)) / mass
+    centre_x = (canvas.sum(axis=0) @ np.arange(size)) / mass
+    shift_y, shift_x = round((size - 1) / 2 - centre_y), round((size - 1) / 2 - centre_x)
+    shift_y = int(np.clip(shift_y, -top, size - top - height))
+    shift_x = int(np.clip(shift_x, -left, size - left - width))
+    return np.roll(canvas, (shift_y, shift_x), axis=(0, 1))
+
+
 def image_inputs(files: list[Path], config: dict, preprocessing: dict) -> np.ndarray:
-    """A batch for the run's model from image files: (N, *input_shape) float32 in [0, 1]."""
+    """A batch for the run's model from image files: (N, *input_shape) float32 in [0, 1].
+
+    A model trained on MNIST gets every picture made into an MNIST digit (``mnist_digit``), so a photo
+    or a drawing of a digit, of any size and anywhere in the picture, is read as MNIST's were.
+    """
     from .datasets.images import conform, read_image
     size, color, background = image_settings(config, preprocessing)
+    as_mnist = config.get("dataset") == "mnist"
     batch = []
     for path in files:
         try:
-            pixels = conform(read_image(path, "gray" if color == "gray" else None), size, color)
+            pixels = read_image(path, "gray" if color == "gray" else None)
         except (OSError, ValueError, SyntaxError) as exc:
             raise UsageError(f"{path} is not a readable image ({type(exc).__name__}: {exc}).") from None
-        image = pixels.astype(np.float32) / np.float32(preprocessing.get("pixel_scale", 255.0))
-        if (image.mean() > 0.5) != (background == "light"):
+        scale = np.float32(preprocessing.get("pixel_scale", 255.0))
+        image = (pixels if as_mnist else conform(pixels, size, color)).astype(np.float32) / scale
+        if (np.median(image) > 0.5) != (background == "light"):
             image = 1.0 - image  # the opposite background: a dark drawing on light paper, or the reverse
-        batch.append(image)
+        batch.append(mnist_digit(image, size[0]) if as_mnist else image)
     return np.stack(batch).reshape((len(batch), *config["input_shape"]))
 
 

@@ -16,12 +16,13 @@ from . import optimizers, schedules
 from .builders import is_convolutional
 from .errors import UsageError
 
-KINDS = {"tabular": "breast-cancer, diabetes, csv:FILE", "images": "mnist, idx:FOLDER, images:FOLDER"}
+KINDS = {"tabular": "breast-cancer, diabetes, csv:FILE, npz:FILE",
+         "images": "mnist, idx:FOLDER, images:FOLDER, npz:FILE"}
 CNN_EPOCHS = 12  # a convolutional --model trains for this many epochs unless --epochs says otherwise
 # Defaults that differ for one kind of dataset (by the start of its name) from its kind's defaults.
 # A folder of images of unknown size: a tenth for validation and, when it holds no test/ folder, a fifth
 # for testing (MNIST and IDX sets come with their own test set and hold out 5000 training images).
-DATASET_DEFAULTS = {"images:": {"val_size": 0.1, "test_size": 0.2}}
+DATASET_DEFAULTS = {"images:": {"val_size": 0.1, "test_size": 0.2}, "npz:": {"val_size": 0.1, "test_size": 0.2}}
 
 
 def _positive(value) -> str | None:

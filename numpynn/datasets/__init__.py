@@ -4,6 +4,7 @@ folders of images.
 One module per source: ``tables`` (Breast Cancer, CSV), ``idx`` (IDX files and folders of them),
 ``mnist`` (finding, downloading and verifying MNIST), ``images`` (a sub-folder of images per class).
 """
+from .arrays import load_npz, npz_kind
 from .base import Dataset, DatasetError
 from .idx import load_idx, parse_idx, read_file_bytes, read_idx
 from .images import ImageFolder, load_image_folder, read_image
@@ -20,5 +21,5 @@ from .tables import (
 
 __all__ = ["Dataset", "DatasetError", "ImageFolder", "MNIST_FILES", "MNIST_MIRRORS", "download_file",
            "encode_labels", "load_breast_cancer", "load_csv", "load_diabetes", "load_idx", "load_image_folder",
-           "load_mnist", "mnist_cache_dir", "numeric_columns", "parse_idx", "read_csv_columns", "read_csv_table",
-           "read_file_bytes", "read_idx", "read_image"]
+           "load_mnist", "load_npz", "mnist_cache_dir", "npz_kind", "numeric_columns", "parse_idx",
+           "read_csv_columns", "read_csv_table", "read_file_bytes", "read_idx", "read_image"]

@@ -20,9 +20,10 @@ KINDS = {"tabular": "breast-cancer, diabetes, csv:FILE, npz:FILE",
          "images": "mnist, idx:FOLDER, images:FOLDER, npz:FILE"}
 CNN_EPOCHS = 12  # a convolutional --model trains for this many epochs unless --epochs says otherwise
 # Defaults that differ for one kind of dataset (by the start of its name) from its kind's defaults.
-# A folder of images of unknown size: a tenth for validation and, when it holds no test/ folder, a fifth
-# for testing (MNIST and IDX sets come with their own test set and hold out 5000 training images).
-DATASET_DEFAULTS = {"images:": {"val_size": 0.1, "test_size": 0.2}, "npz:": {"val_size": 0.1, "test_size": 0.2}}
+# A folder of images or an .npz of unknown size: a tenth for validation and, when it brings no test split,
+# a fifth for testing (MNIST and IDX sets come with their own test set and hold out 5000 training images).
+DATASET_DEFAULTS = {"images:FOLDER": {"val_size": 0.1, "test_size": 0.2},
+                    "npz:FILE": {"val_size": 0.1, "test_size": 0.2}}
 
 
 def _positive(value) -> str | None:
@@ -93,9 +94,9 @@ OPTIONS = (
     Option("augment", int, {"tabular": 0, "images": 1}, "shift training images by up to PIXELS at random",
            _not_negative, "PIXELS"),
     Option("val_size", _fraction_or_count, {"tabular": 0.2, "images": 5000},
-           "fraction (tabular) or number of training images held out", _positive),
-    Option("test_size", float, {"tabular": 0.2, "images": None}, "fraction held out for testing (tabular data)",
-           _fraction),
+           "fraction of the rows or training images held out for validation, or a number of them", _positive),
+    Option("test_size", float, {"tabular": 0.2, "images": None},
+           "fraction held out for testing (data that brings no test split of its own)", _fraction),
     Option("image_size", _image_size, {"tabular": None, "images": None},
            "images:FOLDER: resize every image to HxW pixels (default: the most common size)", metavar="HxW"),
     Option("color", str, {"tabular": None, "images": None},
@@ -122,8 +123,8 @@ BY_KEY = {option.key: option for option in OPTIONS}
 def defaults(kind: str, dataset: str = "") -> dict:
     """Every option's default for one kind of data ('tabular' or 'images') and, if given, one dataset."""
     values = {option.key: option.defaults[kind] for option in OPTIONS}
-    for prefix, overrides in DATASET_DEFAULTS.items():
-        if dataset.startswith(prefix):
+    for pattern, overrides in DATASET_DEFAULTS.items():
+        if dataset.startswith(pattern.split(":")[0] + ":"):
             values.update(overrides)
     return values
 
@@ -142,9 +143,9 @@ def defaults_text() -> str:
                              if option.defaults[kind] is not None)
         lines.append(textwrap.fill(settings, width=100, initial_indent=f"  {kind} ({datasets_of_kind}): ",
                                    subsequent_indent="    ", break_on_hyphens=False))
-    for prefix, overrides in DATASET_DEFAULTS.items():
+    for pattern, overrides in DATASET_DEFAULTS.items():
         settings = ", ".join(f"{BY_KEY[key].flag}={value}" for key, value in overrides.items())
-        lines.append(f"  {prefix}FOLDER: {settings}")
+        lines.append(f"  {pattern}: {settings}")
     lines.append(f"  a convolutional --model (cnn, conv:...) trains for {CNN_EPOCHS} epochs by default")
     return "\n".join(lines)
 

@@ -24,6 +24,9 @@ def _figure(*args, **kwargs):
     return Figure(*args, **kwargs, layout="constrained")
 
 
+TITLES = {"mae": "Mean absolute error (standardised target)", "loss": "Loss", "accuracy": "Accuracy"}
+
+
 def plot_history(history: dict, title: str = "Training history", best_epoch: int | None = None) -> Figure:
     """Loss and (when logged) accuracy per epoch, train against validation.
 
@@ -46,7 +49,7 @@ def plot_history(history: dict, title: str = "Training history", best_epoch: int
             ax.axvline(best, color="grey", linestyle=":", linewidth=1, label=label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
-        ax.set_title(f"{name.capitalize()} per epoch")
+        ax.set_title(f"{TITLES.get(name, name.capitalize())} per epoch")
         ax.grid(alpha=0.3)
         ax.legend()
         if name == "loss" and np.all(np.asarray(history[name]) > 0):

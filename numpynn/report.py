@@ -167,7 +167,8 @@ def _columns_html(run_dir: Path) -> str:
             return (f"standardised; missing cells take the median {spec['median']:.4g}"
                     + (" and a missing indicator" if spec["indicator"] else ""))
         if spec["kind"] == "categorical":
-            shown = ", ".join(spec["categories"][:12]) + (" ..." if len(spec["categories"]) > 12 else "")
+            shown = ", ".join(repr(c) if "," in c else c for c in spec["categories"][:12])
+            shown += " ..." if len(spec["categories"]) > 12 else ""
             return f"one-hot, {len(spec['categories'])} categories: {shown}"
         return f"dropped ({spec['why']})"
 
@@ -178,7 +179,8 @@ def _columns_html(run_dir: Path) -> str:
 
 def _settings_html(run_dir: Path, config) -> str:
     """The reproduce command, every setting, and the environment the run ran in."""
-    shown_config = {k: v for k, v in config.items() if k not in ("class_names", "feature_names", "command")}
+    shown_config = {k: v for k, v in config.items()
+                    if k not in ("class_names", "feature_names", "command") and v is not None}
     environment_path = run_dir / "environment.json"
     environment = json.loads(environment_path.read_text()) if environment_path.is_file() else {}
     environment_rows = [(key, json.dumps(value) if isinstance(value, dict) else value)

@@ -5,7 +5,8 @@ Fitted on the training split only, then applied unchanged to validation, test an
   added when the training split had missing cells; then standardised with the training mean and std;
 - categorical columns (text, or named in ``categorical``): one-hot over the training split's
   categories, a missing cell being a category of its own; a category first seen later is all zeros;
-- dropped columns (named in ``drop``, or text that differs on every row, such as an ID).
+- dropped columns (named in ``drop``, or an ID: text that differs on every row, or whole numbers that
+  count the rows).
 The fitted state is plain JSON (``get_config`` / ``from_config``), saved in a run folder, never pickled.
 """
 from __future__ import annotations
@@ -32,6 +33,14 @@ def _as_float(cell) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if np.isfinite(value) else None
+
+
+def _row_numbers(values: np.ndarray, rows: int) -> bool:
+    """Whether a numeric column is a row number: whole numbers, one per row, each one more than another."""
+    if rows <= 20 or len(values) != rows or not np.all(values == np.round(values)):
+        return False
+    ordered = np.sort(values)
+    return bool(np.all(np.diff(ordered) == 1))
 
 
 def as_columns(table) -> dict[str, list]:
@@ -78,6 +87,10 @@ class TableEncoder:
         numbers = [_as_float(cell) for cell in present]
         if name not in self.categorical and present and all(value is not None for value in numbers):
             values = np.array(numbers, dtype=np.float64)
+            if _row_numbers(values, len(cells)):
+                self.notes.append(f"column {name!r} numbers the rows (an ID?): dropped; pass --categorical "
+                                  f"{name} to keep it")
+                return {**spec, "kind": "dropped", "why": "numbers the rows"}
             median = float(np.median(values))
             filled = np.array([median if gone else _as_float(cell) for cell, gone in zip(cells, missing)])
             std = float(filled.std())

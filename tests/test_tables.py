@@ -16,7 +16,7 @@ def penguins_csv(path, rows=90, seed=0, delimiter=",", bom=False):
     species = np.array(["Adelie", "Gentoo", "Chinstrap"])[np.arange(rows) % 3]
     bill = np.where(species == "Adelie", 38.0, np.where(species == "Gentoo", 47.0, 49.0)) + rng.normal(0, 1.0, rows)
     island = np.where(species == "Chinstrap", "Dream", np.where(species == "Gentoo", "Biscoe", "Torgersen"))
-    lines = [delimiter.join(["id", "species", "island", "bill_length_mm", "sex", "note", "Gewicht (g)"])]
+    lines = [delimiter.join(["id", "species", "island", "bill_length_mm", "sex", "note", "Körpergewicht (g)"])]
     for i in range(rows):
         bill_cell = "NA" if i % 10 == 4 else f"{bill[i]:.1f}"
         sex = ["male", "female", ""][i % 3 if i % 7 else 2]
@@ -61,6 +61,13 @@ def test_encoder_takes_a_dataframe_when_pandas_is_there():
     assert x.shape == (3, 2 + 3)
 
 
+def test_a_row_number_column_is_dropped_as_an_id():
+    table = {"row": [str(i) for i in range(30, 60)], "value": [str(i % 7) for i in range(30)]}
+    encoder = TableEncoder().fit(table)
+    assert [spec["kind"] for spec in encoder.columns] == ["dropped", "numeric"]
+    assert "numbers the rows" in encoder.notes[0]
+
+
 def test_encoder_errors_name_the_column():
     with pytest.raises(ValueError, match=r"no column\(s\) \['nope'\]"):
         TableEncoder(drop=("nope",)).fit({"a": ["1"]})
@@ -89,7 +96,8 @@ def test_train_on_a_raw_table_and_predict_raw_rows(delimiter, bom, tmp_path, cap
     report = (tmp_path / "run" / "report.html").read_text()
     assert "Columns as understood" in report and "one-hot, 3 categories: Biscoe, Dream, Torgersen" in report
     rows = tmp_path / "rows.csv"
-    rows.write_text("island,bill_length_mm,sex,note,Gewicht (g)\nBiscoe,47.5,,quiet,NA\nTorgersen,NA,male,x,3100\n")
+    rows.write_text("island,bill_length_mm,sex,note,Körpergewicht (g)\nBiscoe,47.5,,quiet,NA\n"
+                    "Torgersen,NA,male,x,3100\n", encoding="utf-8")
     code, out, err = run(capsys, "predict", tmp_path / "run", rows)
     assert code == 0, err
     assert out.splitlines()[0].startswith("row 1: Gentoo") and out.splitlines()[1].startswith("row 2: Adelie")
@@ -101,14 +109,14 @@ def test_table_options_and_rows_without_a_target(tmp_path, capsys):
     text[5] = text[5].replace(",Gentoo,", ",,")  # one row has no species
     path.write_text("\n".join(text) + "\n")
     code, out, err = run(capsys, "train", f"csv:{path}", "--target", "species", "--epochs", "5", "--drop", "note",
-                         "--categorical", "Gewicht (g)", "--na", "quiet", "--out", tmp_path / "run")
+                         "--categorical", "Körpergewicht (g)", "--na", "quiet", "--out", tmp_path / "run")
     assert code == 0, err
     assert "1 row(s) with no 'species' value left out" in err
     encoder = json.loads((tmp_path / "run" / "preprocessing.json").read_text())["encoder"]
     kinds = {spec["name"]: spec["kind"] for spec in encoder["columns"]}
-    assert kinds["note"] == "dropped" and kinds["Gewicht (g)"] == "categorical"
+    assert kinds["note"] == "dropped" and kinds["Körpergewicht (g)"] == "categorical"
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert "--drop note" in config["command"] and "--categorical 'Gewicht (g)'" in config["command"]
+    assert "--drop note" in config["command"] and "--categorical 'Körpergewicht (g)'" in config["command"]
     code, out, err = run(capsys, "train", f"csv:{path}", "--target", "species", "--drop", "wingspan",
                          "--out", tmp_path / "r2")
     assert code == 2 and "no column(s) ['wingspan']" in err

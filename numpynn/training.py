@@ -114,13 +114,15 @@ class Trainer:
     # ----- loops ------------------------------------------------------------------------------
     def fit(self, x: ArrayLike, y: ArrayLike, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
             callbacks: list | None = None, validation_split: float = 0.0, validation_data: tuple | None = None,
-            shuffle: bool = True, augment: Callable | None = None) -> History:
+            shuffle: bool = True, augment: Callable | None = None, initial_epoch: int = 0) -> History:
         """Train for ``epochs`` passes over (x, y). Returns the History callback.
 
         x: (samples, *input_shape); y: (samples,) labels or (samples, outputs) targets.
         verbose: 0 silent, 1 a progress bar per epoch, 2 one line per epoch.
         augment: optional ``fn(x_batch, rng) -> x_batch`` applied to every training batch (for example
             ``preprocessing.random_shift``); validation data is never augmented.
+        initial_epoch: the epoch to start at (the ones before it count as done); a callback may move it in
+            on_train_begin (``BackupAndRestore`` does, to go on from its checkpoint).
         If the loss stops being finite, training stops with a warning and the weights of the last
         finite epoch are kept.
         """
@@ -134,10 +136,11 @@ class Trainer:
         callback_list = CallbackList([self.history, *progress, *(callbacks or [])], self,
                                      {"epochs": epochs, "steps": math.ceil(len(x) / batch_size), "verbose": verbose})
         self.stop_training = False
+        self.initial_epoch = initial_epoch
         callback_list.on_train_begin()
         last_finite_weights = self.get_weights()
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught by its loss
-            for epoch in range(epochs):
+            for epoch in range(self.initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
                 start, lr = time.perf_counter(), self.optimizer.current_learning_rate()
                 logs = self._fit_epoch(x, y, batch_size, shuffle, augment, callback_list)

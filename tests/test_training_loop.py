@@ -42,7 +42,9 @@ def test_callbacks_see_every_hook_in_order_with_params_and_running_logs():
     compiled().fit(X, Y, batch_size=16, epochs=2, verbose=0, validation_split=0.25, callbacks=[recorder])
     names = [event[0] for event in recorder.events]
     assert names == ["train_begin"] + ["epoch_begin", "batch_end", "batch_end", "epoch_end"] * 2 + ["train_end"]
-    assert recorder.events[0][1] == {"epochs": 2, "steps": 2, "verbose": 0}
+    params = recorder.events[0][1]
+    assert {k: params[k] for k in ("epochs", "steps", "verbose")} == {"epochs": 2, "steps": 2, "verbose": 0}
+    assert [type(c).__name__ for c in params["callbacks"]] == ["History", "Recorder"]
     assert recorder.events[2][2] == ["accuracy", "loss"]
     assert recorder.events[4][2] == ["accuracy", "loss", "lr", "seconds", "val_accuracy", "val_loss"]
 

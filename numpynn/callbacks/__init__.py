@@ -3,9 +3,10 @@
 ``logs`` at epoch end hold the epoch's metrics: loss, accuracy, val_loss, val_accuracy, lr, seconds.
 A callback stops training by setting ``model.stop_training = True``.
 """
+from .backup import BackupAndRestore
 from .base import Callback, CallbackList, History
 from .monitors import EarlyStopping, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN
 from .progress import EpochProgressBar, ProgressBar
 
-__all__ = ["Callback", "CallbackList", "EarlyStopping", "EpochProgressBar", "History", "LearningRateScheduler",
-           "ModelCheckpoint", "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN"]
+__all__ = ["BackupAndRestore", "Callback", "CallbackList", "EarlyStopping", "EpochProgressBar", "History",
+           "LearningRateScheduler", "ModelCheckpoint", "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN"]

@@ -3,7 +3,8 @@
 ``fit`` calls every hook through one ``CallbackList``: on_train_begin, then per epoch on_epoch_begin,
 on_batch_end after each batch (logs: the epoch's running means so far) and on_epoch_end (logs: the
 epoch's loss and metrics, val_* metrics, lr, seconds), then on_train_end. A callback stops training by
-setting ``model.stop_training = True``; ``params`` holds epochs, steps (batches per epoch) and verbose.
+setting ``model.stop_training = True``; ``params`` holds epochs, steps (batches per epoch), verbose and
+callbacks (all of them, in the order they are called).
 """
 from __future__ import annotations
 
@@ -41,6 +42,14 @@ class Callback:
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         pass
 
+    # What a checkpoint keeps of this callback, so a resumed fit goes on exactly as an uninterrupted one:
+    # JSON values, NumPy arrays or lists of arrays. Callbacks without state keep the defaults.
+    def get_state(self) -> dict:
+        return {}
+
+    def set_state(self, state: dict) -> None:
+        pass
+
 
 class CallbackList:
     """Calls each hook on every callback, in order; ``fit`` talks to callbacks only through it."""
@@ -49,7 +58,10 @@ class CallbackList:
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise InputTypeError(f"callbacks must be numpynn Callback objects, got {type(callback).__name__}.")
-        self.callbacks = list(callbacks)
+        # A callback that restores state (BackupAndRestore) acts after every other one: it puts their state
+        # back after their on_train_begin reset it, and saves it after their on_epoch_end updated it.
+        self.callbacks = sorted(callbacks, key=lambda callback: getattr(callback, "restores_state", False))
+        params = {**params, "callbacks": self.callbacks}
         for callback in self.callbacks:
             callback.set_model(model)
             callback.set_params(params)

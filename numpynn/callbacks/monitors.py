@@ -81,6 +81,15 @@ class EarlyStopping(Callback):
                 print(f"Early stopping at epoch {epoch + 1}: {self.monitor} last improved at epoch "
                       f"{self.best_epoch + 1} ({self.best:.5g}).")
 
+    def get_state(self) -> dict:
+        return {"best": self._tracker.best, "wait": self.wait, "stopped_epoch": self.stopped_epoch,
+                "best_epoch": self.best_epoch, "best_weights": self.best_weights}
+
+    def set_state(self, state: dict) -> None:
+        self._tracker.best, self.wait = state["best"], state["wait"]
+        self.stopped_epoch, self.best_epoch, self.best_weights = (state["stopped_epoch"], state["best_epoch"],
+                                                                  state["best_weights"])
+
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
@@ -125,6 +134,12 @@ class ReduceLROnPlateau(Callback):
                     print(f"Epoch {epoch + 1}: reducing learning rate to {new_lr:.3g}.")
                 optimizer.learning_rate = new_lr
             self.wait, self.cooldown_left = 0, self.cooldown
+
+    def get_state(self) -> dict:
+        return {"best": self._tracker.best, "wait": self.wait, "cooldown_left": self.cooldown_left}
+
+    def set_state(self, state: dict) -> None:
+        self._tracker.best, self.wait, self.cooldown_left = state["best"], state["wait"], state["cooldown_left"]
 
 
 class LearningRateScheduler(Callback):
@@ -173,6 +188,12 @@ class ModelCheckpoint(Callback):
             self.model.save(path)
             if self.verbose:
                 print(f"Epoch {epoch + 1}: {self.monitor} improved to {value:.5g}, saved {path}.")
+
+    def get_state(self) -> dict:
+        return {"best": self._tracker.best}
+
+    def set_state(self, state: dict) -> None:
+        self._tracker.best = state["best"]
 
 
 class TerminateOnNaN(Callback):

@@ -1,0 +1,51 @@
+"""BackupAndRestore: a run that is stopped (Ctrl-C, a crash, a killed process) goes on where it stopped."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .base import Callback
+
+CHECKPOINT_NAME = "checkpoint.npz"
+
+
+class BackupAndRestore(Callback):
+    """Write a checkpoint into ``directory`` at the end of every epoch; at the start of ``fit``, if one is
+    there, put the model, the optimizer, every callback and the random generators back to it and go on
+    with the next epoch (as Keras's callback of the same name).
+
+    The resumed run ends with the same weights, bit for bit, as one that was never stopped: everything
+    that decides them is in the checkpoint (``numpynn.checkpoints``). With ``delete_on_finish`` the
+    checkpoint is removed once training ends normally.
+    """
+
+    restores_state = True  # the CallbackList calls it after every other callback
+
+    def __init__(self, directory: str | os.PathLike, delete_on_finish: bool = True):
+        super().__init__()
+        self.directory = Path(directory)
+        self.delete_on_finish = delete_on_finish
+        self.resumed_from: int | None = None  # epochs done in the checkpoint that fit went on from
+
+    @property
+    def path(self) -> Path:
+        return self.directory / CHECKPOINT_NAME
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        from ..checkpoints import load_checkpoint, restore_checkpoint
+        self.resumed_from = None
+        if not self.path.is_file():
+            return
+        checkpoint = load_checkpoint(self.path)
+        restore_checkpoint(checkpoint, self.model, self.params["callbacks"])
+        self.resumed_from = checkpoint.epochs_done
+        # Nothing is left to do when the checkpoint's run had stopped (early stopping) or had done every epoch.
+        self.model.initial_epoch = self.params["epochs"] if checkpoint.stop_training else checkpoint.epochs_done
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        from ..checkpoints import save_checkpoint
+        save_checkpoint(self.path, self.model, epoch + 1, self.params["callbacks"])
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.delete_on_finish and self.path.is_file():
+            self.path.unlink()

@@ -7,6 +7,8 @@
     numpynn train images:photos --image-size 64x64 --model cnn
     numpynn predict runs/mnist-20261126-101500 digit.png more-digits/ "scans/*.jpg"
 
+Ctrl-C or SIGTERM during training keeps the last finished epoch's checkpoint in the run folder and prints
+the command that resumes it (exit status 130 / 143).
 Bad input (an unknown option, a missing file, a corrupt file, bad data) gets one line on stderr and exit
 status 2; set NUMPYNN_DEBUG=1 to see its traceback. Anything else is a bug in numpynn: it shows its
 traceback and exits with status 1.
@@ -16,7 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -45,8 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model and write a run folder",
                                 description="Train a model; defaults depend on the dataset (tabular or images).",
                                 epilog=options.defaults_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    train.add_argument("dataset", help="breast-cancer, mnist, csv:FILE, idx:FOLDER or images:FOLDER")
-    train.add_argument("--target", help="the class-label column of a csv: dataset")
+    train.add_argument("dataset", nargs="?",
+                       help="breast-cancer, diabetes, mnist, csv:FILE, npz:FILE, idx:FOLDER or images:FOLDER")
+    train.add_argument("--resume", type=Path, metavar="RUN",
+                       help="finish a run that was stopped (Ctrl-C, SIGTERM, a crash) from its checkpoint")
+    train.add_argument("--target", help="the target column of a csv: dataset (class labels or numbers)")
     options.add_arguments(train)
     train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
     train.add_argument("--force", action="store_true", help="write into an existing non-empty --out folder")
@@ -65,8 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
 def command_train(args: argparse.Namespace) -> int:
     given = {option.key: getattr(args, option.key) for option in options.OPTIONS}
     log = (lambda *a: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
-    run_dir, metrics = experiment.train(args.dataset, out=args.out, force=args.force, quiet=args.quiet,
-                                        target=args.target, log=log, **given)
+    if args.resume is not None:
+        named = [options.BY_KEY[key].flag for key, value in given.items() if value is not None]
+        named += ["DATASET"] * (args.dataset is not None) + ["--target"] * (args.target is not None)
+        named += ["--out"] * (args.out is not None) + ["--force"] * args.force
+        if named:
+            raise UsageError(f"--resume takes its settings from the run's config.json; leave out {', '.join(named)}.")
+        run_dir, metrics = experiment.resume(args.resume, quiet=args.quiet, log=log)
+    elif args.dataset is None:
+        raise UsageError("name a dataset to train on (e.g. numpynn train mnist), or --resume RUN.")
+    else:
+        run_dir, metrics = experiment.train(args.dataset, out=args.out, force=args.force, quiet=args.quiet,
+                                            target=args.target, log=log, **given)
     print(f"{experiment.summary(metrics)}  epochs {metrics['epochs_run']}  train time "
           f"{metrics['train_seconds']:.1f} s  run {run_dir}")
     return 0
@@ -148,8 +165,14 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"numpynn: warning: {message}\n"
 
 
+def _terminate(signum, frame) -> None:
+    raise experiment.Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = _one_line_warning  # a user reads "what", not the library's file and line
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)  # stop as Ctrl-C does: checkpoint kept, resumable
     try:
         args = build_parser().parse_args(argv)
         return {"train": command_train, "evaluate": command_evaluate, "predict": command_predict}[args.command](args)
@@ -159,9 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         message = str(exc).strip().replace("\n", " ") or type(exc).__name__
         print(f"numpynn: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except experiment.Interrupted as stop:
+        print(f"numpynn: {stop}", file=sys.stderr)
+        return stop.exit_status
+    except KeyboardInterrupt as stop:  # a second Ctrl-C, or one outside training: the last checkpoint stays
         print("numpynn: interrupted", file=sys.stderr)
-        return 130
+        return 143 if isinstance(stop, experiment.Terminated) else 130
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

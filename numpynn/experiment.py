@@ -5,7 +5,9 @@
 """
 from __future__ import annotations
 
+import json
 import math
+import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,9 @@ import numpy as np
 
 from . import callbacks, losses, optimizers, options, schedules
 from .builders import build_model, is_convolutional
+from .checkpoints import load_checkpoint
+from .errors import UsageError
+from .files import write_text
 from .metrics import (
     confusion_matrix,
     labels_from_outputs,
@@ -26,7 +31,7 @@ from .metrics import (
 from .models import Sequential
 from .preparation import PreparedData, dataset_kind, prepare_data
 from .preprocessing import random_shift
-from .runs import new_run_dir, remove_if_empty, write_run
+from .runs import lock_run_dir, new_run_dir, remove_if_empty, unlock_run_dir, write_interrupted_run, write_run
 
 MISCLASSIFIED_LISTED = 100  # in metrics.json and the report; MNIST errors run to about a hundred
 # Runs with fewer batches per epoch than this get one progress bar over the epochs instead of one per epoch.
@@ -118,8 +123,9 @@ def compiled_model(config: dict, data: PreparedData) -> Sequential:
 
 
 def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None, log: Callable[[str], None] = print,
-                     data: PreparedData | None = None, **given) -> TrainingResult:
-    """Train on one split and evaluate on train/val/test, writing nothing.
+                     data: PreparedData | None = None, extra_callbacks: list | None = None,
+                     **given) -> TrainingResult:
+    """Train on one split and evaluate on train/val/test, writing nothing (but what ``extra_callbacks`` do).
 
     ``given``: training options by key (see ``options.OPTIONS``); the rest take the dataset's defaults.
     ``data`` supplies splits made elsewhere (for example a benchmark's own split procedure); by default
@@ -142,7 +148,7 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
             f"{config['optimizer']} lr {config['lr']} ({config['schedule']})"
             + (f", weight decay {config['weight_decay']}" if config["weight_decay"] else ""))
     start = time.perf_counter()
-    history, best_epoch = _fit(model, config, data, quiet)
+    history, best_epoch = _fit(model, config, data, quiet, extra_callbacks or [])
     metrics = {"dataset": dataset, "epochs_run": len(history.epoch),
                "train_seconds": round(time.perf_counter() - start, 3)}
     if best_epoch is not None:
@@ -172,10 +178,10 @@ def _evaluate_splits(model: Sequential, data: PreparedData) -> dict:
     return result
 
 
-def _fit(model: Sequential, config: dict, data: PreparedData, quiet: bool):
+def _fit(model: Sequential, config: dict, data: PreparedData, quiet: bool, extra_callbacks: list):
     """model.fit with the run's callbacks and augmentation: (History, best epoch or None)."""
     stopper = None
-    callback_list = []
+    callback_list = list(extra_callbacks)
     if config["early_stopping"]:
         stopper = callbacks.EarlyStopping("val_loss", patience=config["early_stopping"], restore_best_weights=True)
         callback_list.append(stopper)
@@ -202,18 +208,81 @@ def summary(metrics: dict) -> str:
             f"{test['baseline_accuracy']:.4f})")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so a run stops the way Ctrl-C stops it."""
+
+
+class Interrupted(Exception):
+    """A run stopped by Ctrl-C or SIGTERM: its folder holds the last finished epoch and says how to go on."""
+
+    def __init__(self, run_dir: Path, epochs_done: int, epochs: int, exit_status: int):
+        self.run_dir, self.epochs_done, self.epochs, self.exit_status = run_dir, epochs_done, epochs, exit_status
+        super().__init__(f"interrupted after epoch {epochs_done} of {epochs}; resume with: "
+                         f"{shlex.join(['numpynn', 'train', '--resume', str(run_dir)])}")
+
+
 def train(dataset: str, out: str | Path | None = None, force: bool = False, quiet: bool = False,
           target: str | None = None, log: Callable[[str], None] = print, **given) -> tuple[Path, dict]:
-    """Run the whole pipeline for one dataset and write its run folder; returns (run_dir, metrics dict)."""
-    dataset_kind(dataset)
+    """Run the whole pipeline for one dataset and write its run folder; returns (run_dir, metrics dict).
+
+    The folder is claimed and its config.json written first; a checkpoint follows every epoch, so a run
+    stopped by Ctrl-C or SIGTERM (``Interrupted``) or killed can be finished by ``resume``.
+    """
+    kind = dataset_kind(dataset)
+    settings = {**options.resolve(kind, dataset, **given), "dataset": dataset, "target": target, "status": "running"}
     run_dir = new_run_dir(dataset, out, force)
+    write_text(run_dir / "config.json", json.dumps(settings, indent=2) + "\n")
+    return _train_into(run_dir, settings, quiet, log)
+
+
+def resume(run_dir: str | Path, quiet: bool = False, log: Callable[[str], None] = print) -> tuple[Path, dict]:
+    """Finish a run that was stopped: the same settings, going on from its last checkpoint."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise UsageError(f"{run_dir} is not a run folder (no config.json); pass a folder written by 'numpynn train'.")
+    settings = json.loads((run_dir / "config.json").read_text())
+    checkpoint = run_dir / callbacks.backup.CHECKPOINT_NAME
+    if settings.get("status") != "running":
+        raise UsageError(f"{run_dir} holds a finished run; there is nothing to resume.")
+    if checkpoint.is_file():
+        from . import __version__
+        written_by = load_checkpoint(checkpoint).numpynn_version
+        if written_by != __version__:
+            raise UsageError(f"{run_dir} was checkpointed by numpynn {written_by}, this is {__version__}; resume it "
+                             "with that version, or start the run again.")
+    lock_run_dir(run_dir, take_over=True)
+    return _train_into(run_dir, settings, quiet, log)
+
+
+def _train_into(run_dir: Path, settings: dict, quiet: bool, log: Callable[[str], None]) -> tuple[Path, dict]:
+    backup = callbacks.BackupAndRestore(run_dir, delete_on_finish=False)
+    given = {key: settings[key] for key in options.BY_KEY if key in settings}
     try:
-        result = fit_and_evaluate(dataset, quiet, target, log, **given)
+        result = fit_and_evaluate(settings["dataset"], quiet, settings.get("target"), log,
+                                  extra_callbacks=[backup], **given)
+        if backup.resumed_from is not None and not quiet:
+            log(f"{settings['dataset']}: went on from the checkpoint after epoch {backup.resumed_from}")
+    except KeyboardInterrupt as stop:
+        raise _interrupted(run_dir, settings, backup, 143 if isinstance(stop, Terminated) else 130) from None
     except BaseException:
         remove_if_empty(run_dir)
         raise
     write_run(run_dir, result)
+    backup.path.unlink(missing_ok=True)
+    unlock_run_dir(run_dir)
     if not quiet:
-        log(f"{dataset}: {summary(result.metrics)} after {result.metrics['epochs_run']} epochs in "
+        log(f"{settings['dataset']}: {summary(result.metrics)} after {result.metrics['epochs_run']} epochs in "
             f"{result.metrics['train_seconds']:.1f} s; run folder {run_dir}")
     return run_dir, result.metrics
+
+
+def _interrupted(run_dir: Path, settings: dict, backup, exit_status: int) -> Interrupted:
+    """Write what an interrupted run got to (history, its figure, a report saying so) and say how to go on."""
+    history, epochs_done = {}, 0
+    if backup.path.is_file():
+        checkpoint = load_checkpoint(backup.path)
+        history, epochs_done = checkpoint.history, checkpoint.epochs_done
+    stop = Interrupted(run_dir, epochs_done, settings["epochs"], exit_status)
+    write_interrupted_run(run_dir, settings, history, str(stop))
+    unlock_run_dir(run_dir)
+    return stop

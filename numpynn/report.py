@@ -34,6 +34,16 @@ def learning_rates_per_step(optimizer: Optimizer, history: dict, steps_per_epoch
     return np.repeat(np.asarray(history["lr"], dtype=np.float64), steps_per_epoch)
 
 
+def save_history_figure(folder: Path, config: dict, history: dict,
+                        best_epoch: int | None = None) -> list[tuple[str, str]]:
+    """history.png: loss and accuracy (or MAE) per epoch; returns [(file name, caption)]."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _save(plots.plot_history(history, title=f"{config['dataset']}: training history", best_epoch=best_epoch),
+          folder / "history.png")
+    return [("history.png", "Loss (log scale) and accuracy (or mean absolute error) per epoch on the training and "
+             "validation splits.")]
+
+
 def save_figures(folder: Path, config: dict, metrics: dict, history: dict, model: Sequential,
                  data: PreparedData) -> list[tuple[str, str]]:
     """Write every figure of a run into ``folder``; returns [(file name, caption)]."""
@@ -46,9 +56,7 @@ def save_figures(folder: Path, config: dict, metrics: dict, history: dict, model
         _save(fig, folder / filename)
         figures.append((filename, caption))
 
-    add(plots.plot_history(history, title=f"{config['dataset']}: training history",
-                           best_epoch=metrics.get("best_epoch")), "history.png",
-        "Loss (log scale) and accuracy (or mean absolute error) per epoch on the training and validation splits.")
+    figures += save_history_figure(folder, config, history, metrics.get("best_epoch"))
     steps = int(np.ceil(len(data.x_train) / config["batch_size"]))
     add(plots.plot_learning_rate(learning_rates_per_step(model.optimizer, history, steps), steps_per_epoch=steps,
                                  title=f"Learning rate ({config['optimizer']}, {config['schedule']})"),
@@ -190,6 +198,25 @@ def _settings_html(run_dir: Path, config) -> str:
             + (f"<p>Reproduce with <code>{html.escape(command)}</code></p>\n" if command else "")
             + _table(["option", "value"], sorted(shown_config.items()))
             + ("\n<h2>Environment</h2>" + _table(["", ""], environment_rows) if environment_rows else ""))
+
+
+def write_interrupted_report(run_dir: Path, config: dict, message: str, figures: list) -> Path:
+    """report.html of a run that was stopped: where it stopped, how to go on, and its history so far."""
+    title = html.escape(config["dataset"])
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>numpynn run: {title} (interrupted)</title>
+<style>{STYLE}</style></head><body>
+<h1>numpynn run: {title}</h1>
+<p class="headline"><b>Interrupted</b>: {html.escape(message)}.</p>
+<p>The checkpoint of the last finished epoch is in this folder; the resumed run ends with the same weights as a
+run that was never stopped.</p>
+{_figures_html(run_dir, figures) if figures else ""}
+{_settings_html(run_dir, config)}
+</body></html>
+"""
+    path = run_dir / "report.html"
+    write_text(path, page)
+    return path
 
 
 def write_report(run_dir: Path, config: dict, metrics: dict, figures: list) -> Path:

@@ -2,14 +2,17 @@
 
 A run folder holds config.json (every setting and the command that repeats the run),
 environment.json, history.csv, metrics.json, model.npz, preprocessing.json, figures/*.png and
-report.html. Every file is written atomically; an existing non-empty folder is never written into
-unless asked (``force``).
+report.html. While training it also holds checkpoint.npz (the last finished epoch) and a lock file
+naming the process that writes it; an interrupted run keeps its checkpoint and a report that says so.
+Every file is written atomically; an existing non-empty folder is never written into unless asked
+(``force``), and never by two processes at once.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +27,49 @@ if TYPE_CHECKING:  # for annotations only: importing these at run time would be 
     from .models import Sequential
 
 
+LOCK_NAME = ".numpynn-lock"
+
+
+def lock_run_dir(run_dir: Path, take_over: bool = False) -> None:
+    """Claim ``run_dir`` for this process (a lock file holding its id), in one atomic step.
+
+    Another live process's lock is an error; ``take_over`` replaces a lock whose process is gone.
+    """
+    lock = run_dir / LOCK_NAME
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        owner = _lock_owner(lock)
+        if not take_over or (owner is not None and owner != os.getpid() and _alive(owner)):
+            raise UsageError(f"run folder {run_dir} is being written by another numpynn process "
+                             f"({owner or 'unknown'}); choose another --out or wait for it.") from None
+        lock.unlink(missing_ok=True)
+        return lock_run_dir(run_dir)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(str(os.getpid()))
+
+
+def unlock_run_dir(run_dir: Path) -> None:
+    (run_dir / LOCK_NAME).unlink(missing_ok=True)
+
+
+def _lock_owner(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def new_run_dir(dataset: str, out: str | Path | None = None, force: bool = False) -> Path:
     """Create the run folder (default runs/<dataset>-<time>); an existing non-empty one is an error unless ``force``."""
     if out is None:
@@ -35,16 +81,22 @@ def new_run_dir(dataset: str, out: str | Path | None = None, force: bool = False
         while out.exists():
             out, n = Path(f"{base}-{n}"), n + 1
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not force:
+    out.mkdir(parents=True, exist_ok=True)
+    lock_run_dir(out, take_over=force)  # first, so two runs started together cannot both pass the check below
+    if not force and any(path.name != LOCK_NAME for path in out.iterdir()):
+        unlock_run_dir(out)
         raise UsageError(f"run folder {out} already exists and is not empty; choose another --out or pass --force.")
-    (out / "figures").mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(exist_ok=True)
     return out
 
 
 def remove_if_empty(run_dir: Path) -> None:
-    """Leave no empty folder behind when a run failed before writing anything."""
-    if not any(run_dir.rglob("*.*")):
+    """Leave no empty folder behind when a run failed before its first checkpoint (its start config.json
+    and lock aside); otherwise just release the lock."""
+    if not any(path.name not in ("config.json", LOCK_NAME) for path in run_dir.rglob("*.*")):
         shutil.rmtree(run_dir, ignore_errors=True)
+    else:
+        unlock_run_dir(run_dir)
 
 
 def history_csv(history: dict) -> str:
@@ -71,6 +123,17 @@ def write_run(run_dir: Path, result: TrainingResult) -> None:
     figures = report.save_figures(run_dir / "figures", config, result.metrics, result.history, result.model,
                                   result.data)
     report.write_report(run_dir, config, result.metrics, figures)
+
+
+def write_interrupted_run(run_dir: Path, settings: dict, history: dict, message: str) -> None:
+    """What an interrupted run got to: history.csv and its figure (if an epoch finished) and a report.html
+    that says where it stopped and how to go on. The checkpoint beside them holds the rest."""
+    from . import report
+    figures = []
+    if history.get("loss"):
+        write_text(run_dir / "history.csv", history_csv(history))
+        figures = report.save_history_figure(run_dir / "figures", settings, history)
+    report.write_interrupted_report(run_dir, settings, message, figures)
 
 
 def load_run(run_dir: str | Path) -> tuple[dict, dict, Sequential]:

@@ -251,6 +251,8 @@ def resume(run_dir: str | Path, quiet: bool = False, log: Callable[[str], None] 
             raise UsageError(f"{run_dir} was checkpointed by numpynn {written_by}, this is {__version__}; resume it "
                              "with that version, or start the run again.")
     lock_run_dir(run_dir, take_over=True)
+    for leftover in run_dir.rglob(".*.tmp"):  # writes cut short by a killed process: never read, now removed
+        leftover.unlink(missing_ok=True)
     return _train_into(run_dir, settings, quiet, log)
 
 

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import InputError
-from .files import atomic_write
+from .files import atomic_write, read_npz
 
 FORMAT_NAME = "numpynn-checkpoint"
 FORMAT_VERSION = 1
@@ -103,25 +101,25 @@ def save_checkpoint(path: str | os.PathLike, model, epochs_done: int, callbacks:
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Read a checkpoint written by ``save_checkpoint``, with a clear error when it is not one."""
+    arrays = read_npz(path, "checkpoint")
+    if META_KEY not in arrays:
+        raise InputError(f"{path} is not a numpynn checkpoint (no {META_KEY} entry).")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if META_KEY not in archive.files:
-                raise InputError(f"{path} is not a numpynn checkpoint (no {META_KEY} entry).")
-            meta = json.loads(str(archive[META_KEY]))
-            arrays = {name: archive[name] for name in archive.files if name != META_KEY}
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as exc:
+        meta = json.loads(str(arrays.pop(META_KEY)))
+        if meta.get("format") != FORMAT_NAME or meta.get("version", 0) > FORMAT_VERSION:
+            raise InputError(f"{path} is not a checkpoint this numpynn can read (format {meta.get('version')}).")
+        weights = [arrays[f"weights/{i}"] for i in range(sum(name.startswith("weights/") for name in arrays))]
+        prefix = "optimizer/"
+        return Checkpoint(meta["epochs_done"], meta["stop_training"], meta["history"], meta["model"],
+                          meta["learning_rate"], meta["numpynn"], meta["rng"],
+                          [(entry["name"], _join_state(entry["state"], f"callbacks/{i}", arrays))
+                           for i, entry in enumerate(meta["callbacks"])],
+                          weights, {name[len(prefix):]: value for name, value in arrays.items()
+                                    if name.startswith(prefix)})
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a damaged header: name the file
         if isinstance(exc, InputError):
             raise
         raise InputError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc}).") from None
-    if meta.get("format") != FORMAT_NAME or meta.get("version", 0) > FORMAT_VERSION:
-        raise InputError(f"{path} is not a checkpoint this numpynn can read (format {meta.get('version')}).")
-    weights = [arrays[f"weights/{i}"] for i in range(sum(name.startswith("weights/") for name in arrays))]
-    prefix = "optimizer/"
-    return Checkpoint(meta["epochs_done"], meta["stop_training"], meta["history"], meta["model"],
-                      meta["learning_rate"], meta["numpynn"], meta["rng"],
-                      [(entry["name"], _join_state(entry["state"], f"callbacks/{i}", arrays))
-                       for i, entry in enumerate(meta["callbacks"])],
-                      weights, {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)})
 
 
 def _match_callbacks(saved: list, callbacks: list) -> list:

@@ -41,3 +41,55 @@ def _current_umask() -> int:
 def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_write(path, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+# No single array read from outside bytes may claim more than this (a corrupt header can claim 10^12 elements).
+MAX_ARRAY_BYTES = 8 << 30
+
+
+def read_npz(path: str | os.PathLike, what: str = "NumPy archive") -> dict:
+    """Every array of an .npz file, with its sizes checked before anything is allocated.
+
+    ``what`` names the kind of file in errors ("numpynn model", "checkpoint"). Anything wrong with the bytes
+    (not a zip, a bad or truncated entry, a header that lies about its size, object arrays) raises
+    ``InputError`` naming the file; nothing is unpickled.
+    """
+    import zipfile
+
+    from .errors import InputError
+    path = os.fspath(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return {name[:-4] if name.endswith(".npy") else name: _read_npy(archive, name)
+                    for name in archive.namelist()}
+    except InputError as exc:
+        raise InputError(f"{path!r} is not a readable {what}: {exc}") from None
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # outside bytes can fail in any way (MemoryError included): name the file
+        raise InputError(f"{path!r} is not a readable {what} ({type(exc).__name__}: {exc}); it may be truncated "
+                         "or corrupt.") from None
+
+
+def _read_npy(archive, name: str):
+    import numpy as np
+
+    from .errors import InputError
+    info = archive.getinfo(name)
+    if info.file_size > MAX_ARRAY_BYTES:
+        raise InputError(f"entry {name!r} claims {info.file_size} bytes")
+    with archive.open(info) as handle:
+        version = np.lib.format.read_magic(handle)
+        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran_order, dtype = header(handle)
+        if dtype.hasobject:
+            raise InputError(f"entry {name!r} holds objects, which are not loaded (they could run code)")
+        size = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        if size > MAX_ARRAY_BYTES or size != info.file_size - handle.tell():
+            raise InputError(f"entry {name!r} says {shape} {dtype} ({size} bytes) but holds "
+                             f"{info.file_size - handle.tell()}")
+        data = handle.read(size)
+        if len(data) != size:
+            raise InputError(f"entry {name!r} is cut short")
+    array = np.frombuffer(data, dtype=dtype)
+    return (array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)).copy()

@@ -137,14 +137,36 @@ def write_interrupted_run(run_dir: Path, settings: dict, history: dict, message:
 
 
 def load_run(run_dir: str | Path) -> tuple[dict, dict, Sequential]:
-    """(config, preprocessing, model) of a run folder, with clear errors when it is not one."""
+    """(config, preprocessing, model) of a finished run folder, with clear errors when it is not one."""
     from .saving import load_model
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
         raise UsageError(f"{run_dir} is not a run folder (no config.json); pass a folder written by 'numpynn train'.")
-    try:
-        config = json.loads((run_dir / "config.json").read_text())
-        preprocessing = json.loads((run_dir / "preprocessing.json").read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{run_dir} has an unreadable config.json or preprocessing.json ({exc}).") from None
+    config = _read_json(run_dir / "config.json", ("dataset", "kind", "class_names", "input_shape", "seed"))
+    if config.get("status") == "running":
+        raise UsageError(f"{run_dir} holds a run that has not finished; finish it with numpynn train --resume "
+                         f"{run_dir}.")
+    needs = {"images": ("pixel_scale",), "tabular": ()}.get(config["kind"], ())
+    preprocessing = _read_json(run_dir / "preprocessing.json", needs)
+    if config["kind"] == "tabular" and not ("encoder" in preprocessing or
+                                            {"scaler_mean", "scaler_scale"} <= set(preprocessing)):
+        raise UsageError(f"{run_dir}/preprocessing.json lacks the table encoding (encoder, or scaler_mean and "
+                         "scaler_scale); the run folder is damaged: train again.")
+    if config.get("task") == "regression" and not {"mean", "scale"} <= set(preprocessing.get("target", {})):
+        raise UsageError(f"{run_dir}/preprocessing.json lacks the target's mean and scale; the run folder is "
+                         "damaged: train again.")
     return config, preprocessing, load_model(run_dir / "model.npz")
+
+
+def _read_json(path: Path, required: tuple) -> dict:
+    """A run folder's JSON file as a dict holding ``required`` keys, or a UsageError naming what is wrong."""
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} is unreadable ({type(exc).__name__}: {exc}); the run folder is damaged.") from None
+    if not isinstance(content, dict):
+        raise UsageError(f"{path} does not hold a JSON object; the run folder is damaged.")
+    missing = [key for key in required if key not in content]
+    if missing:
+        raise UsageError(f"{path} lacks {', '.join(missing)}; the run folder is damaged: train again.")
+    return content

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
-import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import losses, optimizers
 from .errors import InputError
-from .files import atomic_write
+from .files import atomic_write, read_npz
 
 if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
     from .models import Sequential
@@ -51,14 +49,32 @@ def save_model(model: Sequential, path: str | os.PathLike) -> None:
         "loss": model.loss.get_config() if model.loss is not None else None,
         "metrics": list(model.metric_names),
     }
+    optimizer_state = model.optimizer.get_state() if model.optimizer is not None else {}
+    meta["optimizer_state"] = sorted(optimizer_state)  # so a file missing some of them is caught on load
     arrays = {META_KEY: np.array(json.dumps(meta))}
+    arrays.update({f"optimizer/{key}": value for key, value in optimizer_state.items()})
     for i, layer in enumerate(model.layers):
         arrays.update({f"params/{i}/{key}": value for key, value in layer.params.items()})
         arrays.update({f"state/{i}/{key}": value for key, value in layer.state.items()})
-    if model.optimizer is not None:
-        arrays.update({f"optimizer/{key}": value for key, value in model.optimizer.get_state().items()})
     with atomic_write(path, "wb") as handle:
         np.savez(handle, **arrays)
+
+
+def _read_meta(path: str, entry: np.ndarray) -> dict:
+    """The JSON header of a model file, checked for what load_model reads from it."""
+    try:
+        meta = json.loads(str(entry))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path!r} has an unreadable header ({exc}); it may be corrupt: save the model "
+                         "again.") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME or not isinstance(meta.get("version"), int):
+        raise InputError(f"{path!r} is not a numpynn model file (unknown format).")
+    if meta["version"] > FORMAT_VERSION:
+        raise InputError(f"{path!r} was written by a newer numpynn (format {meta['version']}); upgrade numpynn.")
+    missing = [key for key in ("model", "input_shape", "optimizer", "loss", "metrics") if key not in meta]
+    if missing:
+        raise InputError(f"{path!r} is corrupt: its header lacks {missing}.")
+    return meta
 
 
 def load_model(path: str | os.PathLike) -> Sequential:
@@ -66,32 +82,22 @@ def load_model(path: str | os.PathLike) -> Sequential:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No model file at {path!r}.")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if META_KEY not in archive.files:
-                raise InputError(f"{path!r} is a NumPy archive but not a numpynn model (no {META_KEY} entry); "
-                                 "save models with model.save(path).")
-            meta = json.loads(str(archive[META_KEY]))
-            if meta.get("format") != FORMAT_NAME or not isinstance(meta.get("version"), int):
-                raise InputError(f"{path!r} is not a numpynn model file (unknown format).")
-            if meta["version"] > FORMAT_VERSION:
-                raise InputError(f"{path!r} was written by a newer numpynn (format {meta['version']}); "
-                                 "upgrade numpynn.")
-            arrays = {name: archive[name] for name in archive.files if name != META_KEY}
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, json.JSONDecodeError, KeyError) as exc:
-        raise InputError(f"{path!r} is not a readable numpynn model file ({type(exc).__name__}: {exc}); "
-                         "it may be truncated or corrupt: save the model again.") from None
-    except ValueError as exc:
-        if "numpynn" in str(exc):
-            raise
-        raise InputError(f"{path!r} is not a readable numpynn model file ({exc}).") from None
+    arrays = read_npz(path, "numpynn model file")
+    if META_KEY not in arrays:
+        raise InputError(f"{path!r} is a NumPy archive but not a numpynn model (no {META_KEY} entry); "
+                         "save models with model.save(path).")
+    meta = _read_meta(path, arrays.pop(META_KEY))
 
     class_name = meta.get("class_name", "Sequential")
     if class_name not in MODEL_CLASSES:
         raise InputError(f"{path!r} holds a {class_name} model, a class numpynn does not know: import the module "
                          "that defines it (decorated with @numpynn.saving.register_model) before loading.")
-    model = MODEL_CLASSES[class_name].from_config(meta["model"])
-    model.build(meta["input_shape"])
+    try:
+        model = MODEL_CLASSES[class_name].from_config(meta["model"])
+        model.build(meta["input_shape"])
+    except (KeyError, TypeError, MemoryError) as exc:  # a config that was edited or damaged
+        raise InputError(f"{path!r} describes a model that cannot be built ({type(exc).__name__}: {exc}); it may be "
+                         "corrupt: save the model again.") from None
     for i, layer in enumerate(model.layers):
         for group, target in (("params", layer.params), ("state", layer.state)):
             for key, array in target.items():
@@ -106,6 +112,9 @@ def load_model(path: str | os.PathLike) -> Sequential:
         model.compile(optimizer=optimizers.get(meta["optimizer"]), loss=losses.get(meta["loss"]),
                       metrics=meta["metrics"])
         prefix = "optimizer/"
-        model.optimizer.set_state({name[len(prefix):]: value for name, value in arrays.items()
-                                   if name.startswith(prefix)})
+        state = {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+        missing = sorted(set(meta.get("optimizer_state", state)) - set(state))
+        if missing:
+            raise InputError(f"{path!r} is corrupt: the optimizer state {missing[:3]} is missing.")
+        model.optimizer.set_state(state)
     return model

@@ -50,7 +50,7 @@ def test_bad_archives_are_named(tmp_path):
     with pytest.raises(DatasetError, match="x has 5 rows but y has 4"):
         load_npz(tmp_path / "lengths.npz")
     np.savez(tmp_path / "objects.npz", x=np.array([{"a": 1}], dtype=object), y=np.zeros(1))
-    with pytest.raises(DatasetError, match="object arrays"):
+    with pytest.raises(DatasetError, match="holds objects"):
         load_npz(tmp_path / "objects.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(DatasetError, match="not a readable .npz"):

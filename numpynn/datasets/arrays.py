@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
+from ..files import read_npz
 from .base import DatasetError
 
 SPLIT_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -21,23 +23,16 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No .npz file at {path}.")
-    if not zipfile.is_zipfile(path):
-        raise DatasetError(f"{path} is not a readable .npz file (not a zip archive); save arrays with np.savez.")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            names = set(archive.files)
-            keys = SPLIT_KEYS if set(SPLIT_KEYS) <= names else ("x", "y") if {"x", "y"} <= names else None
-            if keys is None:
-                raise DatasetError(f"{path} holds {sorted(names)}; it needs x_train, y_train, x_test and y_test, "
-                                   "or x and y (save them with np.savez(path, x=..., y=...)).")
-            arrays = {key: archive[key] for key in keys}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise DatasetError(f"{path} holds object arrays, which are not loaded (they could run code); save "
-                               "numeric arrays instead.") from None
-        raise DatasetError(f"{path} is not a readable .npz file ({exc}).") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DatasetError(f"{path} is not a readable .npz file ({type(exc).__name__}: {exc}).") from None
+        stored = read_npz(path, ".npz file")
+    except InputError as exc:
+        raise DatasetError(str(exc)) from None
+    names = set(stored)
+    keys = SPLIT_KEYS if set(SPLIT_KEYS) <= names else ("x", "y") if {"x", "y"} <= names else None
+    if keys is None:
+        raise DatasetError(f"{path} holds {sorted(names)}; it needs x_train, y_train, x_test and y_test, "
+                           "or x and y (save them with np.savez(path, x=..., y=...)).")
+    arrays = {key: stored[key] for key in keys}
     for x_key in [key for key in arrays if key.startswith("x")]:
         y_key = "y" + x_key[1:]
         x, y = arrays[x_key], arrays[y_key]

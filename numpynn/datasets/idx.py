@@ -8,22 +8,33 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import MAX_ARRAY_BYTES
 from .base import DatasetError
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_file_bytes(path: str | os.PathLike) -> bytes:
-    """The file's content, gunzipped when the name ends in .gz (a clear error if it is not gzip)."""
+def read_file_bytes(path: str | os.PathLike, limit: int = MAX_ARRAY_BYTES) -> bytes:
+    """The file's content, gunzipped when the name ends in .gz (a clear error if it is not gzip); more
+    than ``limit`` bytes (after decompression) is refused without reading past the limit."""
     path = Path(path)
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DatasetError(f"{path} is not a valid gzip file ({exc}); download it again or decompress it "
-                               "by hand.") from None
+    with _open(path) as handle:
+        data = _read(handle, limit + 1, path)
+    if len(data) > limit:
+        raise DatasetError(f"{path} holds more than {limit} bytes; it is not the file expected here.")
     return data
+
+
+def _open(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def _read(handle, count: int, path: Path) -> bytes:
+    try:
+        return handle.read(count)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{path} is not a valid gzip file ({exc}); download it again or decompress it "
+                           "by hand.") from None
 
 
 def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
@@ -45,8 +56,20 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read one IDX file (raw or .gz)."""
-    return parse_idx(read_file_bytes(path), str(path))
+    """Read one IDX file (raw or .gz). The header is read first: a header that claims more data than a
+    NumPy array here may hold is refused before anything is allocated or decompressed."""
+    path = Path(path)
+    with _open(path) as handle:
+        head = _read(handle, 4, path)
+        dims = _read(handle, 4 * head[3], path) if len(head) == 4 else b""
+        shape = np.frombuffer(dims[:len(dims) // 4 * 4], dtype=">u4").astype(np.float64)
+        itemsize = np.dtype(_IDX_TYPES.get(head[2], np.uint8)).itemsize if len(head) > 2 else 1
+        expected = float(np.prod(shape)) * itemsize
+        if expected > MAX_ARRAY_BYTES:
+            raise DatasetError(f"{path}: the IDX header claims {shape.astype(np.int64).tolist()} "
+                               f"({expected:.3g} bytes); it is corrupt or not an IDX file.")
+        data = _read(handle, int(expected) + 1, path)
+    return parse_idx(head + dims + data, str(path))
 
 
 def find_file(folder: Path, stem: str) -> Path | None:

@@ -20,6 +20,8 @@ from ..files import atomic_write
 from .base import DatasetError
 from .idx import find_file, parse_idx, read_file_bytes
 
+MNIST_MAX_BYTES = 64 << 20  # the largest MNIST file is 47 MB decompressed; more is not MNIST
+
 MNIST_FILES = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
@@ -41,7 +43,7 @@ def _read_verified(folder: Path, stem: str) -> np.ndarray:
     path = find_file(folder, stem)
     if path is None:
         raise FileNotFoundError(f"{folder / stem}[.gz] not found")
-    data = read_file_bytes(path)
+    data = read_file_bytes(path, limit=MNIST_MAX_BYTES)
     digest = hashlib.sha256(data).hexdigest()
     if digest != MNIST_FILES[stem]:
         raise DatasetError(f"{path} has SHA-256 {digest[:12]}..., expected {MNIST_FILES[stem][:12]}... "

@@ -83,10 +83,7 @@ def image_inputs(files: list[Path], config: dict, preprocessing: dict) -> np.nda
     as_mnist = config.get("dataset") == "mnist"
     batch = []
     for path in files:
-        try:
-            pixels = read_image(path, "gray" if color == "gray" else None)
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise UsageError(f"{path} is not a readable image ({type(exc).__name__}: {exc}).") from None
+        pixels = read_image(path, "gray" if color == "gray" else None)
         scale = np.float32(preprocessing.get("pixel_scale", 255.0))
         image = (pixels if as_mnist else conform(pixels, size, color)).astype(np.float32) / scale
         if (np.median(image) > 0.5) != (background == "light"):

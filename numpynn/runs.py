@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from .errors import InputError, UsageError
 from .files import write_text
 from .options import reproduce_command
 
@@ -142,24 +142,65 @@ def load_run(run_dir: str | Path) -> tuple[dict, dict, Sequential]:
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
         raise UsageError(f"{run_dir} is not a run folder (no config.json); pass a folder written by 'numpynn train'.")
-    config = _read_json(run_dir / "config.json", ("dataset", "kind", "class_names", "input_shape", "seed"))
+    config = _read_json(run_dir / "config.json", {"dataset": str, "kind": str, "class_names": list,
+                                                  "input_shape": list, "seed": int})
+    if config["kind"] not in ("tabular", "images") or config.get("task", "classification") not in (
+            "classification", "regression"):
+        raise UsageError(f"{run_dir}/config.json names an unknown kind or task; the run folder is damaged.")
     if config.get("status") == "running":
         raise UsageError(f"{run_dir} holds a run that has not finished; finish it with numpynn train --resume "
                          f"{run_dir}.")
-    needs = {"images": ("pixel_scale",), "tabular": ()}.get(config["kind"], ())
+    needs = {"images": {"pixel_scale": (int, float)}, "tabular": {}}[config["kind"]]
     preprocessing = _read_json(run_dir / "preprocessing.json", needs)
-    if config["kind"] == "tabular" and not ("encoder" in preprocessing or
-                                            {"scaler_mean", "scaler_scale"} <= set(preprocessing)):
-        raise UsageError(f"{run_dir}/preprocessing.json lacks the table encoding (encoder, or scaler_mean and "
-                         "scaler_scale); the run folder is damaged: train again.")
-    if config.get("task") == "regression" and not {"mean", "scale"} <= set(preprocessing.get("target", {})):
-        raise UsageError(f"{run_dir}/preprocessing.json lacks the target's mean and scale; the run folder is "
-                         "damaged: train again.")
-    return config, preprocessing, load_model(run_dir / "model.npz")
+    model = load_model(run_dir / "model.npz")
+    problem = _run_problem(config, preprocessing, model)
+    if problem:
+        raise UsageError(f"{run_dir} is damaged: {problem}; train again.")
+    return config, preprocessing, model
 
 
-def _read_json(path: Path, required: tuple) -> dict:
-    """A run folder's JSON file as a dict holding ``required`` keys, or a UsageError naming what is wrong."""
+def _numbers(value, length: int | None = None) -> bool:
+    return (isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            and (length is None or len(value) == length))
+
+
+def _run_problem(config: dict, preprocessing: dict, model) -> str | None:
+    """What in a run folder's JSON does not fit its model (None if all does): what predict and evaluate read."""
+    outputs = model.output_shape[-1]
+    if list(model.input_shape) != config["input_shape"]:
+        return f"config.json says input shape {config['input_shape']}, the model takes {list(model.input_shape)}"
+    if config.get("task") == "regression":
+        target = preprocessing.get("target")
+        if not (isinstance(target, dict) and _numbers([target.get("mean"), target.get("scale")])):
+            return "preprocessing.json lacks the target's mean and scale"
+    elif not (all(isinstance(name, str) for name in config["class_names"])
+              and len(config["class_names"]) == (2 if outputs == 1 else outputs)):
+        return f"config.json names {len(config['class_names'])} classes for a model with {outputs} outputs"
+    if config["kind"] == "images":
+        size = preprocessing.get("image_size", [1, 1])
+        if not (preprocessing["pixel_scale"] > 0 and _numbers(size, 2) and min(size) >= 1
+                and preprocessing.get("color", "gray") in ("gray", "rgb")
+                and preprocessing.get("background", "dark") in ("dark", "light")):
+            return "preprocessing.json describes the images (pixel_scale, image_size, color, background) wrongly"
+        return None
+    if "encoder" in preprocessing:
+        from .table_encoder import TableEncoder
+        try:
+            TableEncoder.from_config(preprocessing["encoder"])
+        except InputError as exc:
+            return f"preprocessing.json: {exc}"
+        return None
+    features = config.get("feature_names")
+    if not (isinstance(features, list) and all(isinstance(f, str) for f in features)
+            and _numbers(preprocessing.get("scaler_mean"), len(features))
+            and _numbers(preprocessing.get("scaler_scale"), len(features))):
+        return "the feature names and their scaling in config.json and preprocessing.json do not match"
+    return None
+
+
+def _read_json(path: Path, required: dict) -> dict:
+    """A run folder's JSON file as a dict holding the ``required`` keys with values of the given types, or a
+    UsageError naming what is wrong."""
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -169,4 +210,8 @@ def _read_json(path: Path, required: tuple) -> dict:
     missing = [key for key in required if key not in content]
     if missing:
         raise UsageError(f"{path} lacks {', '.join(missing)}; the run folder is damaged: train again.")
+    wrong = [key for key, kind in required.items() if not isinstance(content[key], kind) or
+             isinstance(content[key], bool)]
+    if wrong:
+        raise UsageError(f"{path} holds a value of the wrong type for {', '.join(wrong)}; the run folder is damaged.")
     return content

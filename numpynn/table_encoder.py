@@ -154,6 +154,30 @@ class TableEncoder:
 
     @classmethod
     def from_config(cls, config: dict) -> TableEncoder:
-        encoder = cls(config.get("categorical", ()), config.get("drop", ()), config.get("na_values", ()))
-        encoder.columns, encoder.notes = list(config["columns"]), list(config.get("notes", []))
+        """The fitted encoder ``get_config`` describes; a damaged description is an InputError."""
+        try:
+            encoder = cls(list(config.get("categorical", ())), list(config.get("drop", ())),
+                          [str(value) for value in config.get("na_values", ())])
+            encoder.columns, encoder.notes = [_checked_spec(spec) for spec in config["columns"]], []
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"the table encoding is damaged ({type(exc).__name__}: {exc}).") from None
         return encoder
+
+
+def _checked_spec(spec: dict) -> dict:
+    """A column spec with every field ``transform`` reads, of the right type (else ValueError)."""
+    needed = {"numeric": {"median": float, "mean": float, "scale": float, "indicator": bool},
+              "categorical": {"categories": list}, "dropped": {}}[spec["kind"]]
+    if not isinstance(spec["name"], str):
+        raise ValueError(f"column name {spec['name']!r}")
+    for key, kind in needed.items():
+        value = spec[key]
+        if kind is float and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{key} of column {spec['name']!r} is {value!r}")
+        if kind is not float and not isinstance(value, kind):
+            raise ValueError(f"{key} of column {spec['name']!r} is {value!r}")
+    if spec["kind"] == "categorical" and not all(isinstance(c, str) for c in spec["categories"]):
+        raise ValueError(f"categories of column {spec['name']!r}")
+    if spec["kind"] == "numeric" and not spec["scale"] > 0:
+        raise ValueError(f"scale of column {spec['name']!r} is {spec['scale']!r}")
+    return dict(spec)

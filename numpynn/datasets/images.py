@@ -81,14 +81,19 @@ def read_image(path: str | os.PathLike, color: str | None = None) -> np.ndarray:
     Transparent pixels are composed onto white (a drawing saved with a transparent background).
     """
     image_module = _pillow()
-    with image_module.open(path) as image:
-        image.load()
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-            background = image_module.new("RGBA", image.size, (255, 255, 255, 255))
-            image = image_module.alpha_composite(background, image.convert("RGBA"))
-        if color == "gray" or (color is None and image.mode in ("L", "1", "I", "I;16", "F")):
-            return np.asarray(image.convert("L"))
-        return np.asarray(image.convert("RGB"))
+    try:
+        with image_module.open(path) as image:
+            image.load()
+            if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+                background = image_module.new("RGBA", image.size, (255, 255, 255, 255))
+                image = image_module.alpha_composite(background, image.convert("RGBA"))
+            if color == "gray" or (color is None and image.mode in ("L", "1", "I", "I;16", "F")):
+                return np.asarray(image.convert("L"))
+            return np.asarray(image.convert("RGB"))
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # Pillow fails on damaged files in many ways; name the file
+        raise DatasetError(f"{path} is not a readable image ({type(exc).__name__}: {exc}).") from None
 
 
 def conform(pixels: np.ndarray, image_size: tuple[int, int], color: str) -> np.ndarray:
@@ -176,9 +181,9 @@ def _read_all(layout, class_names, color, progress, log):
     for split, label, path in jobs:
         try:
             raw[split].append((read_image(path, "gray" if color == "gray" else None), label, str(path)))
-        except (OSError, ValueError, SyntaxError) as exc:  # what Pillow raises for a bad or truncated file
+        except DatasetError as exc:
             skipped.append(str(path))
-            log(f"skipped {path}: not a readable image ({type(exc).__name__}: {exc})")
+            log(f"skipped {exc}")
         if bar is not None:
             bar.update(1)
     if bar is not None:

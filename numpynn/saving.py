@@ -77,6 +77,22 @@ def _read_meta(path: str, entry: np.ndarray) -> dict:
     return meta
 
 
+def _check_sizes(path: str, layer_configs: list, input_shape: list, arrays: dict) -> None:
+    """Refuse, before anything is built, a config whose layers would hold other sizes than the file's weights
+    (a damaged config could otherwise ask for terabytes)."""
+    from .layers import from_config
+    shape = tuple(int(s) for s in input_shape)
+    for i, entry in enumerate(layer_configs):
+        layer = from_config(entry["class_name"], {k: v for k, v in entry["config"].items() if k != "input_shape"})
+        expected = layer.weight_count(shape)
+        if expected is not None:
+            stored = sum(int(a.size) for name, a in arrays.items() if name.startswith((f"params/{i}/", f"state/{i}/")))
+            if stored != expected:
+                raise InputError(f"{path!r} is corrupt: layer {i} ({type(layer).__name__}) would hold {expected} "
+                                 f"numbers, the file has {stored}.")
+        shape = tuple(layer.compute_output_shape(shape))
+
+
 def load_model(path: str | os.PathLike) -> Sequential:
     """Rebuild a model saved by ``model.save``; its predictions are identical to the saved model's."""
     path = os.fspath(path)
@@ -93,6 +109,7 @@ def load_model(path: str | os.PathLike) -> Sequential:
         raise InputError(f"{path!r} holds a {class_name} model, a class numpynn does not know: import the module "
                          "that defines it (decorated with @numpynn.saving.register_model) before loading.")
     try:
+        _check_sizes(path, meta["model"]["layers"], meta["input_shape"], arrays)
         model = MODEL_CLASSES[class_name].from_config(meta["model"])
         model.build(meta["input_shape"])
     except (KeyError, TypeError, MemoryError) as exc:  # a config that was edited or damaged

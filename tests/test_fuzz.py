@@ -174,3 +174,61 @@ def run_folder(tmp_path_factory):
     data = nn.datasets.load_breast_cancer()
     (out / "rows.csv").write_text(",".join(data.feature_names) + "\n" + ",".join(map(str, data.x[0])) + "\n")
     return out
+
+
+# ----- damage found by hand or by the fuzzer, kept as plain tests ---------------------------------------
+def rewrite_npz(source, target, change):
+    """Copy an .npz, letting ``change(name, data) -> (name, data) or None`` alter or drop each entry."""
+    import zipfile
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            result = change(info.filename, old.read(info))
+            if result is not None:
+                new.writestr(result[0], result[1])
+
+
+def test_a_model_file_without_its_optimizer_state_is_refused(model_bytes, tmp_path):
+    (tmp_path / "m.npz").write_bytes(model_bytes[0])
+    rewrite_npz(tmp_path / "m.npz", tmp_path / "cut.npz",
+                lambda name, data: None if name.startswith("optimizer/m") else (name, data))
+    with pytest.raises(InputError, match="optimizer state"):
+        nn.load_model(tmp_path / "cut.npz")
+
+
+def test_a_model_config_too_large_to_build_is_refused(model_bytes, tmp_path):
+    (tmp_path / "m.npz").write_bytes(model_bytes[0])
+
+    def huge(name, data):
+        if name == "__numpynn__.npy":
+            meta = str(np.load(io.BytesIO(data))).replace('"units": 4', '"units": 1000000000')
+            buffer = io.BytesIO()
+            np.save(buffer, np.array(meta))
+            data = buffer.getvalue()
+        return name, data
+
+    rewrite_npz(tmp_path / "m.npz", tmp_path / "huge.npz", huge)
+    with pytest.raises(InputError, match="huge.npz"):
+        nn.load_model(tmp_path / "huge.npz")
+
+
+def test_zeroed_zip_size_fields_are_named(model_bytes, tmp_path):
+    data = bytearray(model_bytes[0])
+    central = data.rfind(b"PK\x01\x02")  # the last central directory entry: zero its sizes
+    data[central + 20:central + 28] = bytes(8)
+    (tmp_path / "zeroed.npz").write_bytes(bytes(data))
+    loads_or_names_the_problem(nn.load_model, tmp_path / "zeroed.npz")
+
+
+def test_a_mangled_run_folder_gives_one_line_not_a_traceback(run_folder, tmp_path, capsys):
+    from numpynn.cli import main
+    for name in ("config.json", "preprocessing.json", "model.npz"):
+        (tmp_path / name).write_bytes((run_folder / name).read_bytes())
+    preprocessing = json.loads((tmp_path / "preprocessing.json").read_text())
+    preprocessing["scaler_meen"] = preprocessing.pop("scaler_mean")
+    (tmp_path / "preprocessing.json").write_text(json.dumps(preprocessing))
+    assert main(["predict", str(tmp_path), str(run_folder / "rows.csv")]) == 2
+    assert "is damaged" in capsys.readouterr().err
+    config = json.loads((run_folder / "config.json").read_text())
+    config["kind"] = []
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert main(["predict", str(tmp_path), str(run_folder / "rows.csv")]) == 2

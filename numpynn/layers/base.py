@@ -63,6 +63,11 @@ class Layer:
     def _create_params(self) -> None:
         """Subclasses with parameters fill ``self.params`` (and ``self.state``) here."""
 
+    def weight_count(self, input_shape: tuple) -> int | None:
+        """How many numbers ``params`` and ``state`` will hold once built for ``input_shape``, without building
+        (None: the layer does not say). Lets a loader refuse a damaged config before allocating it."""
+        return 0 if type(self)._create_params is Layer._create_params else None
+
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
 

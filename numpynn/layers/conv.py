@@ -92,6 +92,10 @@ class Conv2D(ActivatedLayer):
         if self.use_bias:
             self.params["b"] = self._bias_init((self.filters,), fan_in, fan_out, self._rng, self.dtype)
 
+    def weight_count(self, input_shape: tuple) -> int:
+        kh, kw = self.kernel_size
+        return (kh * kw * int(input_shape[-1]) + int(self.use_bias)) * self.filters
+
     def pre_activation(self, x: np.ndarray) -> np.ndarray:
         pads, out_size = self._geometry(self.input_shape)
         columns = im2col(x, self.kernel_size, self.strides, pads, out_size)

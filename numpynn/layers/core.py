@@ -83,6 +83,9 @@ class Dense(ActivatedLayer):
         if self.use_bias:
             self.params["b"] = self._bias_init((fan_out,), fan_in, fan_out, self._rng, self.dtype)
 
+    def weight_count(self, input_shape: tuple) -> int:
+        return (int(input_shape[0]) + int(self.use_bias)) * self.units
+
     def pre_activation(self, x: np.ndarray) -> np.ndarray:
         self._input = x
         z = x @ self.params["W"]

@@ -25,6 +25,9 @@ class BatchNormalization(Layer):
             raise InputError(f"BatchNormalization epsilon must be positive, got {epsilon!r}.")
         self.momentum, self.epsilon = float(momentum), float(epsilon)
 
+    def weight_count(self, input_shape: tuple) -> int:
+        return 4 * int(input_shape[-1])  # gamma, beta, running mean and variance
+
     def _create_params(self):
         features = self.input_shape[-1]
         self.params["gamma"] = np.ones(features, dtype=self.dtype)

@@ -40,6 +40,7 @@ class Checkpoint:
     callback_states: list = field(default_factory=list)  # [(class name, state)] of the callbacks with state
     weights: list = field(default_factory=list)
     optimizer_state: dict = field(default_factory=dict)
+    epoch_progress: object = None  # training.EpochProgress of a checkpoint written mid-epoch
 
 
 def _generators(model) -> dict[str, np.random.Generator]:
@@ -80,8 +81,11 @@ def _join_state(plain: dict, prefix: str, arrays: dict) -> dict:
     return state
 
 
-def save_checkpoint(path: str | os.PathLike, model, epochs_done: int, callbacks: list) -> None:
-    """Write the state of a training run after ``epochs_done`` epochs to ``path``, atomically."""
+def save_checkpoint(path: str | os.PathLike, model, epochs_done: int, callbacks: list, progress=None) -> None:
+    """Write the state of a training run after ``epochs_done`` epochs to ``path``, atomically.
+
+    ``progress`` (a ``training.EpochProgress``): the checkpoint is taken inside the next epoch, this far.
+    """
     from . import __version__
     arrays = {f"weights/{i}": array for i, array in enumerate(model.get_weights())}
     arrays.update({f"optimizer/{key}": value for key, value in model.optimizer.get_state().items()})
@@ -94,6 +98,10 @@ def save_checkpoint(path: str | os.PathLike, model, epochs_done: int, callbacks:
             "model": model.get_config(), "learning_rate": learning_rate if isinstance(learning_rate, float) else None,
             "rng": {name: rng.bit_generator.state for name, rng in _generators(model).items()},
             "callbacks": callback_states}
+    if progress is not None:
+        arrays["progress/order"] = progress.order
+        meta["progress"] = {"next_batch": progress.next_batch, "sums": progress.means.sums,
+                            "count": progress.means.count, "learning_rate": progress.learning_rate}
     arrays[META_KEY] = np.array(json.dumps(meta))
     with atomic_write(path, "wb") as handle:
         np.savez(handle, **arrays)
@@ -115,11 +123,22 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
                           [(entry["name"], _join_state(entry["state"], f"callbacks/{i}", arrays))
                            for i, entry in enumerate(meta["callbacks"])],
                           weights, {name[len(prefix):]: value for name, value in arrays.items()
-                                    if name.startswith(prefix)})
+                                    if name.startswith(prefix)}, _read_progress(meta.get("progress"), arrays))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a damaged header: name the file
         if isinstance(exc, InputError):
             raise
         raise InputError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc}).") from None
+
+
+def _read_progress(saved: dict | None, arrays: dict):
+    """The EpochProgress of a mid-epoch checkpoint, or None."""
+    if saved is None:
+        return None
+    from .metrics import RunningMeans
+    from .training import EpochProgress
+    means = RunningMeans()
+    means.sums, means.count = {key: float(value) for key, value in saved["sums"].items()}, int(saved["count"])
+    return EpochProgress(arrays["progress/order"], int(saved["next_batch"]), means, float(saved["learning_rate"]))
 
 
 def _match_callbacks(saved: list, callbacks: list) -> list:

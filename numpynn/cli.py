@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--target", help="the target column of a csv: dataset (class labels or numbers)")
     options.add_arguments(train)
     train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
+    train.add_argument("--checkpoint-every", type=int, metavar="BATCHES",
+                       help="also checkpoint every BATCHES batches (always: at the end of every epoch)")
     train.add_argument("--force", action="store_true", help="write into an existing non-empty --out folder")
     train.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     evaluate = commands.add_parser("evaluate", help="re-compute the test metrics of a run from its saved model")
@@ -76,6 +78,7 @@ def command_train(args: argparse.Namespace) -> int:
         named = [options.BY_KEY[key].flag for key, value in given.items() if value is not None]
         named += ["DATASET"] * (args.dataset is not None) + ["--target"] * (args.target is not None)
         named += ["--out"] * (args.out is not None) + ["--force"] * args.force
+        named += ["--checkpoint-every"] * (args.checkpoint_every is not None)
         if named:
             raise UsageError(f"--resume takes its settings from the run's config.json; leave out {', '.join(named)}.")
         run_dir, metrics = experiment.resume(args.resume, quiet=args.quiet, log=log)
@@ -83,7 +86,8 @@ def command_train(args: argparse.Namespace) -> int:
         raise UsageError("name a dataset to train on (e.g. numpynn train mnist), or --resume RUN.")
     else:
         run_dir, metrics = experiment.train(args.dataset, out=args.out, force=args.force, quiet=args.quiet,
-                                            target=args.target, log=log, **given)
+                                            target=args.target, log=log, checkpoint_every=args.checkpoint_every,
+                                            **given)
     print(f"{experiment.summary(metrics)}  epochs {metrics['epochs_run']}  train time "
           f"{metrics['train_seconds']:.1f} s  run {run_dir}")
     return 0

@@ -222,14 +222,17 @@ class Interrupted(Exception):
 
 
 def train(dataset: str, out: str | Path | None = None, force: bool = False, quiet: bool = False,
-          target: str | None = None, log: Callable[[str], None] = print, **given) -> tuple[Path, dict]:
+          target: str | None = None, log: Callable[[str], None] = print, checkpoint_every: int | None = None,
+          **given) -> tuple[Path, dict]:
     """Run the whole pipeline for one dataset and write its run folder; returns (run_dir, metrics dict).
 
     The folder is claimed and its config.json written first; a checkpoint follows every epoch, so a run
-    stopped by Ctrl-C or SIGTERM (``Interrupted``) or killed can be finished by ``resume``.
+    stopped by Ctrl-C or SIGTERM (``Interrupted``) or killed can be finished by ``resume``;
+    ``checkpoint_every`` adds one every that many batches (the results do not change).
     """
     kind = dataset_kind(dataset)
-    settings = {**options.resolve(kind, dataset, **given), "dataset": dataset, "target": target, "status": "running"}
+    settings = {**options.resolve(kind, dataset, **given), "dataset": dataset, "target": target, "status": "running",
+                "checkpoint_every": checkpoint_every}
     run_dir = new_run_dir(dataset, out, force)
     write_text(run_dir / "config.json", json.dumps(settings, indent=2) + "\n")
     return _train_into(run_dir, settings, quiet, log)
@@ -257,7 +260,7 @@ def resume(run_dir: str | Path, quiet: bool = False, log: Callable[[str], None] 
 
 
 def _train_into(run_dir: Path, settings: dict, quiet: bool, log: Callable[[str], None]) -> tuple[Path, dict]:
-    backup = callbacks.BackupAndRestore(run_dir, delete_on_finish=False)
+    backup = callbacks.BackupAndRestore(run_dir, delete_on_finish=False, save_every=settings.get("checkpoint_every"))
     given = {key: settings[key] for key in options.BY_KEY if key in settings}
     try:
         result = fit_and_evaluate(settings["dataset"], quiet, settings.get("target"), log,

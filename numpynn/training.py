@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -32,6 +33,17 @@ from .utils import check_array, check_positive_int, check_same_length
 
 # Large enough to keep BLAS busy, small enough that a conv layer's im2col buffer stays in the low 100s of MB.
 PREDICT_BATCH_SIZE = 256
+
+
+@dataclass
+class EpochProgress:
+    """How far the current epoch is: its sample order, the next batch, the running means of the logs so far
+    and the learning rate it started with."""
+
+    order: np.ndarray
+    next_batch: int
+    means: metrics_module.RunningMeans
+    learning_rate: float
 
 
 class Trainer:
@@ -142,8 +154,9 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is caught by its loss
             for epoch in range(self.initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
-                start, lr = time.perf_counter(), self.optimizer.current_learning_rate()
+                start = time.perf_counter()
                 logs = self._fit_epoch(x, y, batch_size, shuffle, augment, callback_list)
+                lr = self.epoch_progress.learning_rate
                 if not math.isfinite(logs["loss"]):
                     self.set_weights(last_finite_weights)
                     warnings.warn(f"The loss became {logs['loss']} in epoch {epoch + 1}; training stopped and the "
@@ -161,16 +174,28 @@ class Trainer:
         return self.history
 
     def _fit_epoch(self, x, y, batch_size, shuffle, augment, callback_list) -> dict:
-        """One pass over (x, y) in batches: the epoch's mean logs (cut short once the loss is not finite)."""
-        order = self.rng.permutation(len(x)) if shuffle else np.arange(len(x))
-        means = metrics_module.RunningMeans()
+        """One pass over (x, y) in batches: the epoch's mean logs (cut short once the loss is not finite).
+
+        ``self.epoch_progress`` says how far the epoch is, for a callback that checkpoints mid-epoch; an
+        ``EpochProgress`` left in ``self.resume_progress`` (by BackupAndRestore) is picked up where it stopped.
+        """
+        progress, self.resume_progress = getattr(self, "resume_progress", None), None
+        if progress is None:
+            order = self.rng.permutation(len(x)) if shuffle else np.arange(len(x))
+            progress = EpochProgress(order, 0, metrics_module.RunningMeans(),
+                                     self.optimizer.current_learning_rate())
+        self.epoch_progress = progress
+        means = progress.means
         for batch, start in enumerate(range(0, len(x), batch_size)):
-            index = order[start:start + batch_size]
+            if batch < progress.next_batch:
+                continue  # done before the checkpoint this fit resumed from
+            index = progress.order[start:start + batch_size]
             x_batch, y_batch = x[index], y[index]
             if augment is not None:
                 x_batch = augment(x_batch, self.rng)
             logs = self.train_step(x_batch, y_batch)
             means.add(logs, len(index))
+            progress.next_batch = batch + 1
             if callback_list.wants_batch_logs:
                 callback_list.on_batch_end(batch, means.result())
             if self.stop_training or not math.isfinite(logs["loss"]):

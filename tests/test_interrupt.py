@@ -34,8 +34,9 @@ def reference(digits, tmp_path_factory):
 
 
 def start(digits, out):
-    return subprocess.Popen([sys.executable, "-m", "numpynn", "train", f"idx:{digits}", *OPTIONS, "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """A run in its own process, checkpointing every 5 batches too (which changes nothing in its results)."""
+    return subprocess.Popen([sys.executable, "-m", "numpynn", "train", f"idx:{digits}", *OPTIONS, "--out", str(out),
+                             "--checkpoint-every", "5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for(path, timeout=60):
@@ -56,11 +57,13 @@ def test_a_signal_keeps_the_checkpoint_and_resume_finishes_the_same_run(signum, 
     out = tmp_path / "run"
     process = start(digits, out)
     wait_for(out / "checkpoint.npz")
+    while load_checkpoint(out / "checkpoint.npz").epoch_progress is None:  # stop it inside an epoch
+        time.sleep(0.005)
     process.send_signal(signum)
     _, err = process.communicate(timeout=60)
     assert process.returncode == status, err
     assert f"resume with: numpynn train --resume {out}" in err and "interrupted after epoch" in err
-    assert "Interrupted" in (out / "report.html").read_text() and (out / "history.csv").is_file()
+    assert "Interrupted" in (out / "report.html").read_text()
     assert json.loads((out / "config.json").read_text())["status"] == "running"
     assert main(["train", "--resume", str(out), "--quiet"]) == 0
     assert_same_model(reference, out)

@@ -37,7 +37,7 @@ def cnn():
                           nn.Dense(2, activation="softmax")], seed=3)
 
 
-def train(make_model, folder, extra=(), epochs=6, lr_schedule=False):
+def train(make_model, folder, extra=(), epochs=6, lr_schedule=False, save_every=None):
     """One fit with the callbacks that carry state; returns (model, history)."""
     model = make_model()
     learning_rate = nn.schedules.CosineDecay(0.01, decay_steps=40) if lr_schedule else 0.01
@@ -47,7 +47,7 @@ def train(make_model, folder, extra=(), epochs=6, lr_schedule=False):
         stateful.append(callbacks.ReduceLROnPlateau(factor=0.5, patience=1))
     history = model.fit(IMAGES, LABELS, batch_size=16, epochs=epochs, validation_split=0.25, verbose=0,
                         augment=lambda batch, generator: nn.preprocessing.random_shift(batch, 1, generator),
-                        callbacks=[callbacks.BackupAndRestore(folder), *stateful, *extra])
+                        callbacks=[callbacks.BackupAndRestore(folder, save_every=save_every), *stateful, *extra])
     return model, history.history
 
 
@@ -103,3 +103,23 @@ def test_a_checkpoint_of_another_model_is_refused(tmp_path):
     (tmp_path / "b" / "checkpoint.npz").write_bytes(b"cut short")
     with pytest.raises(ValueError, match="not a readable checkpoint"):
         train(mlp, tmp_path / "b")
+
+
+@pytest.mark.parametrize("make_model", [mlp, cnn], ids=["mlp-dropout-shifts", "cnn-batchnorm"])
+def test_checkpoints_inside_an_epoch_resume_from_that_batch(make_model, tmp_path):
+    reference, reference_history = train(make_model, tmp_path / "a", save_every=2)
+    with pytest.raises(KeyboardInterrupt):
+        train(make_model, tmp_path / "b", extra=[Interrupt(2, 2)], save_every=2)
+    checkpoint = load_checkpoint(tmp_path / "b" / "checkpoint.npz")
+    assert checkpoint.epochs_done == 2 and checkpoint.epoch_progress.next_batch == 2  # after batches 0-1 of epoch 2
+    resumed, resumed_history = train(make_model, tmp_path / "b", save_every=2)
+    for a, b in zip(reference.get_weights(), resumed.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for key in reference_history:
+        if key != "seconds":
+            assert resumed_history[key] == reference_history[key], key
+
+
+def test_save_every_must_be_a_number_of_batches(tmp_path):
+    with pytest.raises(ValueError, match="save_every must be a positive number of batches"):
+        callbacks.BackupAndRestore(tmp_path, save_every=0)

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     evaluate = commands.add_parser("evaluate", help="re-compute the test metrics of a run from its saved model")
     evaluate.add_argument("run_dir", type=Path)
+    export = commands.add_parser("export", help="write a run's model as ONNX, preprocessing included")
+    export.add_argument("run_dir", type=Path)
+    export.add_argument("path", type=Path, metavar="MODEL.onnx")
     predict = commands.add_parser("predict", help="classify images or the rows of CSV files with a run's model")
     predict.add_argument("run_dir", type=Path)
     predict.add_argument("files", nargs="+", metavar="FILE",
@@ -173,13 +176,23 @@ def _terminate(signum, frame) -> None:
     raise experiment.Terminated()
 
 
+def command_export(args: argparse.Namespace) -> int:
+    from .onnx_export import export_run
+    for line in export_run(args.run_dir, args.path):
+        print(line)
+    print(f"ONNX model written to {args.path}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = _one_line_warning  # a user reads "what", not the library's file and line
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)  # stop as Ctrl-C does: checkpoint kept, resumable
     try:
         args = build_parser().parse_args(argv)
-        return {"train": command_train, "evaluate": command_evaluate, "predict": command_predict}[args.command](args)
+        commands = {"train": command_train, "evaluate": command_evaluate, "predict": command_predict,
+                    "export": command_export}
+        return commands[args.command](args)
     except USER_ERRORS as exc:
         if os.environ.get("NUMPYNN_DEBUG"):
             raise

@@ -214,6 +214,11 @@ class Sequential(Trainer):
         """Save architecture (JSON), weights and optimizer state to one .npz file, atomically."""
         save_model(self, path)
 
+    def to_onnx(self, path: str | os.PathLike | None = None, **options) -> bytes:
+        """The model as ONNX (see ``numpynn.onnx_export.to_onnx``); needs ``pip install 'numpynn[onnx]'``."""
+        from .onnx_export import to_onnx
+        return to_onnx(self, path, **options)
+
     def get_config(self) -> dict:
         """Constructor arguments (JSON-serialisable); a subclass adds its own."""
         return {"name": self.name, "dtype": self.dtype.name,

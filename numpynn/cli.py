@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write a run's model as ONNX, preprocessing included")
     export.add_argument("run_dir", type=Path)
     export.add_argument("path", type=Path, metavar="MODEL.onnx")
+    serve = commands.add_parser("serve", help="a local web page to draw a digit or fill in a row, and a JSON API")
+    serve.add_argument("run_dir", type=Path)
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (this machine only) unless you mean it")
     predict = commands.add_parser("predict", help="classify images or the rows of CSV files with a run's model")
     predict.add_argument("run_dir", type=Path)
     predict.add_argument("files", nargs="+", metavar="FILE",
@@ -176,6 +180,27 @@ def _terminate(signum, frame) -> None:
     raise experiment.Terminated()
 
 
+def command_serve(args: argparse.Namespace) -> int:
+    from .server import make_server
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"numpynn: warning: serving on {args.host}: other machines can reach this page and its API",
+              file=sys.stderr)
+    try:
+        server = make_server(args.run_dir, args.host, args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot serve on {args.host}:{args.port} ({exc.strerror}); choose another --port.") from None
+    host, port = server.server_address[:2]
+    print(f"numpynn: serving {args.run_dir} at http://{'localhost' if host == '127.0.0.1' else host}:{port}/ "
+          "(Ctrl-C stops it)", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("numpynn: stopped", file=sys.stderr)
+    finally:
+        server.server_close()
+    return 0
+
+
 def command_export(args: argparse.Namespace) -> int:
     from .onnx_export import export_run
     for line in export_run(args.run_dir, args.path):
@@ -191,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         commands = {"train": command_train, "evaluate": command_evaluate, "predict": command_predict,
-                    "export": command_export}
+                    "export": command_export, "serve": command_serve}
         return commands[args.command](args)
     except USER_ERRORS as exc:
         if os.environ.get("NUMPYNN_DEBUG"):

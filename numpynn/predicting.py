@@ -72,8 +72,9 @@ def mnist_digit(image: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
     return np.roll(canvas, (shift_y, shift_x), axis=(0, 1))
 
 
-def image_inputs(files: list[Path], config: dict, preprocessing: dict) -> np.ndarray:
-    """A batch for the run's model from image files: (N, *input_shape) float32 in [0, 1].
+def image_inputs(files: list, config: dict, preprocessing: dict) -> np.ndarray:
+    """A batch for the run's model from image files (paths or file objects): (N, *input_shape) float32 in
+    [0, 1].
 
     A model trained on MNIST gets every picture made into an MNIST digit (``mnist_digit``), so a photo
     or a drawing of a digit, of any size and anywhere in the picture, is read as MNIST's were.
@@ -90,6 +91,30 @@ def image_inputs(files: list[Path], config: dict, preprocessing: dict) -> np.nda
             image = 1.0 - image  # the opposite background: a dark drawing on light paper, or the reverse
         batch.append(mnist_digit(image, size[0]) if as_mnist else image)
     return np.stack(batch).reshape((len(batch), *config["input_shape"]))
+
+
+def column_inputs(columns: dict[str, list], feature_names: list[str], preprocessing: dict) -> np.ndarray:
+    """Rows given as {column: cells} (text, numbers or None), encoded like the training data: by the run's
+    TableEncoder, or (Breast Cancer runs and older ones) its numeric feature columns, scaled."""
+    from .preprocessing import StandardScaler
+    if "encoder" in preprocessing:
+        from .table_encoder import TableEncoder
+        return TableEncoder.from_config(preprocessing["encoder"]).transform(columns)
+    missing = [name for name in feature_names if name not in columns]
+    if missing:
+        raise UsageError(f"the rows lack the column(s) {missing[:5]}; the model was trained on {len(feature_names)} "
+                         "numeric columns.")
+    x = np.empty((len(columns[feature_names[0]]), len(feature_names)), dtype=np.float32)
+    for c, name in enumerate(feature_names):
+        for r, cell in enumerate(columns[name]):
+            try:
+                x[r, c] = float(cell)
+            except (TypeError, ValueError):
+                raise UsageError(f"row {r + 1}, column {name!r}: {cell!r} is not a number.") from None
+    if not np.isfinite(x).all():
+        r, c = np.argwhere(~np.isfinite(x))[0]
+        raise UsageError(f"row {r + 1}, column {feature_names[c]!r} is NaN or infinite.")
+    return StandardScaler.from_state(preprocessing["scaler_mean"], preprocessing["scaler_scale"]).transform(x)
 
 
 def table_inputs(path: Path, feature_names: list[str], preprocessing: dict) -> np.ndarray:

@@ -51,7 +51,8 @@ def read_csv_table(path: str | os.PathLike) -> tuple[list[str], list[list[str]]]
         first_line = handle.readline()
         handle.seek(0)
         delimiter = max(CSV_DELIMITERS, key=first_line.count)
-        rows = [row for row in csv.reader(handle, delimiter=delimiter) if any(cell.strip() for cell in row)]
+        # Blank lines are skipped; a line of delimiters is a row whose cells are all missing.
+        rows = [row for row in csv.reader(handle, delimiter=delimiter) if len(row) > 1 or (row and row[0].strip())]
     if len(rows) < 2:
         raise DatasetError(f"{path} needs a header row and at least one data row.")
     return [name.strip() for name in rows[0]], rows[1:]

@@ -266,3 +266,19 @@ def test_a_form_with_categories_and_blanks(browser, table_run, tmp_path, capsys)
         capsys.readouterr()
         assert main(["predict", str(run_dir), str(tmp_path / "row.csv")]) == 0
         assert page.inner_text("#label") == capsys.readouterr().out.split(": ")[1].split(" ")[0]
+
+
+def test_the_command_serves_on_a_port_and_ctrl_c_stops_it(digits_run):
+    import re
+    import signal
+    import subprocess
+    import sys
+    process = subprocess.Popen([sys.executable, "-m", "numpynn", "serve", str(digits_run[0]), "--port", "0"],
+                               stderr=subprocess.PIPE, text=True)
+    line = process.stderr.readline()
+    url = re.search(r"http://\S+/", line).group(0)
+    with urllib.request.urlopen(url + "api/info", timeout=30) as response:
+        assert json.loads(response.read())["kind"] == "images"
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0 and "stopped" in err

@@ -47,8 +47,9 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 MAX_ARRAY_BYTES = 8 << 30
 
 
-def read_npz(path: str | os.PathLike, what: str = "NumPy archive") -> dict:
-    """Every array of an .npz file, with its sizes checked before anything is allocated.
+def read_npz(path, what: str = "NumPy archive") -> dict:
+    """Every array of an .npz file (a path, or a binary file object), its sizes checked before anything is
+    allocated.
 
     ``what`` names the kind of file in errors ("numpynn model", "checkpoint"). Anything wrong with the bytes
     (not a zip, a bad or truncated entry, a header that lies about its size, object arrays) raises
@@ -57,7 +58,7 @@ def read_npz(path: str | os.PathLike, what: str = "NumPy archive") -> dict:
     import zipfile
 
     from .errors import InputError
-    path = os.fspath(path)
+    path = path if hasattr(path, "read") else os.fspath(path)
     try:
         with zipfile.ZipFile(path) as archive:
             return {name[:-4] if name.endswith(".npy") else name: _read_npy(archive, name)

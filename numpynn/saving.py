@@ -35,8 +35,8 @@ def register_model(cls: type) -> type:
     return cls
 
 
-def save_model(model: Sequential, path: str | os.PathLike) -> None:
-    """Write ``model`` to ``path`` atomically (temporary file, then rename)."""
+def save_model(model: Sequential, path) -> None:
+    """Write ``model`` to ``path`` atomically (temporary file, then rename), or into a binary file object."""
     if not model.built:
         raise InputError("The model is not built yet: fit it or call model.build(input_shape) before saving.")
     meta = {
@@ -56,6 +56,9 @@ def save_model(model: Sequential, path: str | os.PathLike) -> None:
     for i, layer in enumerate(model.layers):
         arrays.update({f"params/{i}/{key}": value for key, value in layer.params.items()})
         arrays.update({f"state/{i}/{key}": value for key, value in layer.state.items()})
+    if hasattr(path, "write"):
+        np.savez(path, **arrays)
+        return
     with atomic_write(path, "wb") as handle:
         np.savez(handle, **arrays)
 
@@ -93,12 +96,16 @@ def _check_sizes(path: str, layer_configs: list, input_shape: list, arrays: dict
         shape = tuple(layer.compute_output_shape(shape))
 
 
-def load_model(path: str | os.PathLike) -> Sequential:
-    """Rebuild a model saved by ``model.save``; its predictions are identical to the saved model's."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No model file at {path!r}.")
-    arrays = read_npz(path, "numpynn model file")
+def load_model(path) -> Sequential:
+    """Rebuild a model saved by ``model.save`` (from a path or a binary file object); its predictions are
+    identical to the saved model's."""
+    if hasattr(path, "read"):
+        source, path = path, "the model bytes"
+    else:
+        path = source = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"No model file at {path!r}.")
+    arrays = read_npz(source, "numpynn model file")
     if META_KEY not in arrays:
         raise InputError(f"{path!r} is a NumPy archive but not a numpynn model (no {META_KEY} entry); "
                          "save models with model.save(path).")

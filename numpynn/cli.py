@@ -69,6 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("run_dir", type=Path)
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (this machine only) unless you mean it")
+    sweep = commands.add_parser("sweep", help="train many configurations (locally or on a Dask cluster), keep the best",
+                                description="Every option of `numpynn train` can be a grid axis.")
+    sweep.add_argument("dataset", help="any dataset numpynn train takes")
+    sweep.add_argument("--grid", required=True, metavar='"OPTION=V1,V2 ..."',
+                       help='e.g. "lr=1e-3,3e-3 model=mlp:16;mlp:32,16" (semicolons when a value holds a comma)')
+    sweep.add_argument("--target", help="the target column of a csv: dataset")
+    options.add_arguments(sweep)  # fixed settings for every configuration
+    sweep.add_argument("--folds", type=int, default=1, help="score on K folds of train+validation (default: the "
+                                                            "validation split)")
+    sweep.add_argument("--search", choices=("grid", "random"), default="grid")
+    sweep.add_argument("--n-iter", type=int, default=10, help="configurations drawn by --search random")
+    sweep.add_argument("--workers", type=int, default=2, help="local processes (default 2)")
+    sweep.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the tasks on this Dask cluster")
+    sweep.add_argument("--out", type=Path, help="sweep folder (default sweeps/<dataset>-<time>)")
+    sweep.add_argument("--quiet", action="store_true")
     predict = commands.add_parser("predict", help="classify images or the rows of CSV files with a run's model")
     predict.add_argument("run_dir", type=Path)
     predict.add_argument("files", nargs="+", metavar="FILE",
@@ -201,6 +216,29 @@ def command_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_sweep(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from .sweep import sweep
+    if args.folds < 1 or args.workers < 1 or args.n_iter < 1:
+        raise UsageError("--folds, --workers and --n-iter must be positive.")
+    out = args.out or Path("sweeps") / f"{args.dataset.split(':')[0]}-{datetime.now():%Y%m%d-%H%M%S}"
+    log = (lambda *a: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
+    try:
+        fixed = {option.key: getattr(args, option.key) for option in options.OPTIONS
+                 if getattr(args, option.key) is not None}
+        best = sweep(args.dataset, args.grid, out, target=args.target, folds=args.folds, search=args.search,
+                     n_iter=args.n_iter, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet, log=log,
+                     **fixed)
+    except KeyboardInterrupt:
+        print(f"numpynn: sweep interrupted; the finished configurations are in {out / 'results.csv'}",
+              file=sys.stderr)
+        return 130
+    if best is not None:
+        print(f"best {json.dumps(best['config'])}: mean score {best['mean']:.4f}; sweep {out}, best run {out / 'best'}")
+    return 0
+
+
 def command_export(args: argparse.Namespace) -> int:
     from .onnx_export import export_run
     for line in export_run(args.run_dir, args.path):
@@ -216,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         commands = {"train": command_train, "evaluate": command_evaluate, "predict": command_predict,
-                    "export": command_export, "serve": command_serve}
+                    "export": command_export, "serve": command_serve, "sweep": command_sweep}
         return commands[args.command](args)
     except USER_ERRORS as exc:
         if os.environ.get("NUMPYNN_DEBUG"):

@@ -230,3 +230,19 @@ def plot_regression(y_true: ArrayLike, y_pred: ArrayLike, target_name: str = "ta
         ax.grid(alpha=0.3)
     fig.suptitle(title)
     return fig
+
+
+def plot_sweep(grid: dict, scored: list[tuple[dict, float]], title: str = "Score against each swept option") -> Figure:
+    """One panel per swept option: every configuration's mean score against that option's value."""
+    fig = _figure(figsize=(4.2 * len(grid), 3.6))
+    axes = np.atleast_1d(fig.subplots(1, len(grid), squeeze=False)[0])
+    for ax, key in zip(axes, grid):
+        values = [str(v) for v in grid[key]]
+        for config, score in scored:
+            ax.scatter(values.index(str(config[key])), score, color="tab:blue", alpha=0.7)
+        ax.set_xticks(range(len(values)), values, rotation=30, ha="right")
+        ax.set_xlabel(key)
+        ax.set_ylabel("mean validation score")
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    return fig

@@ -126,7 +126,7 @@ def sweep(dataset: str, grid_text: str, out: Path, target: str | None = None, fo
     client = _connect(scheduler) if scheduler else None
     try:
         # On a cluster, joblib's Dask backend sends the data to every worker once, not with every task.
-        with joblib.parallel_config(backend="dask") if client else contextlib.nullcontext():
+        with joblib.parallel_config(backend="dask", scatter=[data]) if client else contextlib.nullcontext():
             parallel = joblib.Parallel(n_jobs=-1 if client else workers, return_as="generator_unordered")
             results, interrupted = _run_all(parallel, dataset, target, data, fixed, configs, folds, quiet)
     finally:

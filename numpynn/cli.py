@@ -40,6 +40,24 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _add_sweep_parser(commands) -> None:
+    sweep = commands.add_parser("sweep", help="train many configurations (locally or on a Dask cluster), keep the best",
+                                description="Every option of `numpynn train` can be a grid axis.")
+    sweep.add_argument("dataset", help="any dataset numpynn train takes")
+    sweep.add_argument("--grid", required=True, metavar='"OPTION=V1,V2 ..."',
+                       help='e.g. "lr=1e-3,3e-3 model=mlp:16;mlp:32,16" (semicolons when a value holds a comma)')
+    sweep.add_argument("--target", help="the target column of a csv: dataset")
+    options.add_arguments(sweep)  # fixed settings for every configuration
+    sweep.add_argument("--folds", type=int, default=1, help="score on K folds of train+validation (default: the "
+                                                            "validation split)")
+    sweep.add_argument("--search", choices=("grid", "random"), default="grid")
+    sweep.add_argument("--n-iter", type=int, default=10, help="configurations drawn by --search random")
+    sweep.add_argument("--workers", type=int, default=2, help="local processes (default 2)")
+    sweep.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the tasks on this Dask cluster")
+    sweep.add_argument("--out", type=Path, help="sweep folder (default sweeps/<dataset>-<time>)")
+    sweep.add_argument("--quiet", action="store_true")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     parser = _Parser(prog="numpynn",
@@ -69,21 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("run_dir", type=Path)
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (this machine only) unless you mean it")
-    sweep = commands.add_parser("sweep", help="train many configurations (locally or on a Dask cluster), keep the best",
-                                description="Every option of `numpynn train` can be a grid axis.")
-    sweep.add_argument("dataset", help="any dataset numpynn train takes")
-    sweep.add_argument("--grid", required=True, metavar='"OPTION=V1,V2 ..."',
-                       help='e.g. "lr=1e-3,3e-3 model=mlp:16;mlp:32,16" (semicolons when a value holds a comma)')
-    sweep.add_argument("--target", help="the target column of a csv: dataset")
-    options.add_arguments(sweep)  # fixed settings for every configuration
-    sweep.add_argument("--folds", type=int, default=1, help="score on K folds of train+validation (default: the "
-                                                            "validation split)")
-    sweep.add_argument("--search", choices=("grid", "random"), default="grid")
-    sweep.add_argument("--n-iter", type=int, default=10, help="configurations drawn by --search random")
-    sweep.add_argument("--workers", type=int, default=2, help="local processes (default 2)")
-    sweep.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the tasks on this Dask cluster")
-    sweep.add_argument("--out", type=Path, help="sweep folder (default sweeps/<dataset>-<time>)")
-    sweep.add_argument("--quiet", action="store_true")
+    _add_sweep_parser(commands)
     predict = commands.add_parser("predict", help="classify images or the rows of CSV files with a run's model")
     predict.add_argument("run_dir", type=Path)
     predict.add_argument("files", nargs="+", metavar="FILE",

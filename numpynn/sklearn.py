@@ -36,19 +36,11 @@ class _NeuralNet(BaseEstimator):
                  learning_rate: float = 1e-3, weight_decay: float = 0.0, schedule: str = "constant",
                  early_stopping: int = 20, validation_fraction: float = 0.1, random_state: int | None = None,
                  verbose: int = 0, warm_start: bool = False, dtype: str = "float64"):
-        self.hidden = hidden
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.schedule = schedule
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.dtype = dtype
+        # scikit-learn's rule: store every argument as given, validate nothing here (fit does).
+        self.hidden, self.epochs, self.batch_size, self.optimizer = hidden, epochs, batch_size, optimizer
+        self.learning_rate, self.weight_decay, self.schedule = learning_rate, weight_decay, schedule
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.random_state, self.verbose, self.warm_start, self.dtype = random_state, verbose, warm_start, dtype
 
     def _seed(self) -> int:
         """An int seed from random_state (an int, None, or a RandomState as scikit-learn passes around)."""

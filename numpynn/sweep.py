@@ -29,6 +29,7 @@ from typing import Callable
 import numpy as np
 
 from . import options
+from .builders import is_convolutional
 from .errors import UsageError
 from .files import write_text
 from .preparation import PreparedData, dataset_kind
@@ -120,7 +121,10 @@ def sweep(dataset: str, grid_text: str, out: Path, target: str | None = None, fo
     grid = parse_grid(grid_text, kind, dataset)
     configs = configurations(grid, search, n_iter, fixed.get("seed") or 0)
     base = {**options.resolve(kind, dataset, **fixed), "dataset": dataset, "target": target}
-    data = prepare_run_data(base, channels_last=False, log=(lambda m: None) if quiet else log, progress=not quiet)
+    # Images get a channel axis if any configuration is convolutional; the dense ones flatten it anyway.
+    convolutional = any(is_convolutional(spec) for spec in grid.get("model", [base["model"]]))
+    data = prepare_run_data(base, channels_last=convolutional, log=(lambda m: None) if quiet else log,
+                            progress=not quiet)
     out.mkdir(parents=True, exist_ok=True)
     import joblib
     client = _connect(scheduler) if scheduler else None

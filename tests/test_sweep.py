@@ -60,3 +60,16 @@ def test_an_unreachable_scheduler_is_named_quickly(tmp_path, capsys):
     code = main(["sweep", "breast-cancer", "--grid", "lr=1e-3", "--scheduler", "tcp://127.0.0.1:9",
                  "--out", str(tmp_path / "s"), "--quiet"])
     assert code == 2 and "no Dask scheduler answers at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_a_grid_of_image_models_dense_and_convolutional(tmp_path):
+    from helpers import write_fake_mnist_folder
+    write_fake_mnist_folder(tmp_path / "digits")
+    best = sweep(f"idx:{tmp_path / 'digits'}", "model=mlp:16;conv:4,pool", tmp_path / "s", workers=1, quiet=True,
+                 epochs=3, val_size=60)
+    assert best["config"]["model"] in ("mlp:16", "conv:4,pool") and len(read_models(tmp_path / "s")) == 2
+
+
+def read_models(folder):
+    with open(folder / "results.csv") as handle:
+        return [row["model"] for row in csv.DictReader(handle)]

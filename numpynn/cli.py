@@ -50,7 +50,7 @@ def _add_sweep_parser(commands) -> None:
     options.add_arguments(sweep)  # fixed settings for every configuration
     sweep.add_argument("--folds", type=int, default=1, help="score on K folds of train+validation (default: the "
                                                             "validation split)")
-    sweep.add_argument("--search", choices=("grid", "random"), default="grid")
+    sweep.add_argument("--search", choices=("grid", "random", "halving"), default="grid")
     sweep.add_argument("--n-iter", type=int, default=10, help="configurations drawn by --search random")
     sweep.add_argument("--workers", type=int, default=2, help="local processes (default 2)")
     sweep.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run the tasks on this Dask cluster")

@@ -4,7 +4,9 @@
 
 A grid axis is any option of ``numpynn train``, written as its flag without dashes (``weight-decay``)
 or its key (``weight_decay``), with values separated by commas, or by semicolons when a value holds a
-comma (``model=mlp:16;mlp:32,16``); ``--search random --n-iter N`` tries N of the combinations.
+comma (``model=mlp:16;mlp:32,16``); ``--search random --n-iter N`` tries N of the combinations, and
+``--search halving`` gives every combination a third of a third... of the epochs, then the best third
+three times as many, until the last ones train for the full epochs (successive halving).
 Every configuration is scored on the validation split (or, with
 ``--folds K``, on K folds of the training and validation rows). Tasks run in local processes (joblib),
 or with ``--scheduler tcp://HOST:8786`` on an existing Dask cluster through joblib's Dask backend; the
@@ -119,7 +121,7 @@ def sweep(dataset: str, grid_text: str, out: Path, target: str | None = None, fo
     from .experiment import prepare_run_data
     kind = dataset_kind(dataset)
     grid = parse_grid(grid_text, kind, dataset)
-    configs = configurations(grid, search, n_iter, fixed.get("seed") or 0)
+    configs = configurations(grid, "grid" if search == "halving" else search, n_iter, fixed.get("seed") or 0)
     base = {**options.resolve(kind, dataset, **fixed), "dataset": dataset, "target": target}
     # Images get a channel axis if any configuration is convolutional; the dense ones flatten it anyway.
     convolutional = any(is_convolutional(spec) for spec in grid.get("model", [base["model"]]))
@@ -132,12 +134,14 @@ def sweep(dataset: str, grid_text: str, out: Path, target: str | None = None, fo
         # On a cluster, joblib's Dask backend sends the data to every worker once, not with every task.
         with joblib.parallel_config(backend="dask", scatter=[data]) if client else contextlib.nullcontext():
             parallel = joblib.Parallel(n_jobs=-1 if client else workers, return_as="generator_unordered")
-            results, interrupted = _run_all(parallel, dataset, target, data, fixed, configs, folds, quiet)
+            rounds = halving_rounds(len(configs), base["epochs"]) if search == "halving" else [None]
+            results, interrupted = _run_all(parallel, dataset, target, data, fixed, configs, folds, quiet, rounds)
     finally:
         if client is not None:
             client.close()
     write_results(out, grid, results)
-    finished = [r for r in results if len(r["scores"]) == folds]
+    last = max((r["epochs"] or 0 for r in results if r["scores"]), default=0)  # halving: the final round's
+    finished = [r for r in results if len(r["scores"]) == folds and (r["epochs"] or 0) == last]
     best = max(finished, key=lambda r: r["mean"], default=None)
     if best is not None and not interrupted:
         from .experiment import train
@@ -148,29 +152,49 @@ def sweep(dataset: str, grid_text: str, out: Path, target: str | None = None, fo
     return best
 
 
-def _run_all(parallel, dataset, target, data, fixed, configs, folds, quiet) -> tuple[list[dict], bool]:
-    """Every task, with a progress bar: (one entry per configuration, whether Ctrl-C cut it short)."""
+def halving_rounds(candidates: int, max_epochs: int) -> list[int]:
+    """The epochs of each round of successive halving: a third of the configurations survive each round
+    and get three times the epochs, the last round the full ``max_epochs``."""
+    if candidates <= 1:
+        return [max_epochs]
+    rounds = 1
+    while 3 ** rounds < candidates:
+        rounds += 1
+    return [max(1, round(max_epochs / 3 ** (rounds - 1 - r))) for r in range(rounds)]
+
+
+def _run_all(parallel, dataset, target, data, fixed, configs, folds, quiet,
+             rounds: list[int | None]) -> tuple[list[dict], bool]:
+    """Every task, round after round (one round with ``[None]``; successive halving otherwise, each round
+    with its epochs): (one entry per configuration, whether Ctrl-C cut it short)."""
     import joblib
 
     from .callbacks.progress import progress_bar
-    results = [{"config": config, "scores": [], "seconds": 0.0, "workers": set(), "folds": folds}
+    results = [{"config": config, "scores": [], "seconds": 0.0, "workers": set(), "folds": folds, "epochs": None}
                for config in configs]
-    tasks = [joblib.delayed(_indexed)(i, fold, dataset, target, data, {**fixed, **config}, folds)
-             for i, config in enumerate(configs) for fold in range(folds)]
-    bar = None if quiet else progress_bar(len(tasks), "Sweep", "task")
-    interrupted = False
-    try:
-        for i, answer in parallel(tasks):
-            results[i]["scores"].append(answer["score"])
-            results[i]["seconds"] += answer["seconds"]
-            results[i]["workers"].add(answer["worker"])
+    alive, interrupted = list(range(len(configs))), False
+    for number, epochs in enumerate(rounds):
+        budget = {} if epochs is None else {"epochs": epochs}
+        tasks = [joblib.delayed(_indexed)(i, fold, dataset, target, data, {**fixed, **configs[i], **budget}, folds)
+                 for i in alive for fold in range(folds)]
+        for i in alive:
+            results[i].update(scores=[], epochs=epochs)
+        bar = None if quiet else progress_bar(len(tasks), f"Sweep round {number + 1}/{len(rounds)}", "task")
+        try:
+            for i, answer in parallel(tasks):
+                results[i]["scores"].append(answer["score"])
+                results[i]["seconds"] += answer["seconds"]
+                results[i]["workers"].add(answer["worker"])
+                if bar is not None:
+                    bar.update(1)
+        except KeyboardInterrupt:  # the outstanding tasks are cancelled as joblib unwinds; finished ones stay
+            interrupted = True
+        finally:
             if bar is not None:
-                bar.update(1)
-    except KeyboardInterrupt:  # the outstanding tasks are cancelled as joblib unwinds; the finished ones stay
-        interrupted = True
-    finally:
-        if bar is not None:
-            bar.close()
+                bar.close()
+        if interrupted:
+            break
+        alive = sorted(alive, key=lambda i: -float(np.mean(results[i]["scores"])))[:max(1, len(alive) // 3)]
     for entry in results:
         entry["mean"] = float(np.mean(entry["scores"])) if entry["scores"] else float("nan")
         entry["std"] = float(np.std(entry["scores"])) if entry["scores"] else float("nan")
@@ -185,9 +209,10 @@ def write_results(out: Path, grid: dict, results: list[dict]) -> None:
     """results.csv: one row per configuration, every swept option, the mean and std of the score."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([*grid, "mean_score", "std_score", "folds_done", "fit_seconds", "workers"])
+    writer.writerow([*grid, "epochs", "mean_score", "std_score", "folds_done", "fit_seconds", "workers"])
     for entry in sorted(results, key=lambda r: -np.nan_to_num(r["mean"], nan=-np.inf)):
-        writer.writerow([entry["config"][key] for key in grid] + [f"{entry['mean']:.6f}", f"{entry['std']:.6f}",
+        writer.writerow([entry["config"][key] for key in grid] + [entry["epochs"] or "", f"{entry['mean']:.6f}",
+                        f"{entry['std']:.6f}",
                         len(entry["scores"]), f"{entry['seconds']:.2f}", " ".join(sorted(entry["workers"]))])
     write_text(out / "results.csv", buffer.getvalue())
 

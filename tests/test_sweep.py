@@ -73,3 +73,14 @@ def test_a_grid_of_image_models_dense_and_convolutional(tmp_path):
 def read_models(folder):
     with open(folder / "results.csv") as handle:
         return [row["model"] for row in csv.DictReader(handle)]
+
+
+def test_successive_halving_gives_the_survivors_more_epochs(tmp_path):
+    from numpynn.sweep import halving_rounds
+    assert halving_rounds(4, 9) == [3, 9] and halving_rounds(10, 27) == [3, 9, 27] and halving_rounds(1, 5) == [5]
+    best = sweep("breast-cancer", GRID, tmp_path / "h", search="halving", workers=1, quiet=True, epochs=9,
+                 early_stopping=0)
+    rows = read(tmp_path / "h")
+    assert sorted(row["epochs"] for row in rows.values()) == ["3", "3", "3", "9"]
+    survivor = next(key for key, row in rows.items() if row["epochs"] == "9")
+    assert (str(best["config"]["lr"]), best["config"]["model"]) == survivor

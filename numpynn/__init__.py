@@ -19,16 +19,19 @@ from . import (
 )
 from .gradcheck import GradcheckResult, gradcheck
 from .layers import (
-               Activation,
-               AveragePooling2D,
-               BatchNormalization,
-               Conv2D,
-               Dense,
-               Dropout,
-               Flatten,
-               GlobalAveragePooling2D,
-               Layer,
-               MaxPooling2D,
+    GRU,
+    LSTM,
+    Activation,
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAveragePooling2D,
+    Layer,
+    MaxPooling2D,
+    SimpleRNN,
 )
 from .models import Sequential
 from .saving import load_model
@@ -38,7 +41,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten",
-    "GlobalAveragePooling2D", "MaxPooling2D", "GradcheckResult", "Layer", "Sequential", "activations", "callbacks",
+    "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN", "GradcheckResult", "Layer", "Sequential",
+    "activations", "callbacks",
     "datasets",
     "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "optimizers", "preprocessing",
     "schedules", "set_seed", "utils",

@@ -4,7 +4,8 @@
     logistic, linear                 the output layer alone (logistic / softmax / linear regression)
     cnn                              the default convolutional network for images
     dense:128,dropout:0.2,dense:64   any list of layers: dense:N, dropout:R, conv:F[xK], pool[:S],
-                                     avgpool[:S], gap, bn, flatten
+                                     avgpool[:S], gap, bn, flatten, rnn:N, lstm:N, gru:N (images are
+                                     read as sequences of rows: 28 steps of 28 pixels for MNIST)
 
 The output layer is added for you: Dense(1, sigmoid) for two classes, Dense(K, softmax) for more.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 from . import layers
 from .errors import InputError
 from .models import Sequential
+
+RECURRENT = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 
 PRESETS = {
     # MNIST: 0.9950 test accuracy after 12 epochs with the default one-pixel shifts (README), about
@@ -49,9 +52,15 @@ def parse_layers(spec: str) -> list:
             result.append(layers.Flatten())
         elif name in ("conv", "pool", "avgpool", "gap", "bn"):
             result.append(_image_layer(name, arg, token))
+        elif name in RECURRENT:
+            result.append(RECURRENT[name](_number(arg, int, token)))
         else:
             raise InputError(f"unknown layer {name!r} in model spec {spec!r}; use mlp:256,128, logistic, cnn, or a "
-                             "list of dense:N, dropout:R, conv:F[xK], pool[:S], avgpool[:S], gap, bn, flatten.")
+                             "list of dense:N, dropout:R, conv:F[xK], pool[:S], avgpool[:S], gap, bn, flatten, "
+                             "rnn:N, lstm:N, gru:N.")
+    for layer, following in zip(result, result[1:]):  # a recurrent layer feeding another passes every step on
+        if isinstance(layer, tuple(RECURRENT.values())) and isinstance(following, tuple(RECURRENT.values())):
+            layer.return_sequences = True
     return result
 
 
@@ -96,7 +105,8 @@ def build_model(spec: str, input_shape: tuple, num_classes: int, seed: int | Non
         if kind == "Dense" and spatial:
             model_layers.append(layers.Flatten())
             spatial = False
-        if kind in ("Flatten", "GlobalAveragePooling2D"):
+        if kind in ("Flatten", "GlobalAveragePooling2D") or (kind in ("SimpleRNN", "LSTM", "GRU")
+                                                             and not layer.return_sequences):
             spatial = False
         model_layers.append(layer)
     model = Sequential(model_layers, seed=seed, dtype=dtype)

@@ -6,9 +6,10 @@ from .core import Activation, Dense, Flatten
 from .dropout import Dropout
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from .recurrent import GRU, LSTM, SimpleRNN
 
 __all__ = ["LAYERS", "Layer", "register", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
-           "Dropout", "Flatten", "GlobalAveragePooling2D", "MaxPooling2D"]
+           "Dropout", "Flatten", "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN"]
 
 
 def from_config(class_name: str, config: dict) -> Layer:

@@ -27,9 +27,13 @@ from .layers import (
     Conv2D,
     Dense,
     Dropout,
+    Embedding,
     Flatten,
+    GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
     Layer,
+    LayerNormalization,
     MaxPooling2D,
     SimpleRNN,
 )
@@ -41,7 +45,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten",
-    "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN", "GradcheckResult", "Layer", "Sequential",
+    "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN", "Embedding",
+    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "LayerNormalization", "GradcheckResult", "Layer", "Sequential",
     "activations", "callbacks",
     "datasets",
     "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "optimizers", "preprocessing",

@@ -47,7 +47,8 @@ def gradcheck(target: Layer | Loss | Sequential, x: ArrayLike, y: ArrayLike | No
               raise_on_failure: bool = False) -> GradcheckResult:
     """Check ``target``'s gradients at input ``x`` (targets ``y`` for a Loss or a model)."""
     rng = np.random.default_rng(seed)
-    x = np.array(x, dtype=np.float64)
+    integers = getattr(target, "integer_input", False)  # token ids: no gradient to check for them
+    x = np.array(x) if integers else np.array(x, dtype=np.float64)
     if isinstance(target, Layer):
         objective, analytic, arrays = _layer_problem(target, x, training, rng)
     elif isinstance(target, Loss):
@@ -122,9 +123,10 @@ def _layer_problem(layer, x, training, rng):
         return float(np.sum(layer(x, training=training) * weights))
 
     objective()
-    analytic = {"input": layer.backward(weights)}
+    grad_input = layer.backward(weights)
+    analytic = {} if layer.integer_input else {"input": grad_input}
     analytic.update({key: value.copy() for key, value in layer.grads.items()})
-    return objective, analytic, {"input": x, **layer.params}
+    return objective, analytic, {**({} if layer.integer_input else {"input": x}), **layer.params}
 
 
 def _loss_problem(loss, y_pred, y_true):

@@ -134,7 +134,8 @@ class Sequential(Trainer):
 
     # ----- data checks ------------------------------------------------------------------------
     def _check_inputs(self, x, name="X") -> np.ndarray:
-        x = check_array(x, name, dtype=self.dtype)
+        integers = bool(self.layers) and self.layers[0].integer_input  # token ids stay integers
+        x = check_array(x, name, dtype=None if integers else self.dtype)
         if x.ndim < 2:
             raise InputError(f"{name} must have a batch axis: shape (samples, features...), got {x.shape}; "
                              "for a single sample use x[None].")

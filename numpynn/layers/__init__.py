@@ -7,9 +7,11 @@ from .dropout import Dropout
 from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
 from .recurrent import GRU, LSTM, SimpleRNN
+from .sequence import Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization
 
 __all__ = ["LAYERS", "Layer", "register", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
-           "Dropout", "Flatten", "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN"]
+           "Dropout", "Flatten", "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN", "Embedding",
+           "GlobalAveragePooling1D", "GlobalMaxPooling1D", "LayerNormalization"]
 
 
 def from_config(class_name: str, config: dict) -> Layer:

@@ -30,6 +30,7 @@ def register(cls) -> type:
 
 
 class Layer:
+    integer_input = False  # takes integer ids (Embedding): the model leaves its input's dtype alone
     def __init__(self, name: str | None = None, input_shape: tuple | None = None, input_dim: int | None = None,
                  dtype: str | None = None, seed: int | None = None):
         if input_dim is not None:

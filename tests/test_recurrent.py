@@ -89,3 +89,58 @@ def test_a_recurrent_model_learns_the_sign_of_a_sequences_sum(spec):
     model.compile(nn.optimizers.Adam(0.01), "binary_crossentropy", metrics=["accuracy"])
     model.fit(x[:500], y[:500], epochs=30, batch_size=32, verbose=0)
     assert model.evaluate(x[500:], y[500:])["accuracy"] >= 0.85  # chance is 0.5
+
+
+# ----- optional cross-check against PyTorch (installed by `make bench`; skipped without it) -------------------
+def _torch():
+    return pytest.importorskip("torch", reason="optional cross-check: PyTorch is not installed")
+
+
+def _reorder(matrix, units, order):
+    """Our gates side by side in columns -> torch's gates stacked in rows, in torch's order."""
+    return np.concatenate([matrix[:, g * units:(g + 1) * units].T for g in order])
+
+
+def _copy_into_torch(layer, module, order):
+    """numpynn's W, U, b into a torch recurrent module; ``order`` maps torch's gate blocks to ours."""
+    import torch
+    units = layer.units
+
+    def reorder(matrix):
+        return _reorder(matrix, units, order)
+
+    with torch.no_grad():
+        module.weight_ih_l0.copy_(torch.from_numpy(reorder(layer.params["W"])))
+        module.weight_hh_l0.copy_(torch.from_numpy(reorder(layer.params["U"])))
+        bias = layer.params["b"]
+        input_bias, recurrent_bias = (bias[0], bias[1]) if bias.ndim == 2 else (bias, np.zeros_like(bias))
+        module.bias_ih_l0.copy_(torch.from_numpy(reorder(input_bias[None])[:, 0]))
+        module.bias_hh_l0.copy_(torch.from_numpy(reorder(recurrent_bias[None])[:, 0]))
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_forward_and_gradients_equal_pytorchs(kind, rng):
+    torch = _torch()
+    x = rng.normal(size=(3, 7, 4))
+    layer = {"rnn": nn.SimpleRNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind](5, return_sequences=True, seed=0)
+    layer.build((7, 4), dtype="float64")
+    layer.params["b"][...] = rng.normal(size=layer.params["b"].shape)
+    module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](4, 5, batch_first=True).double()
+    # torch's gate order: LSTM (i, f, g, o) as ours; GRU (r, z, n) against our (z, r, n); RNN one block.
+    order = {"rnn": [0], "lstm": [0, 1, 2, 3], "gru": [1, 0, 2]}[kind]
+    _copy_into_torch(layer, module, order)
+    ours = layer(x, training=True)
+    x_torch = torch.from_numpy(x).requires_grad_(True)
+    theirs = module(x_torch)[0]
+    np.testing.assert_allclose(ours, theirs.detach().numpy(), atol=1e-10)
+    weights = rng.normal(size=ours.shape)
+    grad_x = layer.backward(weights)
+    (theirs * torch.from_numpy(weights)).sum().backward()
+    np.testing.assert_allclose(grad_x, x_torch.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(_reorder(layer.grads["W"], 5, order), module.weight_ih_l0.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(_reorder(layer.grads["U"], 5, order), module.weight_hh_l0.grad.numpy(), atol=1e-10)
+    bias_grad = layer.grads["b"] if kind == "gru" else layer.grads["b"][None]
+    np.testing.assert_allclose(_reorder(bias_grad[:1], 5, order)[:, 0], module.bias_ih_l0.grad.numpy(), atol=1e-10)
+    if kind == "gru":  # its recurrent bias is a parameter of its own
+        np.testing.assert_allclose(_reorder(bias_grad[1:], 5, order)[:, 0], module.bias_hh_l0.grad.numpy(),
+                                   atol=1e-10)

@@ -159,33 +159,41 @@ class LSTM(_Recurrent):
         u = self.units
         states = np.zeros((batch, steps + 1, u), dtype=inputs.dtype)
         cells = np.zeros((batch, steps + 1, u), dtype=inputs.dtype)
+        tanh_cells = np.empty((batch, steps, u), dtype=inputs.dtype)  # kept: backward needs them again
         gates = np.empty((batch, steps, 4 * u), dtype=inputs.dtype)  # activated i, f, g, o of every step
         for t in range(steps):
-            z = inputs[:, t] + states[:, t] @ self.params["U"]
-            gates[:, t, :2 * u] = _sigmoid(z[:, :2 * u])
-            gates[:, t, 2 * u:3 * u] = np.tanh(z[:, 2 * u:3 * u])
-            gates[:, t, 3 * u:] = _sigmoid(z[:, 3 * u:])
-            i, f, g, o = np.split(gates[:, t], 4, axis=1)
-            cells[:, t + 1] = f * cells[:, t] + i * g
-            states[:, t + 1] = o * np.tanh(cells[:, t + 1])
-        self._states, self._cells, self._gates = states, cells, gates
+            z = gates[:, t]
+            np.matmul(states[:, t], self.params["U"], out=z)
+            z += inputs[:, t]
+            z[:, :2 * u] = _sigmoid(z[:, :2 * u])
+            np.tanh(z[:, 2 * u:3 * u], out=z[:, 2 * u:3 * u])
+            z[:, 3 * u:] = _sigmoid(z[:, 3 * u:])
+            i, f, g, o = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
+            np.multiply(f, cells[:, t], out=cells[:, t + 1])
+            cells[:, t + 1] += i * g
+            np.tanh(cells[:, t + 1], out=tanh_cells[:, t])
+            np.multiply(o, tanh_cells[:, t], out=states[:, t + 1])
+        self._states, self._cells, self._tanh_cells, self._gates = states, cells, tanh_cells, gates
         return states[:, 1:]
 
     def _run_backward(self, grad_states: np.ndarray) -> np.ndarray:
-        states, cells, gates = self._states, self._cells, self._gates
+        states, cells, tanh_cells, gates = self._states, self._cells, self._tanh_cells, self._gates
+        u = self.units
         grad_inputs = np.empty_like(gates)
         grad_h_next = np.zeros_like(grad_states[:, 0])
         grad_c_next = np.zeros_like(grad_states[:, 0])
         for t in reversed(range(grad_states.shape[1])):
-            i, f, g, o = np.split(gates[:, t], 4, axis=1)
-            tanh_c = np.tanh(cells[:, t + 1])
+            i, f, g, o = gates[:, t, :u], gates[:, t, u:2 * u], gates[:, t, 2 * u:3 * u], gates[:, t, 3 * u:]
+            tanh_c = tanh_cells[:, t]
             grad_h = grad_states[:, t] + grad_h_next
             grad_c = grad_h * o * (1 - tanh_c * tanh_c) + grad_c_next
-            grad_z = np.concatenate([grad_c * g * i * (1 - i), grad_c * cells[:, t] * f * (1 - f),
-                                     grad_c * i * (1 - g * g), grad_h * tanh_c * o * (1 - o)], axis=1)
+            grad_z = grad_inputs[:, t]  # dL/dz of the four gates, written in place
+            np.multiply(grad_c * g, i * (1 - i), out=grad_z[:, :u])
+            np.multiply(grad_c * cells[:, t], f * (1 - f), out=grad_z[:, u:2 * u])
+            np.multiply(grad_c * i, 1 - g * g, out=grad_z[:, 2 * u:3 * u])
+            np.multiply(grad_h * tanh_c, o * (1 - o), out=grad_z[:, 3 * u:])
             self.grads["U"] += states[:, t].T @ grad_z
             grad_h_next, grad_c_next = grad_z @ self.params["U"].T, grad_c * f
-            grad_inputs[:, t] = grad_z
         return grad_inputs
 
 

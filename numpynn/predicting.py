@@ -118,16 +118,13 @@ def column_inputs(columns: dict[str, list], feature_names: list[str], preprocess
 
 
 def table_inputs(path: Path, feature_names: list[str], preprocessing: dict) -> np.ndarray:
-    """Feature rows of a CSV (the target column, if present, is ignored), encoded like the training data:
-    by the run's TableEncoder, or (Breast Cancer runs and older ones) scaled numeric columns."""
-    from .datasets import numeric_columns, read_csv_columns, read_csv_table
-    from .preprocessing import StandardScaler
-    if "encoder" in preprocessing:
-        from .table_encoder import TableEncoder
-        return TableEncoder.from_config(preprocessing["encoder"]).transform(read_csv_columns(path))
-    header, rows = read_csv_table(path)
-    x = numeric_columns(path, header, rows, feature_names)
-    return StandardScaler.from_state(preprocessing["scaler_mean"], preprocessing["scaler_scale"]).transform(x)
+    """Feature rows of a CSV (the target column, if present, is ignored), encoded like the training data
+    (``column_inputs``); an error names the file."""
+    from .datasets import read_csv_columns
+    try:
+        return column_inputs(read_csv_columns(path), feature_names, preprocessing)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc}") from None
 
 
 def write_predictions(path: Path, key: str, names: list[str], class_names: list[str],

@@ -21,7 +21,8 @@ if TYPE_CHECKING:  # for annotations only: importing these at run time would be 
     from .preparation import PreparedData
 
 
-def _save(fig, path: Path):
+def save_figure(fig: Figure, path: Path) -> None:
+    """A figure as a PNG, written atomically."""
     with atomic_write(path, "wb") as handle:
         fig.savefig(handle, format="png", dpi=110)
 
@@ -38,7 +39,7 @@ def save_history_figure(folder: Path, config: dict, history: dict,
                         best_epoch: int | None = None) -> list[tuple[str, str]]:
     """history.png: loss and accuracy (or MAE) per epoch; returns [(file name, caption)]."""
     folder.mkdir(parents=True, exist_ok=True)
-    _save(plots.plot_history(history, title=f"{config['dataset']}: training history", best_epoch=best_epoch),
+    save_figure(plots.plot_history(history, title=f"{config['dataset']}: training history", best_epoch=best_epoch),
           folder / "history.png")
     return [("history.png", "Loss (log scale) and accuracy (or mean absolute error) per epoch on the training and "
              "validation splits.")]
@@ -53,7 +54,7 @@ def save_figures(folder: Path, config: dict, metrics: dict, history: dict, model
     figures = []
 
     def add(fig: Figure, filename: str, caption: str):
-        _save(fig, folder / filename)
+        save_figure(fig, folder / filename)
         figures.append((filename, caption))
 
     figures += save_history_figure(folder, config, history, metrics.get("best_epoch"))
@@ -91,7 +92,8 @@ def save_figures(folder: Path, config: dict, metrics: dict, history: dict, model
     return figures
 
 
-def _table(header, rows) -> str:
+def html_table(header: list, rows: list) -> str:
+    """An HTML table, every cell escaped."""
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -119,11 +121,11 @@ def _score_tables(names, metrics) -> str:
                         f"{test[avg]['f1']:.4f}", test["samples"]) for avg in ("macro", "weighted")]
     matrix_rows = [[f"true {n}"] + row for n, row in zip(names, test["confusion_matrix"])]
     return f"""<h2>Accuracy and loss per split</h2>
-{_table(["split", "accuracy", "loss", "macro F1", "samples"], summary_rows)}
+{html_table(["split", "accuracy", "loss", "macro F1", "samples"], summary_rows)}
 <h2>Test: per-class precision, recall, F1</h2>
-{_table(["class", "precision", "recall", "F1", "support"], per_class_rows)}
+{html_table(["class", "precision", "recall", "F1", "support"], per_class_rows)}
 <h2>Test confusion matrix (rows: true class, columns: predicted)</h2>
-{_table([""] + [f"pred {n}" for n in names], matrix_rows)}"""
+{html_table([""] + [f"pred {n}" for n in names], matrix_rows)}"""
 
 
 def _regression_tables(metrics: dict) -> str:
@@ -134,7 +136,7 @@ def _regression_tables(metrics: dict) -> str:
         rows.append((split, f"{m['r2']:.4f}", f"{m['mae']:.4g}", f"{m['rmse']:.4g}", f"{m['baseline']['r2']:.4f}",
                      f"{m['baseline']['mae']:.4g}", m["samples"]))
     return ("<h2>Scores per split (in the target's own units)</h2>\n"
-            + _table(["split", "R^2", "MAE", "RMSE", "baseline R^2", "baseline MAE", "samples"], rows)
+            + html_table(["split", "R^2", "MAE", "RMSE", "baseline R^2", "baseline MAE", "samples"], rows)
             + "<p>Baseline: always predicting the mean of the training targets.</p>")
 
 
@@ -158,7 +160,7 @@ def _misclassified_html(config, test) -> str:
         where = "file"
     return (f"<h2>Test samples the model got wrong ({wrong_count}; most confident first"
             f"{f', the first {len(shown)}' if len(shown) < wrong_count else ''})</h2>"
-            + (_table([where, "true", "predicted", "confidence"],
+            + (html_table([where, "true", "predicted", "confidence"],
                       [(m.get("file", m["row"]), m["true"], m["predicted"], f"{m['confidence']:.1%}") for m in shown])
                if shown else "<p>None.</p>"))
 
@@ -182,7 +184,7 @@ def _columns_html(run_dir: Path) -> str:
 
     rows = [(spec["name"], spec["kind"], spec["missing"], treatment(spec)) for spec in encoder["columns"]]
     return ("<h2>Columns as understood (fitted on the training split)</h2>\n"
-            + _table(["column", "kind", "missing in training", "encoding"], rows))
+            + html_table(["column", "kind", "missing in training", "encoding"], rows))
 
 
 def _settings_html(run_dir: Path, config) -> str:
@@ -196,8 +198,8 @@ def _settings_html(run_dir: Path, config) -> str:
     command = config.get("command")
     return ("<h2>Configuration</h2>\n"
             + (f"<p>Reproduce with <code>{html.escape(command)}</code></p>\n" if command else "")
-            + _table(["option", "value"], sorted(shown_config.items()))
-            + ("\n<h2>Environment</h2>" + _table(["", ""], environment_rows) if environment_rows else ""))
+            + html_table(["option", "value"], sorted(shown_config.items()))
+            + ("\n<h2>Environment</h2>" + html_table(["", ""], environment_rows) if environment_rows else ""))
 
 
 def write_interrupted_report(run_dir: Path, config: dict, message: str, figures: list) -> Path:

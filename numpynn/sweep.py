@@ -224,9 +224,9 @@ def write_sweep_report(out: Path, dataset: str, grid: dict, results: list[dict],
     import html
 
     from . import plots
-    from .report import STYLE, _save, _table
+    from .report import STYLE, html_table, save_figure
     figure = plots.plot_sweep(grid, [(r["config"], r["mean"]) for r in results if r["scores"]])
-    _save(figure, out / "scores.png")
+    save_figure(figure, out / "scores.png")
     rows = [[*(str(r["config"][key]) for key in grid), f"{r['mean']:.4f}", f"{r['std']:.4f}",
              f"{r['seconds']:.1f}", " ".join(sorted(r["workers"]))]
             for r in sorted(results, key=lambda r: -np.nan_to_num(r["mean"], nan=-np.inf))]
@@ -246,7 +246,7 @@ def write_sweep_report(out: Path, dataset: str, grid: dict, results: list[dict],
 <h1>numpynn sweep: {html.escape(dataset)}</h1>
 {best_text}
 <figure><img alt="score against each option" src="data:image/png;base64,{image}"></figure>
-{_table([*grid, "mean score", "std", "fit seconds", "workers"], rows)}
+{html_table([*grid, "mean score", "std", "fit seconds", "workers"], rows)}
 </body></html>
 """
     write_text(out / "report.html", page)

@@ -4,10 +4,10 @@ from .base import LAYERS, Layer, register
 from .conv import Conv2D
 from .core import Activation, Dense, Flatten
 from .dropout import Dropout
-from .normalization import BatchNormalization
+from .normalization import BatchNormalization, LayerNormalization
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
 from .recurrent import GRU, LSTM, SimpleRNN
-from .sequence import Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D, LayerNormalization
+from .sequence import Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D
 
 __all__ = ["LAYERS", "Layer", "register", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
            "Dropout", "Flatten", "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN", "Embedding",

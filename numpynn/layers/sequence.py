@@ -1,4 +1,4 @@
-"""Layers for sequences and tokens: Embedding, LayerNormalization, GlobalAveragePooling1D, GlobalMaxPooling1D."""
+"""Layers for sequences and tokens: Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D."""
 from __future__ import annotations
 
 import numpy as np
@@ -64,45 +64,6 @@ class Embedding(Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": self.embeddings_initializer}
-
-
-@register
-class LayerNormalization(Layer):
-    """y = gamma * (x - mean) / sqrt(var + epsilon) + beta, mean and variance over the last axis of each
-    sample (not over the batch, unlike BatchNormalization), so training and inference compute the same."""
-
-    def __init__(self, epsilon: float = 1e-3, **kwargs):
-        super().__init__(**kwargs)
-        if not epsilon > 0:
-            raise InputError(f"LayerNormalization epsilon must be positive, got {epsilon!r}.")
-        self.epsilon = float(epsilon)
-
-    def weight_count(self, input_shape: tuple) -> int:
-        return 2 * int(input_shape[-1])
-
-    def _create_params(self) -> None:
-        features = self.input_shape[-1]
-        self.params["gamma"] = np.ones(features, dtype=self.dtype)
-        self.params["beta"] = np.zeros(features, dtype=self.dtype)
-
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        mean = x.mean(axis=-1, keepdims=True)
-        self._inv_std = 1 / np.sqrt(x.var(axis=-1, keepdims=True) + np.asarray(self.epsilon, x.dtype))
-        self._normalized = (x - mean) * self._inv_std
-        return self._normalized * self.params["gamma"] + self.params["beta"]
-
-    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
-        axes = tuple(range(grad_output.ndim - 1))
-        np.sum(grad_output * self._normalized, axis=axes, out=self.grads["gamma"])
-        np.sum(grad_output, axis=axes, out=self.grads["beta"])
-        if not self.needs_input_grad:
-            return None
-        grad = grad_output * self.params["gamma"]  # dL/d(normalized); the mean and variance depend on x too
-        return (grad - grad.mean(axis=-1, keepdims=True)
-                - self._normalized * (grad * self._normalized).mean(axis=-1, keepdims=True)) * self._inv_std
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 class _GlobalPooling1D(Layer):

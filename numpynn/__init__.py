@@ -24,6 +24,8 @@ from .layers import (
     Activation,
     AveragePooling2D,
     BatchNormalization,
+    Bidirectional,
+    Conv1D,
     Conv2D,
     Dense,
     Dropout,
@@ -35,6 +37,7 @@ from .layers import (
     Layer,
     LayerNormalization,
     MaxPooling2D,
+    Residual,
     SimpleRNN,
 )
 from .models import Sequential
@@ -46,7 +49,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten",
     "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN", "Embedding",
-    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "LayerNormalization", "GradcheckResult", "Layer", "Sequential",
+    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "LayerNormalization", "Residual", "Bidirectional", "Conv1D",
+    "GradcheckResult", "Layer", "Sequential",
     "activations", "callbacks",
     "datasets",
     "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "optimizers", "preprocessing",

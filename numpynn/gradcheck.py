@@ -90,11 +90,18 @@ def _numeric_gradient(objective, array, eps):
 
 def _to_float64(layer: Layer) -> Layer:
     layer = copy.deepcopy(layer)
+    _cast_in_place(layer)
+    return layer
+
+
+def _cast_in_place(layer: Layer) -> None:
     layer.dtype = np.dtype("float64")
+    for sublayer in layer.sublayers():  # a block's arrays are its layers'
+        _cast_in_place(sublayer)
     for group in (layer.params, layer.grads, layer.state):
         for key in group:
-            group[key] = group[key].astype(np.float64)
-    return layer
+            if group[key].dtype != np.float64:
+                group[key] = group[key].astype(np.float64)
 
 
 def _replaying_rng(layer: Layer):

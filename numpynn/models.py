@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Callable
 
 import numpy as np
@@ -10,6 +9,7 @@ import numpy as np
 from . import layers as layers_module
 from .errors import InputError, InputTypeError
 from .layers import Layer
+from .layers.base import unique_name
 from .saving import register_model, save_model
 from .training import Trainer
 from .utils import as_float_dtype, check_array, get_rng
@@ -54,23 +54,13 @@ class Sequential(Trainer):
         if not isinstance(layer, Layer):
             raise InputTypeError(f"Sequential takes numpynn layers, got {type(layer).__name__}.")
         if layer.name is None:
-            layer.name = self._unique_name(layer)
+            layer.name = unique_name(layer, {other.name for other in self.layers})
         self.layers.append(layer)
         self.built = False
         if self.layers[0].input_shape is not None:
             self.build(self.layers[0].input_shape)
         elif self.loss is not None:
             self._choose_scoring_loss()
-
-    def _unique_name(self, layer: Layer) -> str:
-        """Keras-style names: dense, dense_1, conv2d, max_pooling2d, ..."""
-        base = re.sub(r"(?<!^)(?=[A-Z])", "_", type(layer).__name__).lower().replace("2_d", "2d")
-        taken = {other.name for other in self.layers}
-        name, count = base, 0
-        while name in taken:
-            count += 1
-            name = f"{base}_{count}"
-        return name
 
     def build(self, input_shape: tuple) -> None:
         """Create every layer's parameters for samples of shape ``input_shape`` (no batch axis)."""
@@ -198,10 +188,7 @@ class Sequential(Trainer):
 
     def summary(self, print_fn: Callable[[str], None] = print) -> None:
         """Print a table of layers, output shapes and parameter counts."""
-        rows = [("Layer (type)", "Output Shape", "Param #")]
-        for layer in self.layers:
-            shape = "(None, " + ", ".join(map(str, layer.output_shape)) + ")" if layer.output_shape else "?"
-            rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"))
+        rows = [("Layer (type)", "Output Shape", "Param #")] + _summary_rows(self.layers, depth=0)
         widths = [max(len(row[i]) for row in rows) + 2 for i in range(3)]
         rule = "-" * sum(widths)
         lines = [f'Model: "{self.name}"', rule, "".join(c.ljust(w) for c, w in zip(rows[0], widths)), "=" * len(rule)]
@@ -233,3 +220,14 @@ class Sequential(Trainer):
         layers = [layers_module.from_config(entry["class_name"], entry["config"]) for entry in config.pop("layers")]
         return cls(layers, **config)
 
+
+
+def _summary_rows(layers: list[Layer], depth: int) -> list[tuple[str, str, str]]:
+    """One row per layer, a block's layers indented under it."""
+    rows = []
+    for layer in layers:
+        shape = "(None, " + ", ".join(map(str, layer.output_shape)) + ")" if layer.output_shape else "?"
+        indent = "  " * depth + ("└ " if depth else "")
+        rows.append((f"{indent}{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"))
+        rows += _summary_rows(layer.sublayers(), depth + 1)
+    return rows

@@ -1,7 +1,8 @@
 """Layers: each keeps its forward and backward side by side (see ``base.Layer`` for the contract)."""
 from ..errors import InputError
 from .base import LAYERS, Layer, register
-from .conv import Conv2D
+from .blocks import Bidirectional, Block, Residual
+from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten
 from .dropout import Dropout
 from .normalization import BatchNormalization, LayerNormalization
@@ -11,7 +12,8 @@ from .sequence import Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D
 
 __all__ = ["LAYERS", "Layer", "register", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
            "Dropout", "Flatten", "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN", "Embedding",
-           "GlobalAveragePooling1D", "GlobalMaxPooling1D", "LayerNormalization"]
+           "GlobalAveragePooling1D", "GlobalMaxPooling1D", "LayerNormalization", "Block", "Residual", "Conv1D",
+           "Bidirectional"]
 
 
 def from_config(class_name: str, config: dict) -> Layer:

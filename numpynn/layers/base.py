@@ -15,12 +15,24 @@
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..errors import InputError
 from ..utils import as_float_dtype, get_rng
 
 LAYERS: dict[str, type] = {}
+
+
+def unique_name(layer: "Layer", taken: set[str]) -> str:
+    """Keras-style names not in ``taken``: dense, dense_1, conv2d, max_pooling2d, ..."""
+    base = re.sub(r"(?<!^)(?=[A-Z])", "_", type(layer).__name__).lower().replace("2_d", "2d").replace("1_d", "1d")
+    name, count = base, 0
+    while name in taken:
+        count += 1
+        name = f"{base}_{count}"
+    return name
 
 
 def register(cls) -> type:
@@ -71,6 +83,10 @@ class Layer:
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
+
+    def sublayers(self) -> list["Layer"]:
+        """The layers this one is made of (a block's); their arrays appear in ``params`` as "layer/key"."""
+        return []
 
     def _check_input(self, x) -> np.ndarray:
         """Build on first use and check the input's shape and dtype against what the layer was built for."""

@@ -86,7 +86,7 @@ class Conv2D(ActivatedLayer):
 
     def _create_params(self):
         kh, kw = self.kernel_size
-        channels = self.input_shape[2]
+        channels = self._image_shape[2]
         fan_in, fan_out = kh * kw * channels, kh * kw * self.filters
         self.params["W"] = self._kernel_init((kh, kw, channels, self.filters), fan_in, fan_out, self._rng, self.dtype)
         if self.use_bias:
@@ -96,16 +96,25 @@ class Conv2D(ActivatedLayer):
         kh, kw = self.kernel_size
         return (kh * kw * int(input_shape[-1]) + int(self.use_bias)) * self.filters
 
+    @property
+    def _image_shape(self) -> tuple:
+        """The input as images (H, W, C); Conv1D sees its sequences as images one pixel high."""
+        return self.input_shape
+
+    @property
+    def _kernel(self) -> np.ndarray:
+        """W as (kh, kw, C, filters)."""
+        return self.params["W"]
+
     def pre_activation(self, x: np.ndarray) -> np.ndarray:
-        pads, out_size = self._geometry(self.input_shape)
-        columns = im2col(x, self.kernel_size, self.strides, pads, out_size)
+        image_shape, batch = self._image_shape, len(x)
+        pads, out_size = self._geometry(image_shape)
+        columns = im2col(x.reshape((batch,) + image_shape), self.kernel_size, self.strides, pads, out_size)
         self._columns = columns  # (batch * out_h * out_w, kh * kw * C), reused by backward
-        batch = len(x)
-        out_h, out_w, filters = self.output_shape
-        z = columns @ self.params["W"].reshape(-1, filters)
+        z = columns @ self._kernel.reshape(-1, self.filters)
         if self.use_bias:
             z += self.params["b"]
-        return z.reshape(batch, out_h, out_w, filters)
+        return z.reshape((batch,) + self.output_shape)
 
     def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray | None:
         filters = self.filters
@@ -115,14 +124,75 @@ class Conv2D(ActivatedLayer):
             sum_rows(grad_2d, self.grads["b"])
         if not self.needs_input_grad:
             return None
-        return conv_input_grad(grad_2d, self.params["W"], (len(grad_logits),) + self.input_shape, self.strides,
-                               *self._geometry(self.input_shape))
+        batch, image_shape = len(grad_logits), self._image_shape
+        grad = conv_input_grad(grad_2d, self._kernel, (batch,) + image_shape, self.strides,
+                               *self._geometry(image_shape))
+        return grad.reshape((batch,) + self.input_shape)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding, "activation": self.activation.get_config(),
                 "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
                 "bias_initializer": self.bias_initializer}
+
+
+@register
+class Conv1D(Conv2D):
+    """out[n, t, f] = activation(sum_{i, c} x_pad[n, t*s + i, c] * W[i, c, f] + b[f]), run as a Conv2D on
+    sequences seen as images one pixel high (the same im2col and backward).
+
+    Shapes: x (batch, time, C); W (kernel_size, C, filters); b (filters,); out (batch, time_out, filters).
+    padding: 'valid', 'same' (time_out = ceil(time / stride)), 'causal' (kernel_size - 1 zeros before the
+    sequence only, so step t sees nothing after t, as in Keras and WaveNet) or an int per side.
+    """
+
+    def __init__(self, filters: int, kernel_size: int, strides: int = 1, padding: str | int = "valid",
+                 **kwargs):
+        causal = padding == "causal"
+        super().__init__(filters, (1, _single(kernel_size, "kernel_size")), (1, _single(strides, "strides")),
+                         padding="valid" if causal else padding, **kwargs)
+        self.padding = padding
+
+    def _geometry(self, image_shape):
+        steps = image_shape[1]
+        kernel, stride = self.kernel_size[1], self.strides[1]
+        if self.padding == "causal":
+            before, after = kernel - 1, 0
+            out = (steps + before - kernel) // stride + 1
+        else:
+            before, after, out = conv_padding(self.padding, steps, kernel, stride)
+        return (0, 0, before, after), (1, out)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        if len(input_shape) != 2:
+            raise InputError(f"{self.describe()} expects sequences (batch, time, channels), got samples of shape "
+                             f"{tuple(input_shape)}; for one channel add an axis, e.g. x[..., None].")
+        (_, _, before, after), (_, out) = self._geometry((1,) + tuple(input_shape))
+        if input_shape[0] + before + after < self.kernel_size[1]:
+            raise InputError(f"{self.describe()}: kernel {self.kernel_size[1]} is longer than the padded sequence "
+                             f"{input_shape[0] + before + after}; use padding='same' or a smaller kernel.")
+        return (out, self.filters)
+
+    @property
+    def _image_shape(self) -> tuple:
+        return (1,) + self.input_shape
+
+    @property
+    def _kernel(self) -> np.ndarray:
+        return self.params["W"][None]
+
+    def _create_params(self):
+        super()._create_params()
+        self.params["W"] = self.params["W"][0]  # (1, k, C, F) -> (k, C, F), Keras's layout
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "kernel_size": self.kernel_size[1], "strides": self.strides[1]}
+
+
+def _single(value, name) -> int:
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    return check_positive_int(value, f"Conv1D {name}")
 
 
 def im2col(x: np.ndarray, kernel_size: int | tuple[int, int], strides: int | tuple[int, int],

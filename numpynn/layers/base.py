@@ -27,7 +27,8 @@ LAYERS: dict[str, type] = {}
 
 def unique_name(layer: "Layer", taken: set[str]) -> str:
     """Keras-style names not in ``taken``: dense, dense_1, conv2d, max_pooling2d, ..."""
-    base = re.sub(r"(?<!^)(?=[A-Z])", "_", type(layer).__name__).lower().replace("2_d", "2d").replace("1_d", "1d")
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(layer).__name__).lower()
+    base = words.replace("2_d", "2d").replace("1_d", "1d")
     name, count = base, 0
     while name in taken:
         count += 1

@@ -241,8 +241,9 @@ class Bidirectional(Block):
         self.forward_layer = layer.from_config({**config, "go_backwards": layer.go_backwards})
         self.backward_layer = layer.from_config({**config, "go_backwards": not layer.go_backwards})
         super().__init__(**kwargs)
-        base = layer.name or unique_name(layer, set())
-        self.forward_layer.name, self.backward_layer.name = f"forward_{base}", f"backward_{base}"
+        self._wrapped_name = layer.name or unique_name(layer, set())
+        self.forward_layer.name = f"forward_{self._wrapped_name}"
+        self.backward_layer.name = f"backward_{self._wrapped_name}"
 
     def sublayers(self) -> list[Layer]:
         return [self.forward_layer, self.backward_layer]
@@ -290,7 +291,9 @@ class Bidirectional(Block):
         return None if grad_x is None else grad_x + grad_back
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "layer": _layer_config(self.forward_layer), "merge_mode": self.merge_mode}
+        wrapped = _layer_config(self.forward_layer)
+        wrapped["config"]["name"] = self._wrapped_name
+        return {**super().get_config(), "layer": wrapped, "merge_mode": self.merge_mode}
 
     @classmethod
     def from_config(cls, config: dict) -> "Bidirectional":

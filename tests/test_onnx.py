@@ -56,6 +56,63 @@ def test_global_average_pooling_and_a_sigmoid_output():
     np.testing.assert_allclose(run_onnx(model.to_onnx(), x), model.predict(x), atol=1e-5)
 
 
+def _randomise_statistics(model, rng):
+    for layer in model.layers:
+        for key in list(layer.state):
+            layer.state[key][...] = rng.uniform(0.5, 1.5, layer.state[key].shape)
+
+
+SEQUENCE_MODELS = {
+    "rnn-relu-backwards-steps": lambda: [nn.SimpleRNN(4, activation="relu", return_sequences=True, go_backwards=True),
+                                         nn.LSTM(3, go_backwards=True)],
+    "lstm-steps-gru": lambda: [nn.LSTM(5, return_sequences=True), nn.BatchNormalization(), nn.GRU(4)],
+    "gru-backwards-steps-pooling": lambda: [nn.GRU(4, return_sequences=True, go_backwards=True),
+                                            nn.GlobalMaxPooling1D()],
+    "bidirectional-concat": lambda: [nn.Bidirectional(nn.LSTM(3, return_sequences=True)),
+                                     nn.Bidirectional(nn.GRU(2))],
+    "bidirectional-merges": lambda: [nn.Bidirectional(nn.SimpleRNN(3, return_sequences=True), "sum"),
+                                     nn.Bidirectional(nn.GRU(3, return_sequences=True), "mul"),
+                                     nn.Bidirectional(nn.LSTM(2), "ave")],
+    "conv1d-layernorm": lambda: [nn.Conv1D(4, 3, padding="causal", activation="relu"), nn.LayerNormalization(),
+                                 nn.Conv1D(3, 2, strides=2, padding="same"), nn.GlobalAveragePooling1D()],
+    "residual-sequence": lambda: [nn.Conv1D(4, 3, padding="same"),
+                                  nn.Residual([nn.Conv1D(4, 3, padding="same", activation="relu"),
+                                               nn.LayerNormalization()], activation="relu"), nn.LSTM(3)],
+}
+
+
+@pytest.mark.parametrize("name", list(SEQUENCE_MODELS))
+def test_sequence_layers_match_predict(name):
+    rng = np.random.default_rng(3)
+    model = nn.Sequential(SEQUENCE_MODELS[name]() + [nn.Dense(3, activation="softmax")], seed=0)
+    model.build((7, 2))
+    for layer in model.layers:  # biases other than zero, so their gate order is checked too
+        for key in [key for key in layer.params if key.endswith("b")]:
+            layer.params[key][...] = rng.normal(size=layer.params[key].shape)
+    _randomise_statistics(model, rng)
+    x = rng.normal(size=(5, 7, 2)).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(model.to_onnx(), x), model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_residual_blocks_on_images_match_predict():
+    from numpynn.builders import build_model
+    rng = np.random.default_rng(4)
+    model = build_model("conv:4,bn,res(conv:4,bn,conv:4,bn),res(conv:6,bn,conv:6,pool),gap", (10, 10, 1), 3, seed=0)
+    for layer in model.layers:
+        for key in list(layer.state):  # the blocks' batch-norm statistics too
+            layer.state[key][...] = rng.uniform(0.5, 1.5, layer.state[key].shape)
+    x = rng.normal(size=(4, 10, 10, 1)).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(model.to_onnx(), x), model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_token_ids_go_in_as_int64():
+    model = nn.Sequential([nn.Embedding(11, 4), nn.GRU(3), nn.Dense(1, activation="sigmoid")], seed=0)
+    ids = np.random.default_rng(5).integers(0, 11, size=(6, 5))
+    model.build((5,))
+    np.testing.assert_allclose(run_onnx(model.to_onnx(), ids.astype(np.int64)), model.predict(ids, verbose=0),
+                               atol=1e-5)
+
+
 def test_an_unsupported_layer_is_named():
     from numpynn.layers import Layer
 

@@ -1,7 +1,8 @@
 """Layers: each keeps its forward and backward side by side (see ``base.Layer`` for the contract)."""
 from ..errors import InputError
 from .base import LAYERS, Layer, register
-from .blocks import Bidirectional, Block, Residual
+from .bidirectional import Bidirectional
+from .blocks import Block, Residual
 from .conv import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten
 from .dropout import Dropout

@@ -1,5 +1,5 @@
-"""Layers made of layers: Residual (a skip connection around a few layers) and Bidirectional (a recurrent
-layer run both ways).
+"""Layers made of layers: the Block base and Residual (a skip connection around a few layers);
+Bidirectional is in ``bidirectional``.
 
 A block's ``params``, ``grads`` and ``state`` are live views of its layers' arrays under "layer/key"
 names (``"conv2d/W"``), so everything that walks a model's parameters (packing them into one vector,
@@ -85,11 +85,11 @@ class Block(Layer):
         return sum(layer.count_params() for layer in self.sublayers())
 
 
-def _layer_config(layer: Layer) -> dict:
+def layer_config(layer: Layer) -> dict:
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
-def _layer_from_config(entry: dict) -> Layer:
+def layer_from_config(entry: dict) -> Layer:
     from . import from_config
     return from_config(entry["class_name"], entry["config"])
 
@@ -192,16 +192,21 @@ class Residual(Block):
         return grad + (self.projection.backward(grad_sum) if self.projection is not None else grad_sum)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "layers": [_layer_config(layer) for layer in self.layers],
-                "projection": _layer_config(self.projection) if self.projection is not None else None,
+        return {**super().get_config(), "layers": [layer_config(layer) for layer in self.layers],
+                "projection": layer_config(self.projection) if self.projection is not None else None,
                 "activation": self.activation.get_config()}
 
     @classmethod
     def from_config(cls, config: dict) -> "Residual":
         config = dict(config)
-        layers = [_layer_from_config(entry) for entry in config.pop("layers")]
+        layers = [layer_from_config(entry) for entry in config.pop("layers")]
         projection = config.pop("projection", None)
-        return cls(layers, projection=_layer_from_config(projection) if projection else None, **config)
+        return cls(layers, projection=layer_from_config(projection) if projection else None, **config)
+
+
+def _stride(size_in: int, size_out: int) -> int | None:
+    """The stride whose 'same' 1x1 convolution turns size_in pixels into size_out (None: no stride does)."""
+    return next((stride for stride in range(1, size_in + 1) if -(-size_in // stride) == size_out), None)
 
 
 def _default_projection(input_shape: tuple, output_shape: tuple, owner: str) -> Layer:
@@ -211,91 +216,9 @@ def _default_projection(input_shape: tuple, output_shape: tuple, owner: str) -> 
     if len(input_shape) == 1 and len(output_shape) == 1:
         return Dense(output_shape[0], name="projection")
     if len(input_shape) == 3 and len(output_shape) == 3:
-        strides = [-(-size_in // size_out) for size_in, size_out in zip(input_shape[:2], output_shape[:2])]
-        return Conv2D(output_shape[2], 1, strides=strides, padding="same", name="projection")
+        strides = [_stride(size_in, size_out) for size_in, size_out in zip(input_shape[:2], output_shape[:2])]
+        if None not in strides:
+            return Conv2D(output_shape[2], 1, strides=strides, padding="same", name="projection")
     raise InputError(f"{owner} changes the shape from {input_shape} to {output_shape} and no projection fits; give "
                      "one, e.g. Residual([...], projection=Dense(n)).")
 
-
-MERGE_MODES = ("concat", "sum", "ave", "mul")
-
-
-@register
-class Bidirectional(Block):
-    """Runs a recurrent ``layer`` forwards and a copy of it backwards over the sequence, and merges the two.
-
-    Shapes: x (batch, time, features) -> (batch, 2 * units) for merge_mode 'concat' (forward first, as in
-    Keras and PyTorch), (batch, units) for 'sum', 'ave' and 'mul'; with ``return_sequences`` the time axis
-    stays, and the backward layer's steps are put back in the input's order so step t sees the whole
-    sequence from both sides.
-    """
-
-    def __init__(self, layer: Layer, merge_mode: str = "concat", **kwargs):
-        if not hasattr(layer, "go_backwards"):
-            raise InputTypeError(f"Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU), got "
-                                 f"{type(layer).__name__}.")
-        if merge_mode not in MERGE_MODES:
-            raise InputError(f"merge_mode must be one of {', '.join(MERGE_MODES)}, got {merge_mode!r}.")
-        self.merge_mode = merge_mode
-        config = {**layer.get_config(), "name": None}
-        self.forward_layer = layer.from_config({**config, "go_backwards": layer.go_backwards})
-        self.backward_layer = layer.from_config({**config, "go_backwards": not layer.go_backwards})
-        super().__init__(**kwargs)
-        self._wrapped_name = layer.name or unique_name(layer, set())
-        self.forward_layer.name = f"forward_{self._wrapped_name}"
-        self.backward_layer.name = f"backward_{self._wrapped_name}"
-
-    def sublayers(self) -> list[Layer]:
-        return [self.forward_layer, self.backward_layer]
-
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
-        *steps, units = self.forward_layer.compute_output_shape(tuple(input_shape))
-        return (*steps, 2 * units if self.merge_mode == "concat" else units)
-
-    def _create_params(self) -> None:
-        for layer in self.sublayers():
-            self._build_sublayer(layer, self.input_shape)
-
-    def weight_count(self, input_shape: tuple) -> int:
-        return 2 * self.forward_layer.weight_count(tuple(input_shape))
-
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        ahead = self.forward_layer(x, training=training)
-        behind = self._align(self.backward_layer(x, training=training))
-        if self.merge_mode == "concat":
-            return np.concatenate([ahead, behind], axis=-1)
-        if self.merge_mode == "mul":
-            self._halves = ahead, behind
-            return ahead * behind
-        merged = ahead + behind
-        return merged * np.asarray(0.5, merged.dtype) if self.merge_mode == "ave" else merged
-
-    def _align(self, steps: np.ndarray) -> np.ndarray:
-        """The backward layer's sequence output runs from the last step to the first: flip it to the input's order."""
-        return steps[:, ::-1] if self.forward_layer.return_sequences else steps
-
-    def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
-        if self.merge_mode == "concat":
-            units = grad_output.shape[-1] // 2
-            grad_ahead, grad_behind = grad_output[..., :units], grad_output[..., units:]
-        elif self.merge_mode == "mul":
-            ahead, behind = self._halves
-            grad_ahead, grad_behind = grad_output * behind, grad_output * ahead
-        else:
-            grad_ahead = grad_output * np.asarray(0.5, grad_output.dtype) if self.merge_mode == "ave" else grad_output
-            grad_behind = grad_ahead
-        for layer in self.sublayers():
-            layer.needs_input_grad = self.needs_input_grad
-        grad_x = self.forward_layer.backward(np.ascontiguousarray(grad_ahead))
-        grad_back = self.backward_layer.backward(np.ascontiguousarray(self._align(grad_behind)))
-        return None if grad_x is None else grad_x + grad_back
-
-    def get_config(self) -> dict:
-        wrapped = _layer_config(self.forward_layer)
-        wrapped["config"]["name"] = self._wrapped_name
-        return {**super().get_config(), "layer": wrapped, "merge_mode": self.merge_mode}
-
-    @classmethod
-    def from_config(cls, config: dict) -> "Bidirectional":
-        config = dict(config)
-        return cls(_layer_from_config(config.pop("layer")), **config)

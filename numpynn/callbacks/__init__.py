@@ -5,8 +5,10 @@ A callback stops training by setting ``model.stop_training = True``.
 """
 from .backup import BackupAndRestore
 from .base import Callback, CallbackList, History
+from .inspection import LayerStats
 from .monitors import EarlyStopping, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN
 from .progress import EpochProgressBar, ProgressBar
 
 __all__ = ["BackupAndRestore", "Callback", "CallbackList", "EarlyStopping", "EpochProgressBar", "History",
-           "LearningRateScheduler", "ModelCheckpoint", "ProgressBar", "ReduceLROnPlateau", "TerminateOnNaN"]
+           "LayerStats", "LearningRateScheduler", "ModelCheckpoint", "ProgressBar", "ReduceLROnPlateau",
+           "TerminateOnNaN"]

@@ -1,0 +1,140 @@
+"""Look inside a trained model: every layer's output, saliency maps and permutation importance.
+
+    outputs = inspect.layer_outputs(model, x)            # {"conv2d": (N, 28, 28, 32), "residual/conv2d": ...}
+    maps = inspect.feature_maps(model, x[:1])            # the convolutional layers' outputs only
+    heat = inspect.saliency(model, images)               # |d score / d pixel|, shaped like the images
+    drop = inspect.permutation_importance(model, x, y, "accuracy", repeats=10, seed=0)
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from .errors import InputError
+from .layers import Layer
+
+if TYPE_CHECKING:  # for annotations only
+    from .models import Sequential
+
+CONVOLUTIONS = ("Conv2D", "Conv1D")
+
+
+def named_leaves(layers: list[Layer], prefix: str = "") -> list[tuple[str, Layer]]:
+    """(name, layer) for every layer that is not made of others, a block's layers as "block/layer", in the
+    order of the model's packed parameters."""
+    named = []
+    for layer in layers:
+        inner = layer.sublayers()
+        named += named_leaves(inner, f"{prefix}{layer.name}/") if inner else [(prefix + layer.name, layer)]
+    return named
+
+
+def layer_outputs(model: Sequential, x: np.ndarray) -> dict[str, np.ndarray]:
+    """The output of every layer (a block's layers as "block/layer") for a batch x, in inference mode.
+
+    Each layer's ``forward`` is wrapped for the one pass (as PyTorch's forward hooks do), so blocks and
+    wrappers need no special case. Returns {name: array (batch, *that layer's output shape)}.
+    """
+    x = model._check_inputs(x)
+    outputs: dict[str, np.ndarray] = {}
+    leaves = named_leaves(model.layers)
+
+    def recording(name, forward):
+        def forward_and_record(inputs, training=False):
+            outputs[name] = forward(inputs, training=training)
+            return outputs[name]
+        return forward_and_record
+
+    for name, layer in leaves:
+        layer.forward = recording(name, layer.forward)
+    try:
+        for layer in model.layers:
+            x = layer(x, training=False)
+            outputs[layer.name] = x
+    finally:
+        for _, layer in leaves:
+            del layer.forward  # back to the class's method
+    return outputs
+
+
+def feature_maps(model: Sequential, x: np.ndarray) -> dict[str, np.ndarray]:
+    """The outputs of the convolutional layers for a batch x: {name: (batch, H, W, filters)} (or
+    (batch, time, filters) for Conv1D), after the layer's activation."""
+    names = {name for name, layer in named_leaves(model.layers) if type(layer).__name__ in CONVOLUTIONS}
+    if not names:
+        raise InputError("the model has no convolutional layers, so it has no feature maps.")
+    return {name: value for name, value in layer_outputs(model, x).items() if name in names}
+
+
+def saliency(model: Sequential, x: np.ndarray, class_index: int | np.ndarray | None = None) -> np.ndarray:
+    """|d score / d input| for each sample of x: which inputs the score rests on (Simonyan et al. 2014).
+
+    The score is the logit (before softmax or sigmoid) of ``class_index`` (an int, one per sample, or
+    None for the predicted class); for a regression, the output. Returns an array shaped like x.
+    Computed in inference mode; the model's parameter gradients are overwritten.
+    """
+    x = model._check_inputs(x)
+    last = model.layers[-1]
+    fused = last.fused_activation is not None
+    outputs, scores = model.forward(x, training=False, with_logits=True) if fused else (model.forward(x), None)
+    scores = outputs if scores is None else scores
+    classes = scores.shape[-1]
+    if class_index is None:
+        chosen = outputs.argmax(axis=-1) if classes > 1 else np.zeros(len(x), dtype=int)
+    else:
+        chosen = np.broadcast_to(np.asarray(class_index, dtype=int), (len(x),))
+        if chosen.min() < 0 or chosen.max() >= classes:
+            raise InputError(f"class_index must lie in [0, {classes - 1}], got {class_index!r}.")
+    seed = np.zeros_like(scores)
+    seed[np.arange(len(x)), chosen] = 1
+    flags = [layer.needs_input_grad for layer in model.layers]
+    try:
+        for layer in model.layers:  # this time the data's own gradient is the point
+            layer.needs_input_grad = True
+        grad = last.backward_from_logits(seed) if fused else last.backward(seed)
+        for layer in reversed(model.layers[:-1]):
+            grad = layer.backward(grad)
+    finally:
+        for layer, flag in zip(model.layers, flags):
+            layer.needs_input_grad = flag
+    return np.abs(grad)
+
+
+def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
+                           metric: str | Callable[[np.ndarray, np.ndarray], float] = "accuracy", repeats: int = 10,
+                           seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """How much the score drops when one input column is shuffled (Breiman 2001; scikit-learn's
+    ``permutation_importance``): (mean drop, standard deviation over repeats), each (features,).
+
+    x: (samples, features); metric: "accuracy", "r2", or f(y_true, model outputs) -> score, higher better.
+    """
+    from .metrics import regression_scores
+    x = model._check_inputs(x)
+    if x.ndim != 2:
+        raise InputError(f"permutation importance shuffles the columns of a table (samples, features), got shape "
+                         f"{x.shape}.")
+    if repeats < 1:
+        raise InputError(f"repeats must be at least 1, got {repeats!r}.")
+    if metric == "accuracy":
+        def score(outputs):
+            predicted = outputs.argmax(axis=1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0.5).astype(int)
+            return float(np.mean(predicted == np.asarray(y)))
+    elif metric == "r2":
+        def score(outputs):
+            return regression_scores(np.asarray(y, dtype=np.float64), outputs[:, 0])["r2"]
+    elif callable(metric):
+        def score(outputs):
+            return float(metric(np.asarray(y), outputs))
+    else:
+        raise InputError(f"metric must be 'accuracy', 'r2' or a function, got {metric!r}.")
+    rng = np.random.default_rng(seed)
+    baseline = score(model.predict(x, verbose=0))
+    drops = np.empty((x.shape[1], repeats))
+    shuffled = x.copy()
+    for column in range(x.shape[1]):
+        for repeat in range(repeats):
+            shuffled[:, column] = x[rng.permutation(len(x)), column]
+            drops[column, repeat] = baseline - score(model.predict(shuffled, verbose=0))
+        shuffled[:, column] = x[:, column]
+    return drops.mean(axis=1), drops.std(axis=1)

@@ -10,7 +10,9 @@ Each rule has a threshold and a source for its rule of thumb (docs/inspect.md li
   largest layer gradient of the same epoch (Hochreiter 1991; Bengio et al. 1994).
 - learning rate: the update-to-weight ratio of a step is healthy around 1e-3 (CS231n); above
   RATIO_HIGH in any epoch the rate is likely too high, below RATIO_LOW in every epoch too low.
-- overfitting: validation loss rising for OVERFIT_EPOCHS epochs in a row while the training loss falls.
+- overfitting: the validation loss ends OVERFIT_EPOCHS or more epochs after its minimum and at least
+  OVERFIT_RISE times it, while the training loss went on falling (Prechelt 1998, "Early stopping - but
+  when?").
 - divergence: a loss or weight that is not finite.
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ VANISHING_RELATIVE = 1e-4
 RATIO_HIGH = 0.02
 RATIO_LOW = 1e-5
 OVERFIT_EPOCHS = 5
+OVERFIT_RISE = 1.1  # the last validation loss at least 10 % above the best: a trend, not noise
 
 DYNAMICS_FIGURE, ACTIVATIONS_FIGURE, HISTORY_FIGURE = "inside_dynamics.png", "inside_activations.png", "history.png"
 
@@ -121,14 +124,15 @@ def _history_rules(history: dict) -> list[Diagnosis]:
         found.append(Diagnosis("diverged", f"the training loss became {losses[bad]} at epoch {bad + 1} (diverged)",
                                "lower the learning rate, or clip gradients (clipnorm)", HISTORY_FIGURE,
                                epoch=bad + 1))
-    for start in range(len(val_losses) - OVERFIT_EPOCHS):
-        window = val_losses[start:start + OVERFIT_EPOCHS + 1]
-        if all(b > a for a, b in zip(window, window[1:])) and losses[start + OVERFIT_EPOCHS] < losses[start]:
-            found.append(Diagnosis("overfitting", f"validation loss rising for {OVERFIT_EPOCHS} epochs while training "
-                                   f"loss falls: overfitting from epoch {start + 1}", "stop earlier "
-                                   "(--early-stopping), add dropout or weight decay, or get more data",
-                                   HISTORY_FIGURE, epoch=start + 1))
-            break
+    if len(val_losses) > OVERFIT_EPOCHS and all(math.isfinite(v) for v in val_losses):
+        best = min(range(len(val_losses)), key=val_losses.__getitem__)
+        rising = len(val_losses) - 1 - best
+        if (rising >= OVERFIT_EPOCHS and val_losses[-1] > OVERFIT_RISE * val_losses[best]
+                and losses[-1] < losses[best]):
+            found.append(Diagnosis("overfitting", f"validation loss rising for {rising} epochs ({val_losses[best]:.3g} "
+                                   f"to {val_losses[-1]:.3g}) while training loss falls: overfitting after epoch "
+                                   f"{best + 1}", "stop earlier (--early-stopping), add dropout or weight decay, or "
+                                   "get more data", HISTORY_FIGURE, epoch=best + 1))
     return found
 
 

@@ -36,6 +36,7 @@ from .runs import lock_run_dir, new_run_dir, remove_if_empty, unlock_run_dir, wr
 MISCLASSIFIED_LISTED = 100  # in metrics.json and the report; MNIST errors run to about a hundred
 # Runs with fewer batches per epoch than this get one progress bar over the epochs instead of one per epoch.
 BAR_PER_EPOCH_FROM = 50
+INSPECT_SAMPLES = 256  # the fixed validation batch --inspect computes activation statistics on
 
 
 @dataclass
@@ -48,6 +49,7 @@ class TrainingResult:
     history: dict
     metrics: dict
     config: dict
+    layer_stats: callbacks.LayerStats | None = None  # with --inspect: the per-layer statistics
 
 
 def evaluate_split(model: Sequential, x: np.ndarray, y: np.ndarray, class_names: list,
@@ -148,7 +150,12 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
             f"{config['optimizer']} lr {config['lr']} ({config['schedule']})"
             + (f", weight decay {config['weight_decay']}" if config["weight_decay"] else ""))
     start = time.perf_counter()
-    history, best_epoch = _fit(model, config, data, quiet, extra_callbacks or [])
+    extra_callbacks = list(extra_callbacks or [])
+    layer_stats = None
+    if config.get("inspect"):
+        layer_stats = callbacks.LayerStats(data.x_val[:INSPECT_SAMPLES])
+        extra_callbacks.append(layer_stats)
+    history, best_epoch = _fit(model, config, data, quiet, extra_callbacks)
     metrics = {"dataset": dataset, "epochs_run": len(history.epoch),
                "train_seconds": round(time.perf_counter() - start, 3)}
     if best_epoch is not None:
@@ -156,7 +163,8 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
     metrics.update(_evaluate_splits(model, data))
     config.update({"class_names": data.class_names, "feature_names": data.feature_names,
                    "input_shape": list(model.input_shape), "kind": data.kind})
-    return TrainingResult(model=model, data=data, history=history.history, metrics=metrics, config=config)
+    return TrainingResult(model=model, data=data, history=history.history, metrics=metrics, config=config,
+                          layer_stats=layer_stats)
 
 
 def _evaluate_splits(model: Sequential, data: PreparedData) -> dict:

@@ -107,7 +107,9 @@ def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
     """How much the score drops when one input column is shuffled (Breiman 2001; scikit-learn's
     ``permutation_importance``): (mean drop, standard deviation over repeats), each (features,).
 
-    x: (samples, features); metric: "accuracy", "r2", or f(y_true, model outputs) -> score, higher better.
+    x: (samples, features); metric: "accuracy", "log_loss" (scored as minus the mean cross-entropy, so a
+    drop is the rise in the loss; smoother than accuracy on a small test split), "r2" (y in the units the
+    model outputs), or f(y_true, model outputs) -> score, higher better.
     """
     from .metrics import regression_scores
     x = model._check_inputs(x)
@@ -120,6 +122,15 @@ def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
         def score(outputs):
             predicted = outputs.argmax(axis=1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0.5).astype(int)
             return float(np.mean(predicted == np.asarray(y)))
+    elif metric == "log_loss":
+        def score(outputs):
+            probabilities = np.clip(outputs.astype(np.float64), 1e-12, 1.0)
+            labels = np.asarray(y, dtype=int)
+            if probabilities.shape[1] == 1:
+                picked = np.where(labels == 1, probabilities[:, 0], 1 - probabilities[:, 0])
+            else:
+                picked = probabilities[np.arange(len(labels)), labels]
+            return float(np.mean(np.log(np.maximum(picked, 1e-12))))
     elif metric == "r2":
         def score(outputs):
             return regression_scores(np.asarray(y, dtype=np.float64), outputs[:, 0])["r2"]
@@ -127,7 +138,7 @@ def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
         def score(outputs):
             return float(metric(np.asarray(y), outputs))
     else:
-        raise InputError(f"metric must be 'accuracy', 'r2' or a function, got {metric!r}.")
+        raise InputError(f"metric must be 'accuracy', 'log_loss', 'r2' or a function, got {metric!r}.")
     rng = np.random.default_rng(seed)
     baseline = score(model.predict(x, verbose=0))
     drops = np.empty((x.shape[1], repeats))

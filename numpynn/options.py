@@ -64,6 +64,7 @@ class Option:
     help: str
     check: Callable | None = None  # value -> None, or what is wrong with it
     metavar: str | None = None
+    const: object = None  # the value of the flag given alone (None: the flag needs a value)
 
     @property
     def flag(self) -> str:
@@ -114,6 +115,8 @@ OPTIONS = (
     Option("loss", str, {"tabular": None, "images": None}, "regression: mse (default) or huber",
            _one_of(("mse", "huber"))),
     Option("seed", int, {"tabular": 0, "images": 0}, "seeds the split, the weights, shuffling and dropout"),
+    Option("inspect", int, {"tabular": 0, "images": 0}, "record per-layer statistics every epoch (layer_stats.csv) "
+           "and diagnose them in the report; --inspect alone means 1", _not_negative, metavar="0|1", const=1),
 )
 FOLDER_ONLY = ("image_size", "color")  # options that apply to images:FOLDER datasets alone
 CSV_ONLY = ("categorical", "drop", "na")  # options that apply to csv:FILE datasets alone
@@ -132,7 +135,9 @@ def defaults(kind: str, dataset: str = "") -> dict:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per option; an option not given is None, so its default can depend on the data."""
     for option in OPTIONS:
-        parser.add_argument(option.flag, type=option.parse, help=option.help, metavar=option.metavar, dest=option.key)
+        alone = {"nargs": "?", "const": option.const} if option.const is not None else {}
+        parser.add_argument(option.flag, type=option.parse, help=option.help, metavar=option.metavar, dest=option.key,
+                            **alone)
 
 
 def defaults_text() -> str:

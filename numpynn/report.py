@@ -140,14 +140,14 @@ def _regression_tables(metrics: dict) -> str:
             + "<p>Baseline: always predicting the mean of the training targets.</p>")
 
 
-def _figures_html(run_dir: Path, figures) -> str:
+def figures_html(run_dir: Path, figures, heading: str | None = "Figures") -> str:
     """Every figure inline (base64 PNG), so the page is one self-contained file."""
     images = []
     for filename, caption in figures:
         data = base64.b64encode((run_dir / "figures" / filename).read_bytes()).decode("ascii")
         images.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
                       f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-    return "<h2>Figures</h2>\n" + "".join(images)
+    return (f"<h2>{heading}</h2>\n" if heading else "") + "".join(images)
 
 
 def _misclassified_html(config, test) -> str:
@@ -212,7 +212,7 @@ def write_interrupted_report(run_dir: Path, config: dict, message: str, figures:
 <p class="headline"><b>Interrupted</b>: {html.escape(message)}.</p>
 <p>The checkpoint of the last finished epoch is in this folder; the resumed run ends with the same weights as a
 run that was never stopped.</p>
-{_figures_html(run_dir, figures) if figures else ""}
+{figures_html(run_dir, figures) if figures else ""}
 {_settings_html(run_dir, config)}
 </body></html>
 """
@@ -221,8 +221,9 @@ run that was never stopped.</p>
     return path
 
 
-def write_report(run_dir: Path, config: dict, metrics: dict, figures: list) -> Path:
-    """report.html: summary, configuration, per-class table, confusion matrix and every figure, inline."""
+def write_report(run_dir: Path, config: dict, metrics: dict, figures: list, inside: str = "") -> Path:
+    """report.html: summary, configuration, per-class table, confusion matrix and every figure, inline;
+    ``inside``: the "Inside the network" section (``report_inside.inside_html``)."""
     test = metrics["test"]
     title = html.escape(config["dataset"])
     if "r2" in test:
@@ -241,8 +242,9 @@ def write_report(run_dir: Path, config: dict, metrics: dict, figures: list) -> P
 <p class="headline">{headline} after {metrics['epochs_run']} epochs, {metrics['train_seconds']:.1f} s of
 training.</p>
 {scores}
-{_figures_html(run_dir, figures)}
+{figures_html(run_dir, figures)}
 {_misclassified_html(config, test)}
+{inside}
 {_columns_html(run_dir)}
 {_settings_html(run_dir, config)}
 </body></html>

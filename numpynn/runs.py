@@ -112,7 +112,7 @@ def history_csv(history: dict) -> str:
 
 def write_run(run_dir: Path, result: TrainingResult) -> None:
     """Write every file of a run folder from a ``TrainingResult``."""
-    from . import report
+    from . import report, report_inside
     from .environment import environment_info
     config = {**result.config, "command": reproduce_command(result.config)}
     for name, content in (("config.json", config), ("environment.json", environment_info()),
@@ -120,9 +120,13 @@ def write_run(run_dir: Path, result: TrainingResult) -> None:
         write_text(run_dir / name, json.dumps(content, indent=2) + "\n")
     write_text(run_dir / "history.csv", history_csv(result.history))
     result.model.save(run_dir / "model.npz")
+    if result.layer_stats is not None:
+        write_text(run_dir / "layer_stats.csv", result.layer_stats.to_csv())
     figures = report.save_figures(run_dir / "figures", config, result.metrics, result.history, result.model,
                                   result.data)
-    report.write_report(run_dir, config, result.metrics, figures)
+    inside = report_inside.save_inside(run_dir / "figures", result.model, result.data, result.history,
+                                       result.layer_stats, seed=config.get("seed") or 0)
+    report.write_report(run_dir, config, result.metrics, figures, report_inside.inside_html(run_dir, inside))
 
 
 def write_interrupted_run(run_dir: Path, settings: dict, history: dict, message: str) -> None:

@@ -49,6 +49,19 @@ def blas_kernel(env) -> str:
     return ", ".join(str(k) for k in json.loads(out.stdout)) if out.returncode == 0 else "unknown"
 
 
+def cpu_name() -> str:
+    """The CPU model as the kernel reports it (/proc/cpuinfo), e.g. 'AMD EPYC 7B13'."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or platform.machine()
+
+
 def torch_available() -> bool:
     try:
         import torch  # noqa: F401

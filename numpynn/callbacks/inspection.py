@@ -132,6 +132,15 @@ class LayerStats(Callback):
         writer.writerows(self.rows)
         return buffer.getvalue()
 
+    @staticmethod
+    def read_csv(path) -> list[dict]:
+        """The rows of a run's layer_stats.csv, with numbers as numbers and empty cells left out."""
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        text = ("layer", "type", "activation")
+        return [{key: value if key in text else int(value) if key == "epoch" else float(value)
+                 for key, value in row.items() if value != ""} for row in rows]
+
     def get_state(self) -> dict:
         state = {"rows": self.rows}
         for which, layers in self.histograms.items():

@@ -1,0 +1,66 @@
+"""What --inspect costs: MNIST epoch time with and without callbacks.LayerStats, for the default MLP and
+the CNN preset.
+
+    python benchmarks/inspect_cost.py                      # 3 rounds of (plain epoch, inspected epoch)
+    python benchmarks/inspect_cost.py --models mlp --rounds 5 --samples 10000
+
+In one process, epochs with and without LayerStats alternate (ABAB), so the machine's noise slows both
+alike; the ratio is taken per round and the median reported. LayerStats gets the 256 validation images
+that `numpynn train --inspect` gives it. The epochs run on the training images (all of them by default).
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+
+from common import blas_kernel, cpu_name, load_mnist_float
+
+MODELS = {"mlp": "dense:512,dropout:0.2,dense:512,dropout:0.2", "cnn": "cnn"}
+
+
+def epoch_seconds(model, x, y, callbacks) -> float:
+    start = time.perf_counter()
+    model.fit(x, y, epochs=1, batch_size=128, verbose=0, callbacks=callbacks)
+    return time.perf_counter() - start
+
+
+def measure(name: str, rounds: int, samples: int | None) -> dict:
+    import numpynn as nn
+    from numpynn import builders, losses
+    x, y, source = load_mnist_float(images_4d=name == "cnn")
+    x_sample, x, y = x[-256:], x[:samples], y[:samples]
+    model = builders.build_model(MODELS[name], x.shape[1:], 10, seed=0)
+    model.compile(nn.optimizers.Adam(1e-3), losses.get("sparse_categorical_crossentropy"), metrics=["accuracy"])
+    epoch_seconds(model, x[:1024], y[:1024], [])  # warm-up: page in the buffers
+    plain, inspected = [], []
+    for _ in range(rounds):
+        plain.append(epoch_seconds(model, x, y, []))
+        inspected.append(epoch_seconds(model, x, y, [nn.callbacks.LayerStats(x_sample)]))
+    ratios = [b / a for a, b in zip(plain, inspected)]
+    return {"model": name, "source": source, "samples": len(x), "plain": statistics.median(plain),
+            "inspected": statistics.median(inspected), "ratio": statistics.median(ratios),
+            "low": min(ratios), "high": max(ratios)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="mlp,cnn")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--samples", type=int, help="train on the first N images (default: all 60,000)")
+    args = parser.parse_args()
+    import os
+    pin = os.environ.get("OPENBLAS_CORETYPE", "unset")
+    print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))} "
+          f"(OPENBLAS_CORETYPE={pin})")
+    print("| model | data | epoch s, plain | epoch s, --inspect | ratio (median) | ratio range |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name in args.models.split(","):
+        r = measure(name, args.rounds, args.samples)
+        print(f"| {name} | {r['samples']} {r['source']} images | {r['plain']:.2f} | {r['inspected']:.2f} | "
+              f"{r['ratio']:.3f} | {r['low']:.3f}-{r['high']:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,8 @@ from ..errors import InputError
 from .base import LAYERS, Layer, register
 from .bidirectional import Bidirectional
 from .blocks import Block, Residual
-from .conv import Conv1D, Conv2D
+from .conv import Conv2D
+from .conv1d import Conv1D
 from .core import Activation, Dense, Flatten
 from .dropout import Dropout
 from .normalization import BatchNormalization, LayerNormalization

@@ -103,9 +103,11 @@ def saliency(model: Sequential, x: np.ndarray, class_index: int | np.ndarray | N
 
 def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
                            metric: str | Callable[[np.ndarray, np.ndarray], float] = "accuracy", repeats: int = 10,
-                           seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+                           seed: int | None = 0,
+                           groups: list[list[int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """How much the score drops when one input column is shuffled (Breiman 2001; scikit-learn's
-    ``permutation_importance``): (mean drop, standard deviation over repeats), each (features,).
+    ``permutation_importance``): (mean drop, standard deviation over repeats), each (features,), or
+    (groups,) with ``groups``: lists of feature indices shuffled together (the one-hot block of one column).
 
     x: (samples, features); metric: "accuracy", "log_loss" (scored as minus the mean cross-entropy, so a
     drop is the rise in the loss; smoother than accuracy on a small test split), "r2" (y in the units the
@@ -141,11 +143,12 @@ def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
         raise InputError(f"metric must be 'accuracy', 'log_loss', 'r2' or a function, got {metric!r}.")
     rng = np.random.default_rng(seed)
     baseline = score(model.predict(x, verbose=0))
-    drops = np.empty((x.shape[1], repeats))
+    groups = [[column] for column in range(x.shape[1])] if groups is None else [list(group) for group in groups]
+    drops = np.empty((len(groups), repeats))
     shuffled = x.copy()
-    for column in range(x.shape[1]):
+    for index, columns in enumerate(groups):
         for repeat in range(repeats):
-            shuffled[:, column] = x[rng.permutation(len(x)), column]
-            drops[column, repeat] = baseline - score(model.predict(shuffled, verbose=0))
-        shuffled[:, column] = x[:, column]
+            shuffled[:, columns] = x[rng.permutation(len(x))][:, columns]
+            drops[index, repeat] = baseline - score(model.predict(shuffled, verbose=0))
+        shuffled[:, columns] = x[:, columns]
     return drops.mean(axis=1), drops.std(axis=1)

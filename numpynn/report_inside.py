@@ -79,9 +79,18 @@ def _saliency_figure(model, data, add) -> None:
 
 
 def _importance(model, data, seed: int) -> list[tuple[str, float, float]]:
+    """Per column of the table: an encoded column's features (one-hot block, missing flag) are shuffled
+    together, so the importance is the column's, not one category's."""
+    from .table_encoder import TableEncoder
     metric = "r2" if data.task == "regression" else "log_loss"
-    mean, std = inspect.permutation_importance(model, data.x_test, data.y_test, metric, IMPORTANCE_REPEATS, seed)
-    names = data.feature_names or [f"x{i}" for i in range(data.x_test.shape[1])]
+    names = list(data.feature_names) or [f"x{i}" for i in range(data.x_test.shape[1])]
+    groups = None
+    if "encoder" in data.preprocessing:
+        columns = TableEncoder.from_config(data.preprocessing["encoder"]).feature_columns
+        names = list(dict.fromkeys(columns))
+        groups = [[i for i, column in enumerate(columns) if column == name] for name in names]
+    mean, std = inspect.permutation_importance(model, data.x_test, data.y_test, metric, IMPORTANCE_REPEATS, seed,
+                                               groups)
     order = np.argsort(-mean)
     return [(str(names[i]), float(mean[i]), float(std[i])) for i in order]
 

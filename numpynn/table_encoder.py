@@ -138,6 +138,17 @@ class TableEncoder:
         return (codes[:, None] == np.arange(len(index))[None, :]).astype(np.float64)
 
     @property
+    def feature_columns(self) -> list[str]:
+        """For every output feature, the column of the table it encodes (a one-hot block shares one)."""
+        columns = []
+        for spec in self.columns:
+            if spec["kind"] == "numeric":
+                columns += [spec["name"]] * (2 if spec["indicator"] else 1)
+            elif spec["kind"] == "categorical":
+                columns += [spec["name"]] * len(spec["categories"])
+        return columns
+
+    @property
     def feature_names(self) -> list[str]:
         """The name of every output feature, in order."""
         names = []

@@ -43,7 +43,7 @@ def test_train_breast_cancer_writes_a_complete_run_folder(breast_cancer_run):
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert figures == sorted(["history.png", "learning_rate.png", "confusion_matrix.png",
                               "confusion_matrix_normalized.png", "per_class.png", "roc.png",
-                              "score_distribution.png"])
+                              "score_distribution.png", "inside_importance.png"])
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dataset"] == "breast-cancer" and metrics["epochs_run"] >= 1 and metrics["train_seconds"] > 0
     test = metrics["test"]

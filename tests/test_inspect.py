@@ -190,3 +190,15 @@ def test_a_convolutional_run_shows_filters_feature_maps_and_saliency(tmp_path, c
         assert (figures / name).stat().st_size > 3000
     assert "Train with <code>--inspect</code>" in (tmp_path / "run" / "report.html").read_text()
     assert not (tmp_path / "run" / "layer_stats.csv").exists()  # nothing recorded without --inspect
+
+
+def test_permutation_importance_shuffles_a_one_hot_block_together(rng):
+    category = rng.integers(0, 3, 400)
+    x = np.column_stack([rng.normal(size=400), np.eye(3)[category]]).astype(np.float32)
+    y = (category == 1).astype(int)
+    model = nn.Sequential([nn.Dense(8, activation="relu"), nn.Dense(1, activation="sigmoid")], seed=0)
+    model.compile(nn.optimizers.Adam(1e-2), "binary_crossentropy")
+    model.fit(x, y, epochs=30, verbose=0)
+    mean, std = inspect.permutation_importance(model, x, y, "accuracy", repeats=5, seed=0, groups=[[0], [1, 2, 3]])
+    assert mean.shape == std.shape == (2,)
+    assert mean[1] > 0.3 and abs(mean[0]) < 0.05  # the category is what y was made from

@@ -58,7 +58,7 @@ def test_a_numeric_target_trains_a_regression_and_predicts_in_its_units(tmp_path
     test = metrics["test"]
     assert test["r2"] > 0.95 and test["baseline"]["r2"] < 0.05 and test["mae"] < 40
     figures = sorted(p.name for p in (tmp_path / "run" / "figures").iterdir())
-    assert figures == ["history.png", "learning_rate.png", "regression.png"]
+    assert figures == ["history.png", "inside_importance.png", "learning_rate.png", "regression.png"]
     report = (tmp_path / "run" / "report.html").read_text()
     assert "Test R^2 <b>" in report and "baseline R^2" in report and "Columns as understood" in report
     rows = tmp_path / "rows.csv"

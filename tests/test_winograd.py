@@ -77,6 +77,7 @@ def test_auto_chooses_winograd_where_it_measured_faster():
     assert chosen((26, 26, 32))                          # the reference CNN's second convolution
     assert not chosen((14, 14, 32), padding="same")      # 14 is no multiple of 4: a third of the tiles is padding
     assert not chosen((28, 28, 1), padding="same")       # one channel: the transforms cost more than they save
+    assert not chosen((4, 4, 32), padding="same")        # one tile per image: measured 1.5x slower
     assert not chosen((26, 26, 32), strides=2)
     assert not chosen((26, 26, 32), kernel=5)
     layer = nn.Conv2D(4, 5, algorithm="winograd")

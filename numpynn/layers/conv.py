@@ -17,9 +17,11 @@ from . import winograd
 from .base import register
 from .core import ActivatedLayer, sum_rows
 
-# Winograd needs this many input channels to beat im2col (with 1 channel the transforms cost more than
-# the multiplications they save; docs/benchmarks.md).
+# Where Winograd measured faster than im2col for a whole training step (docs/benchmarks.md): at least 16
+# input channels (with 1 the transforms cost more than the multiplications they save) and outputs of at
+# least 8x8 whose sides are multiples of 4 (so no tile is part padding); 4x4 outputs measured 1.5x slower.
 WINOGRAD_MIN_CHANNELS = 16
+WINOGRAD_MIN_SIZE = 8
 
 
 def _pair(value, name):
@@ -52,8 +54,8 @@ class Conv2D(ActivatedLayer):
     Shapes: x (batch, H, W, C); W (kh, kw, C, filters); b (filters,); out (batch, H_out, W_out, filters).
     padding: 'valid' (none), 'same' (H_out = ceil(H / stride)) or an int number of zero pixels per side.
     algorithm: 'im2col', 'winograd' (3x3 stride-1 kernels only: F(4x4, 3x3), 4x fewer multiplications,
-    about 5x the float32 round-off) or 'auto': Winograd where it measured faster (WINOGRAD_MIN_CHANNELS
-    or more input channels and an output whose sides are multiples of 4), im2col elsewhere.
+    about 4x the float32 round-off) or 'auto': Winograd where it measured faster (WINOGRAD_MIN_CHANNELS
+    or more input channels, an output of at least 8x8 whose sides are multiples of 4), im2col elsewhere.
     """
 
     def __init__(self, filters: int, kernel_size: int | tuple[int, int], strides: int | tuple[int, int] = 1,
@@ -129,7 +131,8 @@ class Conv2D(ActivatedLayer):
         if self.algorithm != "auto":
             return self.algorithm == "winograd"
         out_h, out_w, _ = self.output_shape
-        return self.input_shape[2] >= WINOGRAD_MIN_CHANNELS and out_h % 4 == 0 and out_w % 4 == 0
+        return (self.input_shape[2] >= WINOGRAD_MIN_CHANNELS and min(out_h, out_w) >= WINOGRAD_MIN_SIZE
+                and out_h % 4 == 0 and out_w % 4 == 0)
 
     def _winograd_forward(self, x: np.ndarray) -> np.ndarray:
         pads, out_size = self._geometry(self.input_shape)

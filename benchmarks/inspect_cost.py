@@ -7,6 +7,8 @@ the CNN preset.
 In one process, epochs with and without LayerStats alternate (ABAB), so the machine's noise slows both
 alike; the ratio is taken per round and the median reported. LayerStats gets the 256 validation images
 that `numpynn train --inspect` gives it. The epochs run on the training images (all of them by default).
+The last column times LayerStats' end-of-epoch work on its own (the parameter copy before an epoch's last
+step is included in the epochs, not there).
 """
 from __future__ import annotations
 
@@ -39,9 +41,20 @@ def measure(name: str, rounds: int, samples: int | None) -> dict:
         plain.append(epoch_seconds(model, x, y, []))
         inspected.append(epoch_seconds(model, x, y, [nn.callbacks.LayerStats(x_sample)]))
     ratios = [b / a for a, b in zip(plain, inspected)]
+    # The epoch-end work alone, timed directly: the part of the cost a noisy machine cannot hide.
+    stats = nn.callbacks.LayerStats(x_sample)
+    stats.set_model(model)
+    stats.set_params({"steps": 1})
+    stats.on_train_begin()
+    end_of_epoch = []
+    for epoch in range(5):
+        stats.on_epoch_begin(epoch)
+        start = time.perf_counter()
+        stats.on_epoch_end(epoch, {})
+        end_of_epoch.append(time.perf_counter() - start)
     return {"model": name, "source": source, "samples": len(x), "plain": statistics.median(plain),
             "inspected": statistics.median(inspected), "ratio": statistics.median(ratios),
-            "low": min(ratios), "high": max(ratios)}
+            "low": min(ratios), "high": max(ratios), "epoch_end": statistics.median(end_of_epoch)}
 
 
 def main() -> None:
@@ -54,12 +67,14 @@ def main() -> None:
     pin = os.environ.get("OPENBLAS_CORETYPE", "unset")
     print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))} "
           f"(OPENBLAS_CORETYPE={pin})")
-    print("| model | data | epoch s, plain | epoch s, --inspect | ratio (median) | ratio range |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| model | data | epoch s, plain | epoch s, --inspect | ratio (median) | ratio range | epoch-end work s "
+          "(share of a plain epoch) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for name in args.models.split(","):
         r = measure(name, args.rounds, args.samples)
         print(f"| {name} | {r['samples']} {r['source']} images | {r['plain']:.2f} | {r['inspected']:.2f} | "
-              f"{r['ratio']:.3f} | {r['low']:.3f}-{r['high']:.3f} |", flush=True)
+              f"{r['ratio']:.3f} | {r['low']:.3f}-{r['high']:.3f} | {r['epoch_end']:.3f} "
+              f"({r['epoch_end'] / r['plain']:.1%}) |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+"""Milliseconds per pass (forward, weight gradient, input gradient) of Conv2D's algorithms: im2col,
+Winograd F(2x2, 3x3) and F(4x4, 3x3), on the second convolution of benchmarks/cnn.py's networks (float32,
+batch 128, channels-last), with each algorithm's largest error against float64.
+
+    python benchmarks/conv_algorithms.py [--repeat 7]
+
+The Winograd weight and input gradients share the output-gradient transform (dM = A dY A^T); it is
+listed once, in its own column. Each time is the best of --repeat calls, to see through a noisy machine.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+from common import blas_kernel, cpu_name
+
+from numpynn.layers import winograd
+from numpynn.layers.conv import conv_input_grad, conv_padding, im2col
+
+LAYERS = {  # name: (height, width, channels, filters, padding)
+    "reference conv2 (26x26x32 -> 24x24x64, valid)": (26, 26, 32, 64, "valid"),
+    "default conv2 (14x14x32 -> 14x14x64, same)": (14, 14, 32, 64, "same"),
+}
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times) * 1e3
+
+
+def measure(shape, repeat: int) -> list[tuple]:
+    height, width, channels, filters, padding = shape
+    rng = np.random.default_rng(0)
+    x = rng.random((128, height, width, channels), dtype=np.float32)
+    w = (rng.normal(size=(3, 3, channels, filters)) * np.sqrt(2 / (9 * channels))).astype(np.float32)
+    top, bottom, out_h = conv_padding(padding, height, 3, 1)
+    left, right, out_w = conv_padding(padding, width, 3, 1)
+    pads, out = (top, bottom, left, right), (out_h, out_w)
+    grad = rng.normal(size=(128, out_h, out_w, filters)).astype(np.float32)
+    columns = im2col(x, (3, 3), (1, 1), pads, out)
+    exact = (im2col(x.astype(np.float64), (3, 3), (1, 1), pads, out) @ w.astype(np.float64).reshape(-1, filters))
+    scale = np.abs(exact).max()
+    rows = [("im2col", best(lambda: im2col(x, (3, 3), (1, 1), pads, out) @ w.reshape(-1, filters), repeat), 0.0,
+             best(lambda: columns.T @ grad.reshape(-1, filters), repeat),
+             best(lambda: conv_input_grad(grad.reshape(-1, filters), w, x.shape, (1, 1), pads, out), repeat),
+             np.abs(columns @ w.reshape(-1, filters) - exact).max() / scale)]
+    for block in (2, 4):
+        tiles = winograd.transform_input(x, pads, out, block)
+        filters_t = winograd.transform_filters(w, block)
+        grad_m = winograd.output_grad_transform(grad, block)
+        forward = best(lambda: winograd.transform_output(np.matmul(winograd.transform_input(x, pads, out, block),
+                                                                   winograd.transform_filters(w, block)),
+                                                         128, out, block), repeat)
+        result = winograd.transform_output(np.matmul(tiles, filters_t), 128, out, block).reshape(-1, filters)
+        rows.append((f"Winograd F({block}x{block}, 3x3)", forward,
+                     best(lambda: winograd.output_grad_transform(grad, block), repeat),
+                     best(lambda: winograd.filter_grad(np.matmul(tiles.transpose(0, 2, 1), grad_m), block), repeat),
+                     best(lambda: winograd.input_grad(np.matmul(grad_m, filters_t.transpose(0, 2, 1)), x.shape, pads,
+                                                      out, block), repeat),
+                     np.abs(result - exact).max() / scale))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))} "
+          f"(OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}); best of {args.repeat}")
+    for name, shape in LAYERS.items():
+        print(f"\n{name}\n")
+        print("| algorithm | forward ms | dM transform ms | weight grad ms | input grad ms | step total ms | "
+              "error / max output |")
+        print("|---|---|---|---|---|---|---|")
+        for algorithm, forward, transform, weights, inputs, error in measure(shape, args.repeat):
+            total = forward + transform + weights + inputs
+            print(f"| {algorithm} | {forward:.1f} | {transform:.1f} | {weights:.1f} | {inputs:.1f} | {total:.1f} | "
+                  f"{error:.1e} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Where one training step of a benchmarks/cnn.py network spends its time: milliseconds per layer and pass,
+and the optimizer, averaged over --steps steps of a batch of 128 (float32).
+
+    python benchmarks/step_profile.py [--network reference|default] [--conv-algorithm auto|im2col]
+
+Each layer's forward and backward are wrapped with a timer for the measurement (an instance attribute,
+removed afterwards); the step itself is ``model.train_step`` as ``fit`` runs it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections import defaultdict
+
+import numpy as np
+from cnn import numpynn_model
+from common import blas_kernel, cpu_name
+
+
+def timing(name: str, method, totals: dict):
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        result = method(*args, **kwargs)
+        totals[name] += time.perf_counter() - start
+        return result
+    return timed
+
+
+def main() -> None:
+    import numpynn as nn
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--network", default="reference", choices=("reference", "default"))
+    parser.add_argument("--conv-algorithm", default="auto", choices=("auto", "im2col", "winograd"))
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    x, y = rng.random((128, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 128)
+    model = numpynn_model(args.network, args.conv_algorithm)
+    model.compile(nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, batch_size=128, verbose=0)  # builds, and pages in the buffers
+    totals: dict[str, float] = defaultdict(float)
+    last = model.layers[-1]
+    for layer in model.layers:
+        forward = "forward_with_logits" if layer is last else "forward"
+        backward = "backward_from_logits" if layer is last else "backward"
+        setattr(layer, forward, timing(f"{layer.name} forward", getattr(layer, forward), totals))
+        setattr(layer, backward, timing(f"{layer.name} backward", getattr(layer, backward), totals))
+    model.apply_gradients = timing("optimizer (Adam)", model.apply_gradients, totals)
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        model.train_step(x, y)
+    step = (time.perf_counter() - start) / args.steps * 1e3
+    print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))}")
+    print(f"{args.network} network, Conv2D algorithm {args.conv_algorithm}: {step:.1f} ms per step\n")
+    print("| layer and pass | ms per step |")
+    print("|---|---|")
+    for name, seconds in sorted(totals.items(), key=lambda item: -item[1]):
+        if seconds / args.steps >= 5e-5:
+            print(f"| {name} | {seconds / args.steps * 1e3:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,7 @@ from ..utils import check_positive_int
 from . import winograd
 from .base import register
 from .core import ActivatedLayer, sum_rows
+from .workspace import Workspace
 
 # Where Winograd measured faster than im2col for a whole training step (docs/benchmarks.md): at least 16
 # input channels (with 1 the transforms cost more than the multiplications they save) and outputs of at
@@ -68,6 +69,7 @@ class Conv2D(ActivatedLayer):
         if algorithm not in ("auto", "im2col", "winograd"):
             raise InputError(f"algorithm must be 'auto', 'im2col' or 'winograd', got {algorithm!r}.")
         self.algorithm = algorithm
+        self._workspace = Workspace()
         self.filters = check_positive_int(filters, "Conv2D filters")
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.strides = _pair(strides, "strides")
@@ -136,30 +138,34 @@ class Conv2D(ActivatedLayer):
 
     def _winograd_forward(self, x: np.ndarray) -> np.ndarray:
         pads, out_size = self._geometry(self.input_shape)
-        self._tiles = winograd.transform_input(x, pads, out_size, block=4)  # (36, tiles, C), kept for backward
+        self._tiles = winograd.transform_input(x, pads, out_size, 4, self._workspace)  # (36, tiles, C), for backward
         self._filters = winograd.transform_filters(self.params["W"], block=4)  # (36, C, F)
-        z = winograd.transform_output(np.matmul(self._tiles, self._filters), len(x), out_size, block=4)
+        products = self._workspace.get("products", (36, self._tiles.shape[1], self.filters), x.dtype)
+        np.matmul(self._tiles, self._filters, out=products)
+        z = winograd.transform_output(products, len(x), out_size, block=4)
         if self.use_bias:
             z += self.params["b"]
         return z
 
     def _winograd_backward(self, grad_logits: np.ndarray) -> np.ndarray | None:
-        grad_m = winograd.output_grad_transform(grad_logits, block=4)  # (36, tiles, F)
+        grad_m = winograd.output_grad_transform(grad_logits, 4, self._workspace)  # (36, tiles, F)
         np.copyto(self.grads["W"], winograd.filter_grad(np.matmul(self._tiles.transpose(0, 2, 1), grad_m), block=4))
         if self.use_bias:
             sum_rows(grad_logits.reshape(-1, self.filters), self.grads["b"])
         if not self.needs_input_grad:
             return None
-        grad_tiles = np.matmul(grad_m, self._filters.transpose(0, 2, 1))
+        grad_tiles = self._workspace.get("gradient tiles", self._tiles.shape, grad_logits.dtype)
+        np.matmul(grad_m, self._filters.transpose(0, 2, 1), out=grad_tiles)
         return winograd.input_grad(grad_tiles, (len(grad_logits),) + self.input_shape,
-                                   *self._geometry(self.input_shape), block=4)
+                                   *self._geometry(self.input_shape), 4, self._workspace)
 
     def pre_activation(self, x: np.ndarray) -> np.ndarray:
         if self.uses_winograd:
             return self._winograd_forward(x)
         image_shape, batch = self._image_shape, len(x)
         pads, out_size = self._geometry(image_shape)
-        columns = im2col(x.reshape((batch,) + image_shape), self.kernel_size, self.strides, pads, out_size)
+        columns = im2col(x.reshape((batch,) + image_shape), self.kernel_size, self.strides, pads, out_size,
+                         self._workspace)
         self._columns = columns  # (batch * out_h * out_w, kh * kw * C), reused by backward
         z = columns @ self._kernel.reshape(-1, self.filters)
         if self.use_bias:
@@ -189,17 +195,20 @@ class Conv2D(ActivatedLayer):
 
 
 def im2col(x: np.ndarray, kernel_size: int | tuple[int, int], strides: int | tuple[int, int],
-           pads: tuple[int, int, int, int], out_size: tuple[int, int]) -> np.ndarray:
+           pads: tuple[int, int, int, int], out_size: tuple[int, int],
+           workspace: Workspace | None = None) -> np.ndarray:
     """(N, H, W, C) -> (N * out_h * out_w, kh * kw * C): one row per output pixel, its receptive field.
 
     A sliding-window view (no copy) is transposed to (..., kh, kw, C) and copied once; that measured
-    ~1.8x faster than copying one kernel offset at a time (docs/benchmarks.md).
+    ~1.8x faster than copying one kernel offset at a time (docs/benchmarks.md). With a ``workspace`` the
+    columns go into the buffer of the last call (the result is then that buffer).
     """
     (kh, kw), (sh, sw), (top, bottom, left, right), (out_h, out_w) = kernel_size, strides, pads, out_size
     batch, channels = x.shape[0], x.shape[3]
     if top or bottom or left or right:
         x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    out = np.empty((batch * out_h * out_w, kh * kw * channels), dtype=x.dtype)
+    shape = (batch * out_h * out_w, kh * kw * channels)
+    out = workspace.get("columns", shape, x.dtype) if workspace is not None else np.empty(shape, dtype=x.dtype)
     columns = out.reshape(batch, out_h, out_w, kh, kw, channels)
     if channels < 4:
         # With a channel or two, the transposed copy moves single floats; copying one kernel offset at a

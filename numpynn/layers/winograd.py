@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .workspace import Workspace
+
 # F(2x2, 3x3): 4x4 input tiles, 2x2 output blocks.
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np.float64)
@@ -61,19 +63,25 @@ def _tiles(out_size: tuple[int, int], block: int) -> tuple[int, int]:
 
 
 def transform_input(x: np.ndarray, pads: tuple[int, int, int, int], out_size: tuple[int, int],
-                    block: int = 2) -> np.ndarray:
-    """x (N, H, W, C) -> V (P, N * tiles_h * tiles_w, C): B^T d B of every tile (tiles at stride ``block``)."""
+                    block: int = 2, workspace: Workspace | None = None) -> np.ndarray:
+    """x (N, H, W, C) -> V (P, N * tiles_h * tiles_w, C): B^T d B of every tile (tiles at stride ``block``).
+
+    With a ``workspace`` the scratch arrays, and V itself, are reused from the last call."""
+    workspace = workspace or Workspace()
     (top, _, left, _), tile = pads, block + 2
     batch, height, width, channels = x.shape
     tiles_h, tiles_w = _tiles(out_size, block)
-    padded = np.zeros((batch, block * tiles_h + 2, block * tiles_w + 2, channels), dtype=x.dtype)
+    # Only the interior is written, so the zero border of a reused buffer stays zero.
+    padded = workspace.get("padded input", (batch, block * tiles_h + 2, block * tiles_w + 2, channels), x.dtype,
+                           zeros=True)
     rows, cols = min(height, padded.shape[1] - top), min(width, padded.shape[2] - left)
     padded[:, top:top + rows, left:left + cols] = x[:, :rows, :cols]
-    taps = np.empty((tile * tile, batch, tiles_h, tiles_w, channels), dtype=x.dtype)  # element (i, j) of each tile
+    taps = workspace.get("input taps", (tile * tile, batch, tiles_h, tiles_w, channels), x.dtype)  # (i, j) of each
     for i in range(tile):
         for j in range(tile):
             taps[tile * i + j] = padded[:, i:i + block * tiles_h:block, j:j + block * tiles_w:block]
-    transformed = _kron(block)[0].astype(x.dtype) @ taps.reshape(tile * tile, -1)
+    transformed = workspace.get("tiles", (tile * tile, batch * tiles_h * tiles_w * channels), x.dtype)
+    np.matmul(_kron(block)[0].astype(x.dtype), taps.reshape(tile * tile, -1), out=transformed)
     return transformed.reshape(tile * tile, -1, channels)
 
 
@@ -92,36 +100,43 @@ def transform_output(products: np.ndarray, batch: int, out_size: tuple[int, int]
     return np.ascontiguousarray(out[:, :out_size[0], :out_size[1]])
 
 
-def output_grad_transform(grad: np.ndarray, block: int = 2) -> np.ndarray:
+def output_grad_transform(grad: np.ndarray, block: int = 2, workspace: Workspace | None = None) -> np.ndarray:
     """dY (N, out_h, out_w, F) -> dM (P, N * tiles, F) = A dY A^T per tile (transform_output's adjoint)."""
+    workspace = workspace or Workspace()
     batch, out_h, out_w, filters = grad.shape
     tiles_h, tiles_w = _tiles((out_h, out_w), block)
     if (out_h, out_w) != (block * tiles_h, block * tiles_w):
         grad = np.pad(grad, ((0, 0), (0, block * tiles_h - out_h), (0, block * tiles_w - out_w), (0, 0)))
-    blocks = np.empty((block * block, batch, tiles_h, tiles_w, filters), dtype=grad.dtype)
+    blocks = workspace.get("output blocks", (block * block, batch, tiles_h, tiles_w, filters), grad.dtype)
     tiled = grad.reshape(batch, tiles_h, block, tiles_w, block, filters)
     for dy in range(block):
         for dx in range(block):
             blocks[block * dy + dx] = tiled[:, :, dy, :, dx]
-    transformed = _kron(block)[1].T.astype(grad.dtype) @ blocks.reshape(block * block, -1)
+    transform = _kron(block)[1].T.astype(grad.dtype)
+    transformed = workspace.get("output gradient tiles", (len(transform), blocks[0].size), grad.dtype)
+    np.matmul(transform, blocks.reshape(block * block, -1), out=transformed)
     return transformed.reshape(len(transformed), -1, filters)
 
 
 def input_grad(grad_v: np.ndarray, input_shape: tuple, pads: tuple[int, int, int, int],
-               out_size: tuple[int, int], block: int = 2) -> np.ndarray:
-    """dV (P, N * tiles, C) -> dx (N, H, W, C): B dV B^T per tile, added onto the overlapping tiles."""
+               out_size: tuple[int, int], block: int = 2, workspace: Workspace | None = None) -> np.ndarray:
+    """dV (P, N * tiles, C) -> dx (N, H, W, C): B dV B^T per tile, added onto the overlapping tiles.
+    dx is a new array (never workspace memory)."""
+    workspace = workspace or Workspace()
     (top, _, left, _), tile = pads, block + 2
     batch, height, width, channels = input_shape
     tiles_h, tiles_w = _tiles(out_size, block)
-    taps = (_kron(block)[0].T.astype(grad_v.dtype) @ grad_v.reshape(tile * tile, -1)).reshape(
-        tile * tile, batch, tiles_h, tiles_w, channels)
-    padded = np.zeros((batch, block * tiles_h + 2, block * tiles_w + 2, channels), dtype=grad_v.dtype)
+    taps = workspace.get("gradient taps", (tile * tile, grad_v[0].size), grad_v.dtype)
+    np.matmul(_kron(block)[0].T.astype(grad_v.dtype), grad_v.reshape(tile * tile, -1), out=taps)
+    taps = taps.reshape(tile * tile, batch, tiles_h, tiles_w, channels)
+    padded = workspace.get("padded gradient", (batch, block * tiles_h + 2, block * tiles_w + 2, channels),
+                           grad_v.dtype)
+    padded.fill(0)
     for i in range(tile):
         for j in range(tile):
             padded[:, i:i + block * tiles_h:block, j:j + block * tiles_w:block] += taps[tile * i + j]
     rows, cols = min(height, padded.shape[1] - top), min(width, padded.shape[2] - left)
-    if (rows, cols) == (height, width):
-        return np.ascontiguousarray(padded[:, top:top + height, left:left + width])
-    grad = np.zeros(input_shape, dtype=grad_v.dtype)
+    grad = np.zeros(input_shape, dtype=grad_v.dtype) if (rows, cols) != (height, width) else np.empty(
+        input_shape, dtype=grad_v.dtype)
     grad[:, :rows, :cols] = padded[:, top:top + rows, left:left + cols]
     return grad

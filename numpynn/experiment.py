@@ -150,12 +150,9 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
             f"{config['optimizer']} lr {config['lr']} ({config['schedule']})"
             + (f", weight decay {config['weight_decay']}" if config["weight_decay"] else ""))
     start = time.perf_counter()
-    extra_callbacks = list(extra_callbacks or [])
-    layer_stats = None
-    if config.get("inspect"):
-        layer_stats = callbacks.LayerStats(data.x_val[:INSPECT_SAMPLES])
-        extra_callbacks.append(layer_stats)
-    history, best_epoch = _fit(model, config, data, quiet, extra_callbacks)
+    layer_stats = callbacks.LayerStats(data.x_val[:INSPECT_SAMPLES]) if config.get("inspect") else None
+    history, best_epoch = _fit(model, config, data, quiet,
+                               list(extra_callbacks or []) + ([layer_stats] if layer_stats else []))
     metrics = {"dataset": dataset, "epochs_run": len(history.epoch),
                "train_seconds": round(time.perf_counter() - start, 3)}
     if best_epoch is not None:

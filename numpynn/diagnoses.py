@@ -14,6 +14,10 @@ Each rule has a threshold and a source for its rule of thumb (docs/inspect.md li
   OVERFIT_RISE times it, while the training loss went on falling (Prechelt 1998, "Early stopping - but
   when?").
 - divergence: a loss or weight that is not finite.
+- no learning: the training loss falls by less than STALL_DROP over STALL_EPOCHS or more epochs.
+- stuck validation: validation accuracy does not change at all while training accuracy rises by more
+  than STUCK_GAIN (with BatchNormalization: running averages that have not caught up; Ioffe and Szegedy
+  2015 use the running averages at inference).
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ RATIO_HIGH = 0.02
 RATIO_LOW = 1e-5
 OVERFIT_EPOCHS = 5
 OVERFIT_RISE = 1.1  # the last validation loss at least 10 % above the best: a trend, not noise
+STALL_EPOCHS, STALL_DROP = 3, 0.1
+STUCK_GAIN = 0.1
 
 DYNAMICS_FIGURE, ACTIVATIONS_FIGURE, HISTORY_FIGURE = "inside_dynamics.png", "inside_activations.png", "history.png"
 
@@ -116,6 +122,28 @@ def _learning_rate_rules(layers: dict[str, list[dict]]) -> list[Diagnosis]:
     return found
 
 
+def _progress_rules(history: dict, batch_norm: bool) -> list[Diagnosis]:
+    """A training loss that barely moves; validation predictions that stay put while training improves."""
+    found = []
+    losses, accuracy, val_accuracy = history.get("loss", []), history.get("accuracy"), history.get("val_accuracy")
+    finite = all(math.isfinite(value) for value in losses)
+    if len(losses) >= STALL_EPOCHS and finite and min(losses) > (1 - STALL_DROP) * losses[0]:
+        found.append(Diagnosis("not_learning", f"the training loss fell by less than {STALL_DROP:.0%} in "
+                               f"{len(losses)} epochs ({losses[0]:.3g} to {losses[-1]:.3g}): the network is not "
+                               "learning", "check the learning rate (try 10x larger and 10x smaller) and that the "
+                               "inputs are scaled", HISTORY_FIGURE))
+    if accuracy and val_accuracy and len(val_accuracy) >= STALL_EPOCHS:
+        gain = accuracy[-1] - accuracy[0]
+        if max(val_accuracy) - min(val_accuracy) < 1e-9 and gain > STUCK_GAIN:
+            why = ("BatchNormalization's running averages (used for validation) have seen too few batches: train "
+                   "longer, or give BatchNormalization a lower momentum such as 0.9" if batch_norm else
+                   "check that the validation data is prepared like the training data")
+            found.append(Diagnosis("stuck_validation", f"validation accuracy stays at {val_accuracy[-1]:.3f} while "
+                                   f"training accuracy rose from {accuracy[0]:.3f} to {accuracy[-1]:.3f}", why,
+                                   HISTORY_FIGURE))
+    return found
+
+
 def _history_rules(history: dict) -> list[Diagnosis]:
     found = []
     losses, val_losses = history.get("loss", []), history.get("val_loss", [])
@@ -136,7 +164,8 @@ def _history_rules(history: dict) -> list[Diagnosis]:
     return found
 
 
-ORDER = ("diverged", "dead_relu", "saturated", "vanishing", "lr_high", "lr_low", "overfitting")
+ORDER = ("diverged", "stuck_validation", "dead_relu", "saturated", "vanishing", "lr_high", "lr_low", "not_learning",
+         "overfitting")
 
 
 def _merge(found: list[Diagnosis]) -> list[Diagnosis]:
@@ -159,7 +188,9 @@ def diagnose(rows: list[dict], history: dict | None = None, output_layer: str | 
     """What the rules find in ``LayerStats`` rows (and the history): one diagnosis per kind, the root
     causes first (a dead or saturated layer explains the vanishing gradient and tiny updates it causes)."""
     layers = _by_layer(rows)
-    found = _history_rules(history or {}) + _activation_rules(layers, output_layer)
+    batch_norm = any(row.get("type") == "BatchNormalization" for row in rows)
+    found = (_history_rules(history or {}) + _progress_rules(history or {}, batch_norm)
+             + _activation_rules(layers, output_layer))
     explained = {d.layer for d in found if d.kind in ("dead_relu", "saturated")}
     found += [d for d in _gradient_rules(rows) if d.layer not in explained]
     explained |= {d.layer for d in found if d.kind == "vanishing"}

@@ -202,3 +202,12 @@ def test_permutation_importance_shuffles_a_one_hot_block_together(rng):
     mean, std = inspect.permutation_importance(model, x, y, "accuracy", repeats=5, seed=0, groups=[[0], [1, 2, 3]])
     assert mean.shape == std.shape == (2,)
     assert mean[1] > 0.3 and abs(mean[0]) < 0.05  # the category is what y was made from
+
+
+def test_a_model_that_does_not_learn_and_a_stuck_validation_are_named():
+    flat = diagnose([], {"loss": [1.10, 1.08, 1.05, 1.04]})
+    assert [d.kind for d in flat] == ["not_learning"] and "not learning" in flat[0].message
+    history = {"loss": [1.5, 1.2, 1.0, 0.9], "accuracy": [0.33, 0.4, 0.6, 0.7], "val_accuracy": [1 / 3] * 4}
+    stuck = diagnose([{"epoch": 1, "layer": "batch_normalization", "type": "BatchNormalization"}], history)
+    assert [d.kind for d in stuck] == ["stuck_validation"] and "lower momentum" in stuck[0].suggestion
+    assert "prepared like the training data" in diagnose([], history)[0].suggestion

@@ -2,7 +2,11 @@
 Winograd F(2x2, 3x3) and F(4x4, 3x3), on the second convolution of benchmarks/cnn.py's networks (float32,
 batch 128, channels-last), with each algorithm's largest error against float64.
 
-    python benchmarks/conv_algorithms.py [--repeat 7]
+    python benchmarks/conv_algorithms.py [--repeat 7] [--layers] [--pages]
+
+--layers adds whole Conv2D steps (forward and backward, ReLU, each layer's own workspace) for a range of
+shapes, as the ratio Winograd / im2col: the measurements behind Conv2D(algorithm="auto"). --pages times
+im2col into a new array against im2col into the array of the last call (the layer workspace's reason).
 
 The Winograd weight and input gradients share the output-gradient transform (dM = A dY A^T); it is
 listed once, in its own column. Each time is the best of --repeat calls, to see through a noisy machine.
@@ -68,9 +72,44 @@ def measure(shape, repeat: int) -> list[tuple]:
     return rows
 
 
+STEP_SHAPES = [(4, 32, 64, "same"), (8, 32, 64, "same"), (12, 32, 64, "same"), (16, 32, 64, "same"),
+               (24, 32, 32, "same"), (28, 16, 32, "same"), (26, 32, 64, "valid"), (6, 32, 64, "same"),
+               (10, 32, 64, "same"), (14, 32, 64, "same"), (14, 32, 32, "same"), (7, 64, 64, "same")]
+
+
+def layer_steps(repeat: int) -> None:
+    import numpynn as nn
+    rng = np.random.default_rng(0)
+    print("\n| input -> filters | padding | output | im2col step ms | Winograd step ms | Winograd / im2col |")
+    print("|---|---|---|---|---|---|")
+    for size, channels, filters, padding in STEP_SHAPES:
+        x = rng.random((128, size, size, channels), dtype=np.float32)
+        times = {}
+        for algorithm in ("im2col", "winograd"):
+            layer = nn.Conv2D(filters, 3, padding=padding, activation="relu", algorithm=algorithm, seed=0)
+            out = layer(x)
+            grad = rng.normal(size=out.shape).astype(np.float32)
+            times[algorithm] = best(lambda: (layer(x), layer.backward(grad)), repeat)
+        print(f"| {size}x{size}x{channels} -> {filters} | {padding} | {out.shape[1]}x{out.shape[2]} | "
+              f"{times['im2col']:.1f} | {times['winograd']:.1f} | {times['winograd'] / times['im2col']:.2f} |",
+              flush=True)
+
+
+def fresh_pages(repeat: int) -> None:
+    from numpynn.layers.workspace import Workspace
+    x = np.random.default_rng(0).random((128, 26, 26, 32), dtype=np.float32)
+    workspace = Workspace()
+    fresh = best(lambda: im2col(x, (3, 3), (1, 1), (0, 0, 0, 0), (24, 24)), repeat)
+    reused = best(lambda: im2col(x, (3, 3), (1, 1), (0, 0, 0, 0), (24, 24), workspace), repeat)
+    print(f"\nim2col of (128, 26, 26, 32), 85 MB of columns: into a new array {fresh:.1f} ms, into the last "
+          f"call's array {reused:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--layers", action="store_true", help="also time whole Conv2D steps per shape")
+    parser.add_argument("--pages", action="store_true", help="also time im2col into new and reused arrays")
     args = parser.parse_args()
     print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))} "
           f"(OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}); best of {args.repeat}")
@@ -83,6 +122,10 @@ def main() -> None:
             total = forward + transform + weights + inputs
             print(f"| {algorithm} | {forward:.1f} | {transform:.1f} | {weights:.1f} | {inputs:.1f} | {total:.1f} | "
                   f"{error:.1e} |", flush=True)
+    if args.layers:
+        layer_steps(args.repeat)
+    if args.pages:
+        fresh_pages(args.repeat)
 
 
 if __name__ == "__main__":

@@ -84,3 +84,32 @@ def test_successive_halving_gives_the_survivors_more_epochs(tmp_path):
     assert sorted(row["epochs"] for row in rows.values()) == ["3", "3", "3", "9"]
     survivor = next(key for key, row in rows.items() if row["epochs"] == "9")
     assert (str(best["config"]["lr"]), best["config"]["model"]) == survivor
+
+
+def test_ctrl_c_keeps_the_finished_configurations(tmp_path):
+    """A real process, interrupted once its progress bar shows a finished task: exit 130, results.csv with
+    the finished configurations scored and the rest empty, a report that says it was interrupted."""
+    import re
+    import signal
+    import subprocess
+    import sys
+    out = tmp_path / "sweep"
+    process = subprocess.Popen([sys.executable, "-m", "numpynn", "sweep", "breast-cancer", "--grid",
+                                "lr=1e-3,2e-3,3e-3,4e-3,5e-3,6e-3", "--workers", "1", "--epochs", "200",
+                                "--early-stopping", "0", "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    while not re.search(r"\| *[1-5]/6 ", seen):  # at least one task done, and at least one still to run
+        chunk = process.stderr.read(1)
+        assert chunk, f"the sweep ended before a task finished: {seen[-500:]}"
+        seen += chunk
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "sweep interrupted" in stderr + stdout
+    with open(out / "results.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    scored = [row for row in rows if row["mean_score"] not in ("", "nan")]
+    assert len(rows) == 6 and 1 <= len(scored) < 6
+    assert "interrupted" in (out / "report.html").read_text().lower()
+    assert not (out / "best").exists()  # no retraining of a best configuration from a cut-short sweep

@@ -113,34 +113,13 @@ def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
     drop is the rise in the loss; smoother than accuracy on a small test split), "r2" (y in the units the
     model outputs), or f(y_true, model outputs) -> score, higher better.
     """
-    from .metrics import regression_scores
     x = model._check_inputs(x)
     if x.ndim != 2:
         raise InputError(f"permutation importance shuffles the columns of a table (samples, features), got shape "
                          f"{x.shape}.")
     if repeats < 1:
         raise InputError(f"repeats must be at least 1, got {repeats!r}.")
-    if metric == "accuracy":
-        def score(outputs):
-            predicted = outputs.argmax(axis=1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0.5).astype(int)
-            return float(np.mean(predicted == np.asarray(y)))
-    elif metric == "log_loss":
-        def score(outputs):
-            probabilities = np.clip(outputs.astype(np.float64), 1e-12, 1.0)
-            labels = np.asarray(y, dtype=int)
-            if probabilities.shape[1] == 1:
-                picked = np.where(labels == 1, probabilities[:, 0], 1 - probabilities[:, 0])
-            else:
-                picked = probabilities[np.arange(len(labels)), labels]
-            return float(np.mean(np.log(np.maximum(picked, 1e-12))))
-    elif metric == "r2":
-        def score(outputs):
-            return regression_scores(np.asarray(y, dtype=np.float64), outputs[:, 0])["r2"]
-    elif callable(metric):
-        def score(outputs):
-            return float(metric(np.asarray(y), outputs))
-    else:
-        raise InputError(f"metric must be 'accuracy', 'log_loss', 'r2' or a function, got {metric!r}.")
+    score = _scorer(metric, np.asarray(y))
     rng = np.random.default_rng(seed)
     baseline = score(model.predict(x, verbose=0))
     groups = [[column] for column in range(x.shape[1])] if groups is None else [list(group) for group in groups]
@@ -148,7 +127,34 @@ def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
     shuffled = x.copy()
     for index, columns in enumerate(groups):
         for repeat in range(repeats):
-            shuffled[:, columns] = x[rng.permutation(len(x))][:, columns]
+            shuffled[:, columns] = x[np.ix_(rng.permutation(len(x)), columns)]
             drops[index, repeat] = baseline - score(model.predict(shuffled, verbose=0))
         shuffled[:, columns] = x[:, columns]
     return drops.mean(axis=1), drops.std(axis=1)
+
+
+def _scorer(metric: str | Callable, y: np.ndarray) -> Callable[[np.ndarray], float]:
+    """model outputs -> score (higher is better) against the targets y, for permutation_importance."""
+    from .metrics import regression_scores
+    if metric == "accuracy":
+        def score(outputs):
+            predicted = outputs.argmax(axis=1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0.5).astype(int)
+            return float(np.mean(predicted == y))
+    elif metric == "log_loss":
+        def score(outputs):
+            probabilities = np.clip(outputs.astype(np.float64), 1e-12, 1.0)
+            labels = y.astype(int)
+            if probabilities.shape[1] == 1:
+                picked = np.where(labels == 1, probabilities[:, 0], 1 - probabilities[:, 0])
+            else:
+                picked = probabilities[np.arange(len(labels)), labels]
+            return float(np.mean(np.log(np.maximum(picked, 1e-12))))
+    elif metric == "r2":
+        def score(outputs):
+            return regression_scores(y.astype(np.float64), outputs[:, 0])["r2"]
+    elif callable(metric):
+        def score(outputs):
+            return float(metric(y, outputs))
+    else:
+        raise InputError(f"metric must be 'accuracy', 'log_loss', 'r2' or a function, got {metric!r}.")
+    return score

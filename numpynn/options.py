@@ -73,7 +73,8 @@ class Option:
 
 OPTIONS = (
     Option("model", str, {"tabular": "mlp:16", "images": "dense:512,dropout:0.2,dense:512,dropout:0.2"},
-           "mlp:256,128 | logistic | cnn | a layer list such as conv:32,pool,dense:128"),
+           "mlp:256,128 | logistic | cnn | resnet | a layer list such as conv:32,pool,dense:128, lstm:128 or "
+           "conv:32,res(conv:32,bn,conv:32,bn),gap"),
     Option("epochs", int, {"tabular": 300, "images": 12}, "passes over the training data", _positive),
     Option("batch_size", int, {"tabular": 32, "images": 128}, "samples per update", _positive),
     Option("optimizer", str, {"tabular": "adam", "images": "adam"}, ", ".join(optimizers.names()),

@@ -1,10 +1,11 @@
 """Where one training step of a benchmarks/cnn.py network spends its time: milliseconds per layer and pass,
 and the optimizer, averaged over --steps steps of a batch of 128 (float32).
 
-    python benchmarks/step_profile.py [--network reference|default] [--conv-algorithm auto|im2col]
+    python benchmarks/step_profile.py [--network reference|default|resnet] [--conv-algorithm auto|im2col]
 
 Each layer's forward and backward are wrapped with a timer for the measurement (an instance attribute,
-removed afterwards); the step itself is ``model.train_step`` as ``fit`` runs it.
+removed afterwards); the step itself is ``model.train_step`` as ``fit`` runs it. Layers inside residual
+blocks are timed as part of their block.
 """
 from __future__ import annotations
 
@@ -31,13 +32,17 @@ def timing(name: str, method, totals: dict):
 def main() -> None:
     import numpynn as nn
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--network", default="reference", choices=("reference", "default"))
+    parser.add_argument("--network", default="reference", choices=("reference", "default", "resnet"))
     parser.add_argument("--conv-algorithm", default="auto", choices=("auto", "im2col", "winograd"))
     parser.add_argument("--steps", type=int, default=20)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     x, y = rng.random((128, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 128)
-    model = numpynn_model(args.network, args.conv_algorithm)
+    if args.network == "resnet":  # the `--model resnet` preset
+        from numpynn.builders import build_model
+        model = build_model("resnet", (28, 28, 1), 10, seed=0)
+    else:
+        model = numpynn_model(args.network, args.conv_algorithm)
     model.compile(nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     model.fit(x, y, epochs=1, batch_size=128, verbose=0)  # builds, and pages in the buffers
     totals: dict[str, float] = defaultdict(float)

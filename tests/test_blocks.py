@@ -52,6 +52,8 @@ def test_a_residual_adds_its_input_and_projects_when_the_shape_changes(rng):
         nn.Residual([nn.Flatten()])(rng.normal(size=(2, 3, 4)))
     with pytest.raises(InputError, match="must match"):
         nn.Residual([nn.Dense(3)], projection=nn.Dense(4))(x)
+    with pytest.raises(TypeError, match="takes a list of layers"):
+        nn.Residual(nn.Dense(3))
 
 
 def test_block_parameters_live_in_the_models_packed_vector_and_train(rng):

@@ -107,6 +107,8 @@ class Residual(Block):
 
     def __init__(self, layers: list[Layer], projection: Layer | None = None, activation: str | dict | None = None,
                  **kwargs):
+        if isinstance(layers, Layer):
+            raise InputTypeError("Residual takes a list of layers, e.g. Residual([Dense(8), Dense(8)]).")
         if not layers:
             raise InputError("Residual needs at least one layer to wrap.")
         self.layers, self.projection = list(layers), projection

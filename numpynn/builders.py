@@ -19,6 +19,7 @@ import numpy as np
 
 from . import layers
 from .errors import InputError
+from .inspect import named_leaves
 from .models import Sequential
 
 RECURRENT = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
@@ -125,15 +126,9 @@ def _image_layer(name, arg, token):
 IMAGE_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
 
 
-def _walk(model_layers: list):
-    for layer in model_layers:
-        yield layer
-        yield from _walk(layer.sublayers())
-
-
 def is_convolutional(spec: str) -> bool:
     """Whether the spec has image layers, i.e. wants (N, H, W, C) input instead of flat vectors."""
-    return any(type(layer).__name__ in IMAGE_LAYERS for layer in _walk(parse_layers(spec)))
+    return any(type(layer).__name__ in IMAGE_LAYERS for _, layer in named_leaves(parse_layers(spec)))
 
 
 def build_model(spec: str, input_shape: tuple, num_classes: int, seed: int | None = None,

@@ -22,11 +22,11 @@ CONVOLUTIONS = ("Conv2D", "Conv1D")
 
 def named_leaves(layers: list[Layer], prefix: str = "") -> list[tuple[str, Layer]]:
     """(name, layer) for every layer that is not made of others, a block's layers as "block/layer", in the
-    order of the model's packed parameters."""
+    order of the model's packed parameters. A layer not yet named (outside a model) goes by its class."""
     named = []
     for layer in layers:
-        inner = layer.sublayers()
-        named += named_leaves(inner, f"{prefix}{layer.name}/") if inner else [(prefix + layer.name, layer)]
+        name, inner = prefix + (layer.name or type(layer).__name__), layer.sublayers()
+        named += named_leaves(inner, f"{name}/") if inner else [(name, layer)]
     return named
 
 

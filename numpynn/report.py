@@ -46,8 +46,9 @@ def save_history_figure(folder: Path, config: dict, history: dict,
 
 
 def save_figures(folder: Path, config: dict, metrics: dict, history: dict, model: Sequential,
-                 data: PreparedData) -> list[tuple[str, str]]:
-    """Write every figure of a run into ``folder``; returns [(file name, caption)]."""
+                 data: PreparedData, outputs: np.ndarray) -> list[tuple[str, str]]:
+    """Write every figure of a run into ``folder``; ``outputs``: the model's outputs for the test split.
+    Returns [(file name, caption)]."""
     folder.mkdir(parents=True, exist_ok=True)
     names = data.class_names
     test = metrics["test"]
@@ -64,7 +65,7 @@ def save_figures(folder: Path, config: dict, metrics: dict, history: dict, model
         "learning_rate.png", "Learning rate at every optimizer step.")
     if data.task == "regression":
         target = data.preprocessing["target"]
-        predicted = model.predict(data.x_test)[:, 0] * target["scale"] + target["mean"]
+        predicted = outputs[:, 0] * target["scale"] + target["mean"]
         add(plots.plot_regression(data.y_test * target["scale"] + target["mean"], predicted,
                                   config.get("target") or "target", title="Test split"),
             "regression.png", "Predicted against true values on the test split, and the residuals.")
@@ -76,7 +77,6 @@ def save_figures(folder: Path, config: dict, metrics: dict, history: dict, model
     scores = {key: np.array([test["per_class"][n][key] for n in names]) for key in ("precision", "recall", "f1")}
     add(plots.plot_per_class_metrics(scores, names, title="Test precision, recall and F1 per class"),
         "per_class.png", "Precision, recall and F1 per class on the test split.")
-    outputs = model.predict(data.x_test)
     predicted = labels_from_outputs(outputs)
     if data.kind == "images":
         confidence = prediction_confidence(outputs, predicted)

@@ -23,9 +23,10 @@ IMPORTANCE_REPEATS = 10
 
 
 def save_inside(folder: Path, model: Sequential, data: PreparedData, history: dict,
-                layer_stats: LayerStats | None, seed: int = 0) -> dict:
-    """Write the section's figures into ``folder``; returns {"figures": [(file, caption)], "diagnoses": [...],
-    "importance": [(column, mean, std)] or None, "inspected": bool}."""
+                layer_stats: LayerStats | None, outputs: np.ndarray, seed: int = 0) -> dict:
+    """Write the section's figures into ``folder`` (``outputs``: the model's for the test split); returns
+    {"figures": [(file, caption)], "diagnoses": [...], "importance": [(column, mean, std)] or None,
+    "inspected": bool}."""
     from .report import save_figure
     figures = []
 
@@ -52,7 +53,7 @@ def save_inside(folder: Path, model: Sequential, data: PreparedData, history: di
             "8 channels of each).")
     importance = None
     if data.kind == "images" and data.task == "classification":
-        _saliency_figure(model, data, add)
+        _saliency_figure(model, data, outputs, add)
     elif data.kind != "images" and len(data.x_test) > 1:
         importance = _importance(model, data, seed)
         names, mean, std = zip(*importance)
@@ -63,8 +64,7 @@ def save_inside(folder: Path, model: Sequential, data: PreparedData, history: di
     return {"figures": figures, "diagnoses": found, "importance": importance, "inspected": layer_stats is not None}
 
 
-def _saliency_figure(model, data, add) -> None:
-    outputs = model.predict(data.x_test, verbose=0)
+def _saliency_figure(model, data, outputs, add) -> None:
     predicted = labels_from_outputs(outputs)
     wrong = np.flatnonzero(predicted != data.y_test)
     if len(wrong) == 0:

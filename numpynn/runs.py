@@ -122,10 +122,11 @@ def write_run(run_dir: Path, result: TrainingResult) -> None:
     result.model.save(run_dir / "model.npz")
     if result.layer_stats is not None:
         write_text(run_dir / "layer_stats.csv", result.layer_stats.to_csv())
+    outputs = result.model.predict(result.data.x_test, verbose=0)  # once, for both sets of figures
     figures = report.save_figures(run_dir / "figures", config, result.metrics, result.history, result.model,
-                                  result.data)
+                                  result.data, outputs)
     inside = report_inside.save_inside(run_dir / "figures", result.model, result.data, result.history,
-                                       result.layer_stats, seed=config.get("seed") or 0)
+                                       result.layer_stats, outputs, seed=config.get("seed") or 0)
     report.write_report(run_dir, config, result.metrics, figures, report_inside.inside_html(run_dir, inside))
 
 

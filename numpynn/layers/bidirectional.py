@@ -74,8 +74,6 @@ class Bidirectional(Block):
         else:
             grad_ahead = grad_output * np.asarray(0.5, grad_output.dtype) if self.merge_mode == "ave" else grad_output
             grad_behind = grad_ahead
-        for layer in self.sublayers():
-            layer.needs_input_grad = self.needs_input_grad
         grad_x = self.forward_layer.backward(np.ascontiguousarray(grad_ahead))
         grad_back = self.backward_layer.backward(np.ascontiguousarray(self._align(grad_behind)))
         return None if grad_x is None else grad_x + grad_back

@@ -84,6 +84,23 @@ class Block(Layer):
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.sublayers())
 
+    def _input_layers(self) -> list[Layer]:
+        """The sublayers that receive the block's own input (by default all of them)."""
+        return self.sublayers()
+
+    @property
+    def needs_input_grad(self) -> bool:
+        return self._needs_input_grad
+
+    @needs_input_grad.setter
+    def needs_input_grad(self, value: bool) -> None:
+        # A sublayer fed by another sublayer always passes a gradient back; one fed by the block's input
+        # may skip it exactly when the block may (the first trainable layer of a model).
+        self._needs_input_grad = bool(value)
+        inputs = self._input_layers()
+        for layer in self.sublayers():
+            layer.needs_input_grad = self._needs_input_grad if any(layer is first for first in inputs) else True
+
 
 def layer_config(layer: Layer) -> dict:
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
@@ -168,19 +185,8 @@ class Residual(Block):
         self._output = self.activation.forward(out, out=out)  # the sum is a new array: activate it in place
         return self._output
 
-    @property
-    def needs_input_grad(self) -> bool:
-        return self._needs_input_grad
-
-    @needs_input_grad.setter
-    def needs_input_grad(self, value: bool) -> None:
-        # Only the first layer of each path may skip its input gradient, and only when the block may.
-        self._needs_input_grad = bool(value)
-        for layer in self.layers[1:]:
-            layer.needs_input_grad = True
-        for layer in (self.layers[0], self.projection):
-            if layer is not None:
-                layer.needs_input_grad = self._needs_input_grad
+    def _input_layers(self) -> list[Layer]:
+        return [layer for layer in (self.layers[0], self.projection) if layer is not None]
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
         grad_sum = self.activation.backward(grad_output, self._output)

@@ -9,6 +9,9 @@ blocks are timed as part of their block.
 """
 from __future__ import annotations
 
+import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (numpynn/parallel.py)
+
+# isort: split
 import argparse
 import os
 import platform
@@ -57,7 +60,9 @@ def main() -> None:
     for _ in range(args.steps):
         model.train_step(x, y)
     step = (time.perf_counter() - start) / args.steps * 1e3
-    print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))}")
+    print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))}; "
+          f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}; "
+          f"element-wise threads {nn.parallel.thread_count()}")
     print(f"{args.network} network, Conv2D algorithm {args.conv_algorithm}: {step:.1f} ms per step\n")
     print("| layer and pass | ms per step |")
     print("|---|---|")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import InputError, InputTypeError
+from .parallel import split_rows
 from .utils import lookup
 
 
@@ -46,10 +47,14 @@ class ReLU(ActivationFunction):
     name = "relu"
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        return np.maximum(x, 0, out=out)
+        out = np.empty_like(x) if out is None else out
+        split_rows(lambda rows: np.maximum(x[rows], 0, out=out[rows]), len(x), x.size)
+        return out
 
     def backward(self, grad_output: np.ndarray, output: np.ndarray) -> np.ndarray:
-        return grad_output * (output > 0)
+        grad = np.empty_like(grad_output)
+        split_rows(lambda rows: np.multiply(grad_output[rows], output[rows] > 0, out=grad[rows]), len(grad), grad.size)
+        return grad
 
 
 class LeakyReLU(ActivationFunction):

@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 import numpy as np
 
 # Environment variables that change which BLAS kernels run or how many threads they use.
-THREAD_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                    "NUMPYNN_DATA")
+THREAD_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT", "OMP_NUM_THREADS",
+                    "MKL_NUM_THREADS", "NUMPYNN_THREADS", "NUMPYNN_DATA")
 
 
 def blas_description() -> str:

@@ -12,10 +12,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import activations, initializers
 from ..errors import InputError
+from ..parallel import split_rows
 from ..utils import check_positive_int
 from . import winograd
 from .base import register
-from .core import ActivatedLayer, sum_rows
+from .core import ActivatedLayer, add_bias, sum_rows
 from .workspace import Workspace
 
 # Where Winograd measured faster than im2col for a whole training step (docs/benchmarks.md): at least 16
@@ -144,7 +145,7 @@ class Conv2D(ActivatedLayer):
         np.matmul(self._tiles, self._filters, out=products)
         z = winograd.transform_output(products, len(x), out_size, block=4)
         if self.use_bias:
-            z += self.params["b"]
+            add_bias(z, self.params["b"])
         return z
 
     def _winograd_backward(self, grad_logits: np.ndarray) -> np.ndarray | None:
@@ -169,7 +170,7 @@ class Conv2D(ActivatedLayer):
         self._columns = columns  # (batch * out_h * out_w, kh * kw * C), reused by backward
         z = columns @ self._kernel.reshape(-1, self.filters)
         if self.use_bias:
-            z += self.params["b"]
+            add_bias(z, self.params["b"])
         return z.reshape((batch,) + self.output_shape)
 
     def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray | None:
@@ -200,25 +201,34 @@ def im2col(x: np.ndarray, kernel_size: int | tuple[int, int], strides: int | tup
     """(N, H, W, C) -> (N * out_h * out_w, kh * kw * C): one row per output pixel, its receptive field.
 
     A sliding-window view (no copy) is transposed to (..., kh, kw, C) and copied once; that measured
-    ~1.8x faster than copying one kernel offset at a time (docs/benchmarks.md). With a ``workspace`` the
-    columns go into the buffer of the last call (the result is then that buffer).
+    ~1.8x faster than copying one kernel offset at a time (docs/benchmarks.md). The copy is split over
+    the batch (``parallel.split_rows``). With a ``workspace`` the columns go into the buffer of the last
+    call (the result is then that buffer).
     """
     (kh, kw), (sh, sw), (top, bottom, left, right), (out_h, out_w) = kernel_size, strides, pads, out_size
-    batch, channels = x.shape[0], x.shape[3]
-    if top or bottom or left or right:
-        x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    shape = (batch * out_h * out_w, kh * kw * channels)
-    out = workspace.get("columns", shape, x.dtype) if workspace is not None else np.empty(shape, dtype=x.dtype)
+    batch, height, width, channels = x.shape
+    workspace = workspace or Workspace()
+    # Only the interior is ever written, so the zero border of a reused buffer stays zero.
+    padded = workspace.get("padded input", (batch, height + top + bottom, width + left + right, channels), x.dtype,
+                           zeros=True) if top or bottom or left or right else x
+    out = workspace.get("columns", (batch * out_h * out_w, kh * kw * channels), x.dtype)
     columns = out.reshape(batch, out_h, out_w, kh, kw, channels)
-    if channels < 4:
-        # With a channel or two, the transposed copy moves single floats; copying one kernel offset at a
-        # time moves whole rows and measured ~3x faster for C = 1.
-        for i in range(kh):
-            for j in range(kw):
-                columns[:, :, :, i, j, :] = x[:, i:i + sh * (out_h - 1) + 1:sh, j:j + sw * (out_w - 1) + 1:sw, :]
-        return out
-    windows = sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::sh, ::sw][:, :out_h, :out_w]
-    np.copyto(columns, windows.transpose(0, 1, 2, 4, 5, 3))
+
+    def copy_images(images: slice) -> None:
+        if padded is not x:
+            padded[images, top:top + height, left:left + width] = x[images]
+        if channels < 4:
+            # With a channel or two, the transposed copy moves single floats; copying one kernel offset at
+            # a time moves whole rows and measured ~3x faster for C = 1.
+            for i in range(kh):
+                for j in range(kw):
+                    columns[images, :, :, i, j, :] = padded[images, i:i + sh * (out_h - 1) + 1:sh,
+                                                            j:j + sw * (out_w - 1) + 1:sw, :]
+            return
+        windows = sliding_window_view(padded[images], (kh, kw), axis=(1, 2))[:, ::sh, ::sw][:, :out_h, :out_w]
+        np.copyto(columns[images], windows.transpose(0, 1, 2, 4, 5, 3))
+
+    split_rows(copy_images, batch, out.size)
     return out
 
 

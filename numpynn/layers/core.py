@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import activations, initializers
 from ..errors import InputError
+from ..parallel import split_rows
 from ..utils import check_positive_int
 from .base import Layer, register
 
@@ -20,6 +21,11 @@ def sum_rows(matrix: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     conv and dense gradients (and closer to a float64 sum), since BLAS blocks the reduction.
     """
     return np.matmul(np.ones(len(matrix), dtype=matrix.dtype), matrix, out=out)
+
+
+def add_bias(z: np.ndarray, bias: np.ndarray) -> None:
+    """z += bias in place, broadcast over the last axis of z (filters or units), split over the batch."""
+    split_rows(lambda rows: np.add(z[rows], bias, out=z[rows]), len(z), z.size)
 
 
 class ActivatedLayer(Layer):

@@ -1,0 +1,87 @@
+"""Element-wise passes over large arrays, split over the CPU's cores.
+
+BLAS runs a matrix product on every core, but a NumPy ufunc, a copy or a comparison runs on one. In a
+convolutional network those single-core passes (bias, ReLU, pooling, the im2col copy) take about as
+long as the matrix products. NumPy releases the GIL inside such loops, so Python threads that each
+take a contiguous part of the batch run truly side by side, and since every element is computed by the
+same arithmetic, the result is bit for bit the one a single pass gives.
+
+    split_rows(lambda rows: np.maximum(z[rows], 0, out=z[rows]), len(z), z.size)
+
+Threads: NUMPYNN_THREADS, else OMP_NUM_THREADS (what BLAS is told to use), else the CPU count; 1 turns
+the splitting off. Arrays under MIN_ELEMENTS stay on one thread: handing work to a thread costs tens of
+microseconds (docs/benchmarks.md).
+
+OpenBLAS keeps its idle threads spinning for about 0.1 s after every matrix product (2^28 clock
+cycles), and a spinning thread holds the very core these threads need: measured, the split passes
+then gained next to nothing. ``import numpynn`` therefore asks OpenBLAS to put idle threads to sleep at
+once (OPENBLAS_THREAD_TIMEOUT=4, 2^4 cycles). OpenBLAS reads the variable when NumPy loads it, so this
+only works when numpynn is imported before numpy (the command line always is); a value you set
+yourself is kept.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+MIN_ELEMENTS = 1 << 17  # 128 Ki elements (512 KB of float32)
+# A pass of several steps (compare, then select) over a part this small finds its temporaries still in
+# the core's cache; max pooling measured 3.6 -> 2.2 ms on one thread from this alone.
+PART_ELEMENTS = 1 << 20
+
+BLAS_THREAD_TIMEOUT = "4"  # log2 of the clock cycles an idle OpenBLAS thread spins before it sleeps
+
+_pool: ThreadPoolExecutor | None = None
+_pool_owner = 0  # the process that made _pool: a forked child (a sweep worker) must make its own
+
+
+def let_blas_threads_sleep() -> bool:
+    """Set OPENBLAS_THREAD_TIMEOUT (unless already set) while NumPy is not loaded yet; whether the
+    variable now holds a value OpenBLAS will read."""
+    if "numpy" in sys.modules:
+        return False
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", BLAS_THREAD_TIMEOUT)
+    return True
+
+
+def thread_count() -> int:
+    """How many threads element-wise passes use (at least 1)."""
+    for name in ("NUMPYNN_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.strip().isdigit() and int(value) > 0:
+            return int(value)
+    return max(1, os.cpu_count() or 1)
+
+
+def _executor(threads: int) -> ThreadPoolExecutor:
+    global _pool, _pool_owner
+    if _pool is None or _pool_owner != os.getpid() or _pool._max_workers != threads - 1:
+        _pool, _pool_owner = ThreadPoolExecutor(threads - 1, thread_name_prefix="numpynn"), os.getpid()
+    return _pool
+
+
+def split_rows(work: Callable[[slice], object], rows: int, elements: int) -> None:
+    """Call ``work(part)`` for consecutive slices ``part`` that together cover ``range(rows)``.
+
+    ``elements`` is how many array elements the whole pass touches. The rows are cut into parts of
+    about PART_ELEMENTS elements; each thread, the calling one included, takes a run of consecutive
+    parts, and this returns when all are done (an exception in a part is raised here). Under
+    MIN_ELEMENTS, or with one thread, every part runs on the calling thread. ``work`` must write only
+    the rows it is given.
+    """
+    part_count = max(1, min(rows, -(-elements // PART_ELEMENTS)))
+    bounds = [rows * part // part_count for part in range(part_count + 1)]
+    parts = [slice(start, end) for start, end in zip(bounds[:-1], bounds[1:])]
+    threads = min(thread_count(), part_count) if elements >= MIN_ELEMENTS else 1
+    runs = [parts[part_count * thread // threads:part_count * (thread + 1) // threads] for thread in range(threads)]
+
+    def run(own_parts: list[slice]) -> None:
+        for part in own_parts:
+            work(part)
+
+    futures = [_executor(threads).submit(run, own_parts) for own_parts in runs[1:]]
+    run(runs[0])
+    for future in futures:
+        future.result()

@@ -1,0 +1,101 @@
+"""numpynn/parallel.py: element-wise passes split over threads give the single-thread result bit for bit."""
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import numpynn as nn
+from numpynn import parallel
+
+
+def test_split_rows_covers_every_row_once_and_uses_threads(monkeypatch):
+    monkeypatch.setenv("NUMPYNN_THREADS", "3")
+    rows, seen = 1000, np.zeros(1000, dtype=np.int64)
+    all_three_running = threading.Barrier(3, timeout=10)  # broken (an error) unless three parts run at once
+
+    def work(part: slice) -> None:
+        seen[part] += 1
+        if part.start in (0, 300, 600):  # the first of each thread's parts: 0-2, 3-5, 6-9
+            all_three_running.wait()
+
+    parallel.split_rows(work, rows, elements=rows * parallel.PART_ELEMENTS // 100)  # 10 parts
+    assert (seen == 1).all()
+
+
+def test_small_passes_and_one_thread_stay_on_the_calling_thread(monkeypatch):
+    names = set()
+    parallel.split_rows(lambda part: names.add(threading.current_thread().name), 64, parallel.MIN_ELEMENTS - 1)
+    monkeypatch.setenv("NUMPYNN_THREADS", "1")
+    parallel.split_rows(lambda part: names.add(threading.current_thread().name), 64, 10 * parallel.MIN_ELEMENTS)
+    assert names == {threading.current_thread().name}
+
+
+def test_an_error_in_a_part_is_raised_to_the_caller(monkeypatch):
+    monkeypatch.setenv("NUMPYNN_THREADS", "2")
+
+    def work(part: slice) -> None:
+        if part.start > 0:
+            raise ValueError("second half")
+
+    with pytest.raises(ValueError, match="second half"):
+        parallel.split_rows(work, 100, 100 * parallel.PART_ELEMENTS)
+
+
+@pytest.mark.parametrize("value, expected", [("2", 2), ("0", None), ("x", None)])
+def test_thread_count_reads_numpynn_threads(monkeypatch, value, expected):
+    monkeypatch.setenv("NUMPYNN_THREADS", value)
+    monkeypatch.setenv("OMP_NUM_THREADS", "5")
+    assert parallel.thread_count() == (expected or 5)
+
+
+def _conv_pool_step(threads: str, monkeypatch) -> list[np.ndarray]:
+    monkeypatch.setenv("NUMPYNN_THREADS", threads)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 12, 12, 3)).astype(np.float32)
+    x[:, :2, :2] = 0.5  # ties inside pooling windows: the first maximum must win on every thread count
+    model = nn.Sequential([nn.Conv2D(8, 3, padding="same", activation="relu", input_shape=(12, 12, 3)),
+                           nn.MaxPooling2D(2), nn.Conv2D(8, 3, strides=2, padding=1, activation="relu"),
+                           nn.MaxPooling2D(2, strides=1), nn.Flatten(), nn.Dense(4, activation="softmax")], seed=0)
+    model.compile(nn.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    model.train_step(x, rng.integers(0, 4, 96))
+    return [model.predict(x, batch_size=96)] + [layer.grads[key].copy() for layer in model.layers
+                                                for key in sorted(layer.grads)]
+
+
+def test_threads_do_not_change_a_single_bit(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)  # split even these small arrays
+    monkeypatch.setattr(parallel, "PART_ELEMENTS", 1000)
+    single, split = _conv_pool_step("1", monkeypatch), _conv_pool_step("3", monkeypatch)
+    assert len(single) == len(split) > 4
+    for one, many in zip(single, split):
+        np.testing.assert_array_equal(one, many)
+
+
+def test_import_sets_the_openblas_timeout_only_before_numpy_and_keeps_a_users_value():
+    code = "import {first}; import numpynn, os; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_THREAD_TIMEOUT"}
+
+    def run(first: str, **extra: str) -> str:
+        return subprocess.run([sys.executable, "-c", code.format(first=first)], env={**env, **extra},
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    assert run("os") == parallel.BLAS_THREAD_TIMEOUT
+    assert run("numpy") == "None"  # too late: OpenBLAS has read its settings
+    assert run("os", OPENBLAS_THREAD_TIMEOUT="20") == "20"
+
+
+def test_a_forked_child_makes_its_own_pool(monkeypatch):
+    monkeypatch.setenv("NUMPYNN_THREADS", "2")
+    parallel.split_rows(lambda part: None, 10, 10 * parallel.PART_ELEMENTS)  # the parent's pool exists
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        seen = np.zeros(10)
+        parallel.split_rows(lambda part: seen.__setitem__(part, 1), 10, 10 * parallel.PART_ELEMENTS)
+        os.write(write, b"ok" if seen.all() else b"no")
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 2) == b"ok"

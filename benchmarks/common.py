@@ -32,7 +32,7 @@ def add_process_options(parser) -> None:
 
 def worker_env(threads: int, native_blas: bool) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-    # What `import numpynn` sets when it comes before NumPy, as on the command line (numpynn/parallel.py);
+    # What `import numpynn` sets when it comes before NumPy, as on the command line (numpynn/runtime.py);
     # the worker scripts import NumPy first. PyTorch does not use OpenBLAS for its tensors.
     env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     if native_blas:

@@ -13,7 +13,7 @@ listed once, in its own column. Each time is the best of --repeat calls, to see 
 """
 from __future__ import annotations
 
-import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (numpynn/parallel.py)
+import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (numpynn/runtime.py)
 
 # isort: split
 import argparse

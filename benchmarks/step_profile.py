@@ -9,7 +9,7 @@ blocks are timed as part of their block.
 """
 from __future__ import annotations
 
-import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (numpynn/parallel.py)
+import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (numpynn/runtime.py)
 
 # isort: split
 import argparse

@@ -4,10 +4,10 @@
     model = nn.Sequential([nn.Dense(64, activation="relu", input_dim=30), nn.Dense(1, activation="sigmoid")])
     model.compile(optimizer=nn.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
 """
-# ruff: noqa: E402 - the imports below must come after the OpenBLAS setting
-from . import parallel
+# ruff: noqa: E402 - the imports below must come after the process settings
+from . import runtime
 
-parallel.let_blas_threads_sleep()  # before NumPy loads OpenBLAS: see numpynn/parallel.py
+runtime.configure()  # before NumPy loads OpenBLAS: see numpynn/runtime.py
 
 from . import (
                activations,

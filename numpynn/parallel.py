@@ -12,17 +12,11 @@ Threads: NUMPYNN_THREADS, else OMP_NUM_THREADS (what BLAS is told to use), else 
 the splitting off. Arrays under MIN_ELEMENTS stay on one thread: handing work to a thread costs tens of
 microseconds (docs/benchmarks.md).
 
-OpenBLAS keeps its idle threads spinning for about 0.1 s after every matrix product (2^28 clock
-cycles), and a spinning thread holds the very core these threads need: measured, the split passes
-then gained next to nothing. ``import numpynn`` therefore asks OpenBLAS to put idle threads to sleep at
-once (OPENBLAS_THREAD_TIMEOUT=4, 2^4 cycles). OpenBLAS reads the variable when NumPy loads it, so this
-only works when numpynn is imported before numpy (the command line always is); a value you set
-yourself is kept.
+The threads only gain when OpenBLAS's idle threads do not hold the cores: see numpynn/runtime.py.
 """
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,19 +25,8 @@ MIN_ELEMENTS = 1 << 17  # 128 Ki elements (512 KB of float32)
 # the core's cache; max pooling measured 3.6 -> 2.2 ms on one thread from this alone.
 PART_ELEMENTS = 1 << 20
 
-BLAS_THREAD_TIMEOUT = "4"  # log2 of the clock cycles an idle OpenBLAS thread spins before it sleeps
-
 _pool: ThreadPoolExecutor | None = None
 _pool_owner = 0  # the process that made _pool: a forked child (a sweep worker) must make its own
-
-
-def let_blas_threads_sleep() -> bool:
-    """Set OPENBLAS_THREAD_TIMEOUT (unless already set) while NumPy is not loaded yet; whether the
-    variable now holds a value OpenBLAS will read."""
-    if "numpy" in sys.modules:
-        return False
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", BLAS_THREAD_TIMEOUT)
-    return True
 
 
 def thread_count() -> int:

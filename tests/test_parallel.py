@@ -1,7 +1,5 @@
 """numpynn/parallel.py: element-wise passes split over threads give the single-thread result bit for bit."""
 import os
-import subprocess
-import sys
 import threading
 
 import numpy as np
@@ -72,19 +70,6 @@ def test_threads_do_not_change_a_single_bit(monkeypatch):
     assert len(single) == len(split) > 4
     for one, many in zip(single, split):
         np.testing.assert_array_equal(one, many)
-
-
-def test_import_sets_the_openblas_timeout_only_before_numpy_and_keeps_a_users_value():
-    code = "import {first}; import numpynn, os; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
-    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_THREAD_TIMEOUT"}
-
-    def run(first: str, **extra: str) -> str:
-        return subprocess.run([sys.executable, "-c", code.format(first=first)], env={**env, **extra},
-                              capture_output=True, text=True, check=True).stdout.strip()
-
-    assert run("os") == parallel.BLAS_THREAD_TIMEOUT
-    assert run("numpy") == "None"  # too late: OpenBLAS has read its settings
-    assert run("os", OPENBLAS_THREAD_TIMEOUT="20") == "20"
 
 
 def test_a_forked_child_makes_its_own_pool(monkeypatch):

@@ -143,7 +143,7 @@ class Conv2D(ActivatedLayer):
         self._filters = winograd.transform_filters(self.params["W"], block=4)  # (36, C, F)
         products = self._workspace.get("products", (36, self._tiles.shape[1], self.filters), x.dtype)
         np.matmul(self._tiles, self._filters, out=products)
-        z = winograd.transform_output(products, len(x), out_size, block=4)
+        z = winograd.transform_output(products, len(x), out_size, 4, self._workspace)
         if self.use_bias:
             add_bias(z, self.params["b"])
         return z

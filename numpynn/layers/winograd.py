@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..parallel import split_rows
 from .workspace import Workspace
 
 # F(2x2, 3x3): 4x4 input tiles, 2x2 output blocks.
@@ -75,29 +76,42 @@ def transform_input(x: np.ndarray, pads: tuple[int, int, int, int], out_size: tu
     padded = workspace.get("padded input", (batch, block * tiles_h + 2, block * tiles_w + 2, channels), x.dtype,
                            zeros=True)
     rows, cols = min(height, padded.shape[1] - top), min(width, padded.shape[2] - left)
-    padded[:, top:top + rows, left:left + cols] = x[:, :rows, :cols]
     taps = workspace.get("input taps", (tile * tile, batch, tiles_h, tiles_w, channels), x.dtype)  # (i, j) of each
-    for i in range(tile):
-        for j in range(tile):
-            taps[tile * i + j] = padded[:, i:i + block * tiles_h:block, j:j + block * tiles_w:block]
+
+    def gather(images: slice) -> None:
+        padded[images, top:top + rows, left:left + cols] = x[images, :rows, :cols]
+        for i in range(tile):
+            for j in range(tile):
+                taps[tile * i + j, images] = padded[images, i:i + block * tiles_h:block, j:j + block * tiles_w:block]
+
+    split_rows(gather, batch, taps.size)
     transformed = workspace.get("tiles", (tile * tile, batch * tiles_h * tiles_w * channels), x.dtype)
     np.matmul(_kron(block)[0].astype(x.dtype), taps.reshape(tile * tile, -1), out=transformed)
     return transformed.reshape(tile * tile, -1, channels)
 
 
-def transform_output(products: np.ndarray, batch: int, out_size: tuple[int, int], block: int = 2) -> np.ndarray:
-    """M (P, N * tiles, F) -> Y (N, out_h, out_w, F): A^T m A of every tile, the output blocks side by side."""
+def transform_output(products: np.ndarray, batch: int, out_size: tuple[int, int], block: int = 2,
+                     workspace: Workspace | None = None) -> np.ndarray:
+    """M (P, N * tiles, F) -> Y (N, out_h, out_w, F): A^T m A of every tile, the output blocks side by side.
+    Y is a new array (never workspace memory)."""
+    workspace = workspace or Workspace()
     tiles_h, tiles_w = _tiles(out_size, block)
     filters = products.shape[-1]
-    blocks = _kron(block)[1].astype(products.dtype) @ products.reshape(len(products), -1)  # (block^2, N*tiles*F)
-    out = np.empty((batch, tiles_h, block, tiles_w, block, filters), dtype=products.dtype)
-    for dy in range(block):
-        for dx in range(block):
-            out[:, :, dy, :, dx] = blocks[block * dy + dx].reshape(batch, tiles_h, tiles_w, filters)
-    out = out.reshape(batch, block * tiles_h, block * tiles_w, filters)
-    if out.shape[1:3] == tuple(out_size):
-        return out
-    return np.ascontiguousarray(out[:, :out_size[0], :out_size[1]])
+    blocks = workspace.get("output transform", (block * block, products[0].size), products.dtype)
+    np.matmul(_kron(block)[1].astype(products.dtype), products.reshape(len(products), -1), out=blocks)
+    blocks = blocks.reshape(block, block, batch, tiles_h, tiles_w, filters)
+    out = np.empty((batch,) + tuple(out_size) + (filters,), dtype=products.dtype)
+    rows, cols = out_size
+
+    def scatter(images: slice) -> None:
+        for dy in range(block):
+            for dx in range(block):
+                # Output row block * ty + dy comes from tile row ty; the last tiles may hang over the edge.
+                out[images, dy::block, dx::block] = blocks[dy, dx, images, :len(range(dy, rows, block)),
+                                                           :len(range(dx, cols, block))]
+
+    split_rows(scatter, batch, out.size)
+    return out
 
 
 def output_grad_transform(grad: np.ndarray, block: int = 2, workspace: Workspace | None = None) -> np.ndarray:
@@ -105,15 +119,18 @@ def output_grad_transform(grad: np.ndarray, block: int = 2, workspace: Workspace
     workspace = workspace or Workspace()
     batch, out_h, out_w, filters = grad.shape
     tiles_h, tiles_w = _tiles((out_h, out_w), block)
-    if (out_h, out_w) != (block * tiles_h, block * tiles_w):
-        grad = np.pad(grad, ((0, 0), (0, block * tiles_h - out_h), (0, block * tiles_w - out_w), (0, 0)))
-    blocks = workspace.get("output blocks", (block * block, batch, tiles_h, tiles_w, filters), grad.dtype)
-    tiled = grad.reshape(batch, tiles_h, block, tiles_w, block, filters)
-    for dy in range(block):
-        for dx in range(block):
-            blocks[block * dy + dx] = tiled[:, :, dy, :, dx]
+    # Positions past the output's edge (in the last tiles) hold zeros: they are written once, never again.
+    blocks = workspace.get("output blocks", (block, block, batch, tiles_h, tiles_w, filters), grad.dtype, zeros=True)
+
+    def gather(images: slice) -> None:
+        for dy in range(block):
+            for dx in range(block):
+                blocks[dy, dx, images, :len(range(dy, out_h, block)), :len(range(dx, out_w, block))] = \
+                    grad[images, dy::block, dx::block]
+
+    split_rows(gather, batch, blocks.size)
     transform = _kron(block)[1].T.astype(grad.dtype)
-    transformed = workspace.get("output gradient tiles", (len(transform), blocks[0].size), grad.dtype)
+    transformed = workspace.get("output gradient tiles", (len(transform), blocks[0, 0].size), grad.dtype)
     np.matmul(transform, blocks.reshape(block * block, -1), out=transformed)
     return transformed.reshape(len(transformed), -1, filters)
 
@@ -131,12 +148,16 @@ def input_grad(grad_v: np.ndarray, input_shape: tuple, pads: tuple[int, int, int
     taps = taps.reshape(tile * tile, batch, tiles_h, tiles_w, channels)
     padded = workspace.get("padded gradient", (batch, block * tiles_h + 2, block * tiles_w + 2, channels),
                            grad_v.dtype)
-    padded.fill(0)
-    for i in range(tile):
-        for j in range(tile):
-            padded[:, i:i + block * tiles_h:block, j:j + block * tiles_w:block] += taps[tile * i + j]
     rows, cols = min(height, padded.shape[1] - top), min(width, padded.shape[2] - left)
     grad = np.zeros(input_shape, dtype=grad_v.dtype) if (rows, cols) != (height, width) else np.empty(
         input_shape, dtype=grad_v.dtype)
-    grad[:, :rows, :cols] = padded[:, top:top + rows, left:left + cols]
+
+    def scatter_add(images: slice) -> None:
+        padded[images] = 0
+        for i in range(tile):
+            for j in range(tile):
+                padded[images, i:i + block * tiles_h:block, j:j + block * tiles_w:block] += taps[tile * i + j, images]
+        grad[images, :rows, :cols] = padded[images, top:top + rows, left:left + cols]
+
+    split_rows(scatter_add, batch, taps.size)
     return grad

@@ -49,15 +49,16 @@ def split_rows(work: Callable[[slice], object], rows: int, elements: int) -> Non
     """Call ``work(part)`` for consecutive slices ``part`` that together cover ``range(rows)``.
 
     ``elements`` is how many array elements the whole pass touches. The rows are cut into parts of
-    about PART_ELEMENTS elements; each thread, the calling one included, takes a run of consecutive
-    parts, and this returns when all are done (an exception in a part is raised here). Under
-    MIN_ELEMENTS, or with one thread, every part runs on the calling thread. ``work`` must write only
-    the rows it is given.
+    about PART_ELEMENTS elements, at least one per thread; each thread, the calling one included, takes
+    a run of consecutive parts, and this returns when all are done (an exception in a part is raised
+    here). Under MIN_ELEMENTS, or with one thread, every part runs on the calling thread. ``work`` must
+    write only the rows it is given.
     """
-    part_count = max(1, min(rows, -(-elements // PART_ELEMENTS)))
+    threads = thread_count() if elements >= MIN_ELEMENTS else 1
+    part_count = max(1, min(rows, max(threads, -(-elements // PART_ELEMENTS))))  # at least a part per thread
+    threads = min(threads, part_count)
     bounds = [rows * part // part_count for part in range(part_count + 1)]
     parts = [slice(start, end) for start, end in zip(bounds[:-1], bounds[1:])]
-    threads = min(thread_count(), part_count) if elements >= MIN_ELEMENTS else 1
     runs = [parts[part_count * thread // threads:part_count * (thread + 1) // threads] for thread in range(threads)]
 
     def run(own_parts: list[slice]) -> None:

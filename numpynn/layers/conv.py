@@ -137,20 +137,29 @@ class Conv2D(ActivatedLayer):
         return (self.input_shape[2] >= WINOGRAD_MIN_CHANNELS and min(out_h, out_w) >= WINOGRAD_MIN_SIZE
                 and out_h % 4 == 0 and out_w % 4 == 0)
 
+    winograd_block = 4  # output tile side: F(4x4, 3x3), or 2 for F(2x2, 3x3)
+
     def _winograd_forward(self, x: np.ndarray) -> np.ndarray:
         pads, out_size = self._geometry(self.input_shape)
-        self._tiles = winograd.transform_input(x, pads, out_size, 4, self._workspace)  # (36, tiles, C), for backward
-        self._filters = winograd.transform_filters(self.params["W"], block=4)  # (36, C, F)
-        products = self._workspace.get("products", (36, self._tiles.shape[1], self.filters), x.dtype)
+        block = self.winograd_block
+        self._tiles = winograd.transform_input(x, pads, out_size, block, self._workspace)  # (P, tiles, C), for backward
+        self._filters = winograd.transform_filters(self.params["W"], block)  # (P, C, F)
+        products = self._workspace.get("products", self._tiles.shape[:2] + (self.filters,), x.dtype)
         np.matmul(self._tiles, self._filters, out=products)
-        z = winograd.transform_output(products, len(x), out_size, 4, self._workspace)
+        z = winograd.transform_output(products, len(x), out_size, block, self._workspace)
         if self.use_bias:
             add_bias(z, self.params["b"])
         return z
 
     def _winograd_backward(self, grad_logits: np.ndarray) -> np.ndarray | None:
-        grad_m = winograd.output_grad_transform(grad_logits, 4, self._workspace)  # (36, tiles, F)
-        np.copyto(self.grads["W"], winograd.filter_grad(np.matmul(self._tiles.transpose(0, 2, 1), grad_m), block=4))
+        block = self.winograd_block
+        grad_m = winograd.output_grad_transform(grad_logits, block, self._workspace)  # (P, tiles, F)
+        grad_u = self._workspace.get("filter gradient tiles", self._filters.shape, grad_logits.dtype)
+        for position in range(len(grad_u)):
+            # One 2-D product per tile position: NumPy's stacked matmul with this transposed operand ran
+            # ~1.5x slower than the loop (docs/benchmarks.md).
+            np.matmul(self._tiles[position].T, grad_m[position], out=grad_u[position])
+        np.copyto(self.grads["W"], winograd.filter_grad(grad_u, block))
         if self.use_bias:
             sum_rows(grad_logits.reshape(-1, self.filters), self.grads["b"])
         if not self.needs_input_grad:
@@ -158,7 +167,7 @@ class Conv2D(ActivatedLayer):
         grad_tiles = self._workspace.get("gradient tiles", self._tiles.shape, grad_logits.dtype)
         np.matmul(grad_m, self._filters.transpose(0, 2, 1), out=grad_tiles)
         return winograd.input_grad(grad_tiles, (len(grad_logits),) + self.input_shape,
-                                   *self._geometry(self.input_shape), 4, self._workspace)
+                                   *self._geometry(self.input_shape), block, self._workspace)
 
     def pre_activation(self, x: np.ndarray) -> np.ndarray:
         if self.uses_winograd:
@@ -243,37 +252,42 @@ def _valid_range(offset, before, stride, out_count, in_count):
     return first, end, slice(start, start + stride * (end - first - 1) + 1, stride)
 
 
-# Rows of dL/dz handled at a time by conv_input_grad: small enough that each per-offset product stays
-# in cache until it is added back (measured ~25 % faster than whole-batch products).
-INPUT_GRAD_ROWS = 8192
+# Rows of dL/dz handled at a time by conv_input_grad: the chunk's column gradient (rows x kh*kw*C) stays
+# in cache until it is added back. 4096 measured best of 2048, 4096 and 8192 (docs/benchmarks.md).
+INPUT_GRAD_ROWS = 4096
 
 
-def conv_input_grad(grad_2d: np.ndarray, weights: list[np.ndarray], input_shape: tuple, strides: int | tuple[int, int],
+def conv_input_grad(grad_2d: np.ndarray, weights: np.ndarray, input_shape: tuple, strides: int | tuple[int, int],
                     pads: tuple[int, int, int, int], out_size: tuple[int, int]) -> np.ndarray:
-    """dL/dx from dL/dz (batch * out_h * out_w, filters): for each kernel offset, one matrix product
-    with that offset's (C, filters) slice of W, added onto the input pixels it came from (taps that
-    fell on padding are skipped, so the result needs no cropping and stays contiguous).
+    """dL/dx from dL/dz (batch * out_h * out_w, filters), im2col's adjoint (col2im), a few images at a time.
 
-    This is im2col's adjoint (col2im) without materialising the full gradient of the columns, which
-    measured about twice as fast (docs/benchmarks.md). It runs over a few images at a time.
+    For each chunk of images, one matrix product with W^T (filters, kh * kw * C) gives the gradient of
+    the chunk's im2col columns; each kernel offset's slice of it is then added onto the input pixels it
+    came from, the images split over threads (``parallel.split_rows``). Taps that fell on padding are
+    skipped, so the result needs no cropping and stays contiguous. The whole batch's column gradient is
+    never materialised: that measured slower (docs/benchmarks.md).
     """
     (sh, sw), (top, _, left, _), (out_h, out_w) = strides, pads, out_size
     batch, height, width, channels = input_shape
     kh, kw = weights.shape[:2]
     grad = np.zeros(input_shape, dtype=grad_2d.dtype)
     per_image = grad_2d.reshape(batch, out_h * out_w, -1)
+    kernel_t = weights.reshape(kh * kw * channels, -1).T  # (filters, kh * kw * C)
     chunk = max(1, INPUT_GRAD_ROWS // (out_h * out_w))
-    product = np.empty((min(chunk, batch) * out_h * out_w, channels), dtype=grad_2d.dtype)
+    columns = np.empty((min(chunk, batch) * out_h * out_w, kh * kw * channels), dtype=grad_2d.dtype)
     taps = [(i, j, _valid_range(i, top, sh, out_h, height), _valid_range(j, left, sw, out_w, width))
             for i in range(kh) for j in range(kw)]
+    taps = [tap for tap in taps if tap[2][1] > tap[2][0] and tap[3][1] > tap[3][0]]  # not only padding
     for start in range(0, batch, chunk):
         images = per_image[start:start + chunk]
         rows = len(images) * out_h * out_w
-        contribution = product[:rows].reshape(len(images), out_h, out_w, channels)
+        np.matmul(images.reshape(rows, -1), kernel_t, out=columns[:rows])
+        column_grad = columns[:rows].reshape(len(images), out_h, out_w, kh, kw, channels)
         grad_chunk = grad[start:start + chunk]
-        for i, j, (y0, y1, in_rows), (x0, x1, in_cols) in taps:
-            if y1 <= y0 or x1 <= x0:
-                continue  # this tap only ever saw padding
-            np.matmul(images.reshape(rows, -1), weights[i, j].T, out=product[:rows])
-            grad_chunk[:, in_rows, in_cols, :] += contribution[:, y0:y1, x0:x1, :]
+
+        def add_back(part: slice, column_grad=column_grad, grad_chunk=grad_chunk) -> None:
+            for i, j, (y0, y1, in_rows), (x0, x1, in_cols) in taps:
+                grad_chunk[part, in_rows, in_cols, :] += column_grad[part, y0:y1, x0:x1, i, j, :]
+
+        split_rows(add_back, len(images), column_grad.size)
     return grad

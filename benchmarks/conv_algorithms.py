@@ -68,7 +68,7 @@ def measure(shape, repeat: int) -> list[tuple]:
         result = winograd.transform_output(np.matmul(tiles, filters_t), 128, out, block).reshape(-1, filters)
         rows.append((f"Winograd F({block}x{block}, 3x3)", forward,
                      best(lambda: winograd.output_grad_transform(grad, block), repeat),
-                     best(lambda: winograd.filter_grad(np.matmul(tiles.transpose(0, 2, 1), grad_m), block), repeat),
+                     best(lambda: winograd.weight_grad(tiles, grad_m, block), repeat),
                      best(lambda: winograd.input_grad(np.matmul(grad_m, filters_t.transpose(0, 2, 1)), x.shape, pads,
                                                       out, block), repeat),
                      np.abs(result - exact).max() / scale))

@@ -154,12 +154,7 @@ class Conv2D(ActivatedLayer):
     def _winograd_backward(self, grad_logits: np.ndarray) -> np.ndarray | None:
         block = self.winograd_block
         grad_m = winograd.output_grad_transform(grad_logits, block, self._workspace)  # (P, tiles, F)
-        grad_u = self._workspace.get("filter gradient tiles", self._filters.shape, grad_logits.dtype)
-        for position in range(len(grad_u)):
-            # One 2-D product per tile position: NumPy's stacked matmul with this transposed operand ran
-            # ~1.5x slower than the loop (docs/benchmarks.md).
-            np.matmul(self._tiles[position].T, grad_m[position], out=grad_u[position])
-        np.copyto(self.grads["W"], winograd.filter_grad(grad_u, block))
+        np.copyto(self.grads["W"], winograd.weight_grad(self._tiles, grad_m, block))
         if self.use_bias:
             sum_rows(grad_logits.reshape(-1, self.filters), self.grads["b"])
         if not self.needs_input_grad:

@@ -11,7 +11,7 @@ below. Summed over input channels, the 16 element-wise products become 16 matrix
 subtractions only (the 1/2 in G is applied once to the filters).
 
 Backward is the same algebra transposed: the output gradient goes through A (dM = A dY A^T), the
-weight gradient is 16 products V^T dM taken back through G (dW = G^T dU G), and the input gradient
+weight gradient is 16 products V^T dM taken back through G (dW = G^T dU G, ``weight_grad``), and the input gradient
 is 16 products dM U^T taken back through B (dd = B dV B^T) and added onto the overlapping tiles.
 Shapes: x (N, H, W, C) channels last; W (3, 3, C, F).
 """
@@ -49,6 +49,11 @@ def filter_grad(grad_u: np.ndarray, block: int = 2) -> np.ndarray:
     g = VARIANTS[block][1]
     wide = grad_u.astype(np.float64).reshape(len(g), len(g), *grad_u.shape[1:])
     return np.einsum("ai,abcf,bj->ijcf", g, wide, g).astype(grad_u.dtype)
+
+
+def weight_grad(tiles: np.ndarray, grad_m: np.ndarray, block: int = 2) -> np.ndarray:
+    """V (P, tiles, C) and dM (P, tiles, F) -> dW (3, 3, C, F): dU = V^T dM per tile position, then G^T dU G."""
+    return filter_grad(np.matmul(tiles.transpose(0, 2, 1), grad_m), block)
 
 
 # A tile's 2-D transform M^T d M is, on the tile flattened to P numbers, one matrix: kron(M^T, M^T).

@@ -17,6 +17,7 @@ The threads only gain when OpenBLAS's idle threads do not hold the cores: see nu
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,7 +27,8 @@ MIN_ELEMENTS = 1 << 17  # 128 Ki elements (512 KB of float32)
 PART_ELEMENTS = 1 << 20
 
 _pool: ThreadPoolExecutor | None = None
-_pool_owner = 0  # the process that made _pool: a forked child (a sweep worker) must make its own
+_pool_key = (0, 0)  # (process, workers) that _pool was made for: a forked child (a sweep worker) makes its own
+_inside = threading.local()  # set while this thread runs a part: a nested split runs in place, never waits on the pool
 
 
 def thread_count() -> int:
@@ -39,9 +41,9 @@ def thread_count() -> int:
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:
-    global _pool, _pool_owner
-    if _pool is None or _pool_owner != os.getpid() or _pool._max_workers != threads - 1:
-        _pool, _pool_owner = ThreadPoolExecutor(threads - 1, thread_name_prefix="numpynn"), os.getpid()
+    global _pool, _pool_key
+    if _pool is None or _pool_key != (os.getpid(), threads - 1):
+        _pool, _pool_key = ThreadPoolExecutor(threads - 1, thread_name_prefix="numpynn"), (os.getpid(), threads - 1)
     return _pool
 
 
@@ -51,10 +53,10 @@ def split_rows(work: Callable[[slice], object], rows: int, elements: int) -> Non
     ``elements`` is how many array elements the whole pass touches. The rows are cut into parts of
     about PART_ELEMENTS elements, at least one per thread; each thread, the calling one included, takes
     a run of consecutive parts, and this returns when all are done (an exception in a part is raised
-    here). Under MIN_ELEMENTS, or with one thread, every part runs on the calling thread. ``work`` must
-    write only the rows it is given.
+    here). Under MIN_ELEMENTS, with one thread, or when called from inside another split's part, every
+    part runs on the calling thread. ``work`` must write only the rows it is given.
     """
-    threads = thread_count() if elements >= MIN_ELEMENTS else 1
+    threads = thread_count() if elements >= MIN_ELEMENTS and not getattr(_inside, "part", False) else 1
     part_count = max(1, min(rows, max(threads, -(-elements // PART_ELEMENTS))))  # at least a part per thread
     threads = min(threads, part_count)
     bounds = [rows * part // part_count for part in range(part_count + 1)]
@@ -62,8 +64,12 @@ def split_rows(work: Callable[[slice], object], rows: int, elements: int) -> Non
     runs = [parts[part_count * thread // threads:part_count * (thread + 1) // threads] for thread in range(threads)]
 
     def run(own_parts: list[slice]) -> None:
-        for part in own_parts:
-            work(part)
+        nested, _inside.part = getattr(_inside, "part", False), True
+        try:
+            for part in own_parts:
+                work(part)
+        finally:
+            _inside.part = nested
 
     futures = [_executor(threads).submit(run, own_parts) for own_parts in runs[1:]]
     run(runs[0])

@@ -31,6 +31,24 @@ def test_small_passes_and_one_thread_stay_on_the_calling_thread(monkeypatch):
     assert names == {threading.current_thread().name}
 
 
+def test_a_split_inside_a_part_runs_in_place_instead_of_waiting_on_the_busy_pool(monkeypatch):
+    monkeypatch.setenv("NUMPYNN_THREADS", "2")
+    total = np.zeros(100)
+
+    def inner(part: slice) -> None:
+        total[part] += 1
+
+    def outer(part: slice) -> None:  # both threads busy here; a nested split that queued would never run
+        parallel.split_rows(lambda rows: inner(slice(part.start + rows.start, part.start + rows.stop)),
+                            part.stop - part.start, 10 * parallel.PART_ELEMENTS)
+
+    done = threading.Event()
+    threading.Thread(target=lambda: (parallel.split_rows(outer, 100, 10 * parallel.PART_ELEMENTS), done.set()),
+                     daemon=True).start()
+    assert done.wait(timeout=20), "a nested split deadlocked"
+    assert (total == 1).all()
+
+
 def test_an_error_in_a_part_is_raised_to_the_caller(monkeypatch):
     monkeypatch.setenv("NUMPYNN_THREADS", "2")
 

@@ -19,25 +19,15 @@ import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before Num
 # isort: split
 import argparse
 import os
-import platform
 import subprocess
 import sys
-import time
 
 import numpy as np
-from common import blas_kernel, cpu_name
+from common import best_ms as best
+from common import machine_line
 
 from numpynn.layers import conv
 from numpynn.parallel import split_rows
-
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1e3
 
 
 def element_wise(repeat: int) -> None:
@@ -146,8 +136,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--torch", action="store_true", help="also time PyTorch's layers (needs torch)")
     args = parser.parse_args()
-    print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))}; "
-          f"best of {args.repeat}, ms\n")
+    print(f"{machine_line()}; best of {args.repeat}, ms\n")
     element_wise(args.repeat)
     blas_timeout(args.repeat)
     input_grad_chunks(args.repeat)

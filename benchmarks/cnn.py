@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
@@ -29,8 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (  # noqa: E402
     add_process_options,
     blas_kernel,
-    cpu_name,
     load_mnist_float,
+    machine_line,
     run_worker,
     torch_available,
     worker_env,
@@ -176,7 +175,7 @@ def main():
                       f"train accuracy {result['train_accuracy']:.3f}); inference "
                       f"{result['images_per_second']:.0f} images/s", flush=True)
         rows.append((network, times, speeds))
-    print(f"\nCPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(env)}; "
+    print(f"\n{machine_line(env)}; "
           f"Conv2D algorithm: {args.conv_algorithm}")
     print("| network | numpynn s/epoch | PyTorch s/epoch | numpynn / PyTorch | numpynn images/s | PyTorch images/s |")
     print("|---|---|---|---|---|---|")
@@ -190,7 +189,7 @@ def main():
 def compare_algorithms(args, env) -> None:
     """Rounds of (im2col, auto, PyTorch) per network: medians and the paired auto / im2col ratio."""
     import statistics
-    print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(env)}")
+    print(machine_line(env))
     print("| network | numpynn im2col s/epoch | numpynn auto s/epoch | PyTorch s/epoch | im2col / PyTorch | "
           "auto / PyTorch | auto / im2col (paired) |")
     print("|---|---|---|---|---|---|---|")

@@ -5,8 +5,19 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
+
+
+def best_ms(fn, repeat: int) -> float:
+    """The fastest of ``repeat`` calls of ``fn``, in milliseconds: the best call sees through a noisy machine."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times) * 1e3
 
 
 def load_mnist_float(images_4d: bool = False):
@@ -50,6 +61,12 @@ def blas_kernel(env) -> str:
             "except ImportError: print(json.dumps(['unknown (threadpoolctl not installed)']))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     return ", ".join(str(k) for k in json.loads(out.stdout)) if out.returncode == 0 else "unknown"
+
+
+def machine_line(env: dict | None = None) -> str:
+    """'CPU: ...; kernel ...; OpenBLAS kernel ...': what every table here names (``env``: the workers')."""
+    import platform
+    return f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(env or dict(os.environ))}"
 
 
 def cpu_name() -> str:

@@ -18,11 +18,10 @@ import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before Num
 # isort: split
 import argparse
 import os
-import platform
-import time
 
 import numpy as np
-from common import blas_kernel, cpu_name
+from common import best_ms as best
+from common import machine_line
 
 from numpynn.layers import winograd
 from numpynn.layers.conv import conv_input_grad, conv_padding, im2col
@@ -32,14 +31,6 @@ LAYERS = {  # name: (height, width, channels, filters, padding)
     "default conv2 (14x14x32 -> 14x14x64, same)": (14, 14, 32, 64, "same"),
 }
 
-
-def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1e3
 
 
 def measure(shape, repeat: int) -> list[tuple]:
@@ -114,7 +105,7 @@ def main() -> None:
     parser.add_argument("--layers", action="store_true", help="also time whole Conv2D steps per shape")
     parser.add_argument("--pages", action="store_true", help="also time im2col into new and reused arrays")
     args = parser.parse_args()
-    print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))} "
+    print(f"{machine_line()} "
           f"(OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}); best of {args.repeat}")
     for name, shape in LAYERS.items():
         print(f"\n{name}\n")

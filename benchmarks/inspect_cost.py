@@ -13,11 +13,10 @@ step is included in the epochs, not there).
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
 
-from common import blas_kernel, cpu_name, load_mnist_float
+from common import load_mnist_float, machine_line
 
 MODELS = {"mlp": "dense:512,dropout:0.2,dense:512,dropout:0.2", "cnn": "cnn"}
 
@@ -65,7 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     import os
     pin = os.environ.get("OPENBLAS_CORETYPE", "unset")
-    print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))} "
+    print(f"{machine_line()} "
           f"(OPENBLAS_CORETYPE={pin})")
     print("| model | data | epoch s, plain | epoch s, --inspect | ratio (median) | ratio range | epoch-end work s "
           "(share of a plain epoch) |")

@@ -14,13 +14,12 @@ import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before Num
 # isort: split
 import argparse
 import os
-import platform
 import time
 from collections import defaultdict
 
 import numpy as np
 from cnn import numpynn_model
-from common import blas_kernel, cpu_name
+from common import machine_line
 
 
 def timing(name: str, method, totals: dict):
@@ -60,7 +59,7 @@ def main() -> None:
     for _ in range(args.steps):
         model.train_step(x, y)
     step = (time.perf_counter() - start) / args.steps * 1e3
-    print(f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(dict(os.environ))}; "
+    print(f"{machine_line()}; "
           f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}; "
           f"element-wise threads {nn.parallel.thread_count()}")
     print(f"{args.network} network, Conv2D algorithm {args.conv_algorithm}: {step:.1f} ms per step\n")

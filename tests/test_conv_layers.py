@@ -55,6 +55,28 @@ def test_conv2d_gradients(kwargs, rng):
     assert result.ok, str(result)
 
 
+def test_conv2d_gradients_with_wide_columns(rng):
+    """9 x 8 = 72 im2col columns: the bias is added and summed on its own, not as a column of ones."""
+    layer = nn.Conv2D(3, 3, padding="same", activation="tanh")
+    layer.build((5, 6, 8))
+    assert not layer._bias_in_columns
+    result = nn.gradcheck(layer, rng.normal(size=(2, 5, 6, 8)))
+    assert result.ok, str(result)
+
+
+@pytest.mark.parametrize("channels", [1, 8])
+def test_bias_as_a_column_of_ones_changes_nothing(monkeypatch, channels, rng):
+    x, grad = rng.normal(size=(3, 6, 5, channels)), rng.normal(size=(3, 6, 5, 4))
+    results = []
+    for narrow in (1, 10**6):  # never, then always a column of ones
+        monkeypatch.setattr(nn.layers.conv, "NARROW_COLUMNS", narrow)
+        layer = nn.Conv2D(4, 3, padding="same", algorithm="im2col", dtype="float64", seed=0)
+        out = layer(x, training=True)
+        results.append((out, layer.backward(grad), layer.grads["W"].copy(), layer.grads["b"].copy()))
+    for without, with_ones in zip(*results):
+        np.testing.assert_allclose(with_ones, without, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("layer,shape", [
     (lambda: nn.MaxPooling2D(2), (2, 6, 4, 3)),
     (lambda: nn.MaxPooling2D(3, strides=2), (2, 7, 6, 3)),

@@ -24,6 +24,9 @@ from .workspace import Workspace
 # least 8x8 whose sides are multiples of 4 (so no tile is part padding); 4x4 outputs measured 1.5x slower.
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_SIZE = 8
+# im2col columns narrower than this carry the bias as a column of ones (Conv2D._bias_in_columns). Measured
+# (docs/benchmarks.md): 9 columns (3x3, 1 channel) gained, 288 (3x3, 32 channels) lost.
+NARROW_COLUMNS = 64
 
 
 def _pair(value, name):
@@ -170,21 +173,38 @@ class Conv2D(ActivatedLayer):
         image_shape, batch = self._image_shape, len(x)
         pads, out_size = self._geometry(image_shape)
         columns = im2col(x.reshape((batch,) + image_shape), self.kernel_size, self.strides, pads, out_size,
-                         self._workspace)
-        self._columns = columns  # (batch * out_h * out_w, kh * kw * C), reused by backward
-        z = columns @ self._kernel.reshape(-1, self.filters)
-        if self.use_bias:
-            add_bias(z, self.params["b"])
+                         self._workspace, ones_column=self._bias_in_columns)
+        self._columns = columns  # (batch * out_h * out_w, kh * kw * C [+ 1]), reused by backward
+        kernel = self._kernel.reshape(-1, self.filters)
+        if self._bias_in_columns:
+            z = columns @ np.concatenate([kernel, self.params["b"][None]])  # x W + b in one product
+        else:
+            z = columns @ kernel
+            if self.use_bias:
+                add_bias(z, self.params["b"])
         return z.reshape((batch,) + self.output_shape)
+
+    @property
+    def _bias_in_columns(self) -> bool:
+        """Whether im2col adds a column of ones, so that the bias rides in the matrix products: one
+        product gives x W + b, and backward one gives dW and db. With narrow columns (under
+        NARROW_COLUMNS values) the products are memory-bound and the bias's own passes over z cost as
+        much as they do; with wide ones a product one column wider cost more than the passes it saved."""
+        return self.use_bias and int(np.prod(self.kernel_size)) * self._image_shape[2] < NARROW_COLUMNS
 
     def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray | None:
         if self.uses_winograd:
             return self._winograd_backward(grad_logits)
         filters = self.filters
         grad_2d = grad_logits.reshape(-1, filters)
-        np.matmul(self._columns.T, grad_2d, out=self.grads["W"].reshape(-1, filters))
-        if self.use_bias:
-            sum_rows(grad_2d, self.grads["b"])
+        if self._bias_in_columns:
+            grad_kernel = self._columns.T @ grad_2d  # (kh * kw * C + 1, filters): dW, and db from the ones
+            np.copyto(self.grads["W"].reshape(-1, filters), grad_kernel[:-1])
+            np.copyto(self.grads["b"], grad_kernel[-1])
+        else:
+            np.matmul(self._columns.T, grad_2d, out=self.grads["W"].reshape(-1, filters))
+            if self.use_bias:
+                sum_rows(grad_2d, self.grads["b"])
         if not self.needs_input_grad:
             return None
         batch, image_shape = len(grad_logits), self._image_shape
@@ -201,8 +221,9 @@ class Conv2D(ActivatedLayer):
 
 def im2col(x: np.ndarray, kernel_size: int | tuple[int, int], strides: int | tuple[int, int],
            pads: tuple[int, int, int, int], out_size: tuple[int, int],
-           workspace: Workspace | None = None) -> np.ndarray:
-    """(N, H, W, C) -> (N * out_h * out_w, kh * kw * C): one row per output pixel, its receptive field.
+           workspace: Workspace | None = None, ones_column: bool = False) -> np.ndarray:
+    """(N, H, W, C) -> (N * out_h * out_w, kh * kw * C): one row per output pixel, its receptive field,
+    and with ``ones_column`` a last column of ones (for the bias).
 
     A sliding-window view (no copy) is transposed to (..., kh, kw, C) and copied once; that measured
     ~1.8x faster than copying one kernel offset at a time (docs/benchmarks.md). The copy is split over
@@ -215,10 +236,13 @@ def im2col(x: np.ndarray, kernel_size: int | tuple[int, int], strides: int | tup
     # Only the interior is ever written, so the zero border of a reused buffer stays zero.
     padded = workspace.get("padded input", (batch, height + top + bottom, width + left + right, channels), x.dtype,
                            zeros=True) if top or bottom or left or right else x
-    out = workspace.get("columns", (batch * out_h * out_w, kh * kw * channels), x.dtype)
-    columns = out.reshape(batch, out_h, out_w, kh, kw, channels)
+    width_k = kh * kw * channels
+    out = workspace.get("columns", (batch * out_h * out_w, width_k + ones_column), x.dtype)
+    columns = out[:, :width_k].reshape(batch, out_h, out_w, kh, kw, channels)  # a view: only axes are split
+    ones = out[:, width_k:].reshape(batch, -1)
 
     def copy_images(images: slice) -> None:
+        ones[images] = 1
         if padded is not x:
             padded[images, top:top + height, left:left + width] = x[images]
         if channels < 4:

@@ -10,7 +10,9 @@ fresh pages"): each a best-of-N time in ms, or a count, on float32 arrays of the
 3. conv_input_grad for the default and reference networks' second convolutions at several chunk sizes.
 4. Page faults per training step of the default network: glibc's settings from numpynn/runtime.py, and
    a fixed 128 KiB mmap threshold (MALLOC_MMAP_THRESHOLD_), each in a child process.
-5. With --torch: PyTorch's own layers alone (Conv2d + ReLU forward and backward, max pooling).
+5. A Conv2D step (forward and backward with ReLU, im2col) with the bias as a column of ones and with
+   its own passes (conv.NARROW_COLUMNS moved), for the default network's two convolutions.
+6. With --torch: PyTorch's own layers alone (Conv2d + ReLU forward and backward, max pooling).
 """
 from __future__ import annotations
 
@@ -77,7 +79,7 @@ def blas_timeout(repeat: int) -> None:
 
 
 def input_grad_chunks(repeat: int) -> None:
-    rng = np.random.default_rng(0)
+    rng, original = np.random.default_rng(0), conv.INPUT_GRAD_ROWS
     for name, size, pads, out in (("default conv2 14x14x32 -> 64 same", 14, (1, 1, 1, 1), 14),
                                   ("reference conv2 26x26x32 -> 64 valid", 26, (0, 0, 0, 0), 24)):
         grad = rng.random((128 * out * out, 64), dtype=np.float32)
@@ -87,7 +89,7 @@ def input_grad_chunks(repeat: int) -> None:
             conv.INPUT_GRAD_ROWS = rows
             cells.append(f"{rows} rows {best(lambda: conv.conv_input_grad(grad, weights, (128, size, size, 32), (1, 1), pads, (out, out)), repeat):.2f}")  # noqa: E501
         print(f"conv_input_grad, {name}: " + ", ".join(cells))
-    conv.INPUT_GRAD_ROWS = 4096
+    conv.INPUT_GRAD_ROWS = original
 
 
 STEPS = """
@@ -116,6 +118,22 @@ def page_faults() -> None:
         print(f"page faults per training step of the default CNN, {label}: {out}")
 
 
+def bias_column(repeat: int) -> None:
+    rng, original = np.random.default_rng(0), conv.NARROW_COLUMNS
+    for size, channels, filters in ((28, 1, 32), (14, 32, 64)):
+        x = rng.random((128, size, size, channels), dtype=np.float32)
+        cells = []
+        for label, narrow in (("bias as a column of ones", 10**6), ("bias in its own passes", 1)):
+            conv.NARROW_COLUMNS = narrow
+            layer = numpynn.Conv2D(filters, 3, padding="same", activation="relu", algorithm="im2col", seed=0)
+            layer.build((size, size, channels))
+            layer.needs_input_grad = channels > 1  # as in the network: the first layer needs no input gradient
+            grad = rng.random((128, size, size, filters), dtype=np.float32)
+            cells.append(f"{label} {best(lambda: (layer.forward(x, training=True), layer.backward(grad)), repeat):.2f}")
+        print(f"Conv2D step {size}x{size}x{channels} -> {filters}: " + ", ".join(cells))
+    conv.NARROW_COLUMNS = original
+
+
 def torch_layers(repeat: int) -> None:
     import torch
     torch.set_num_threads(2)
@@ -141,6 +159,7 @@ def main() -> None:
     blas_timeout(args.repeat)
     input_grad_chunks(args.repeat)
     page_faults()
+    bias_column(args.repeat)
     if args.torch:
         torch_layers(args.repeat)
 

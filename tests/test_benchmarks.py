@@ -45,3 +45,4 @@ def test_both_cores_measures_every_section():
     assert out.count("conv_input_grad,") == 2
     faults = [float(line.rsplit(":", 1)[1]) for line in out.splitlines() if line.startswith("page faults")]
     assert len(faults) == 2 and faults[0] < faults[1]  # numpynn's glibc settings, then a fixed threshold
+    assert out.count("bias as a column of ones") == 2

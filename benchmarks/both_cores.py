@@ -5,8 +5,9 @@ fresh pages"): each a best-of-N time in ms, or a count, on float32 arrays of the
 
 1. ReLU over 128x28x28x32 on one thread and split over threads; max pooling of the same array whole
    and in parts of 32 images (one thread).
-2. A matrix product followed by that ReLU, one thread and split, in child processes with OpenBLAS's
-   default thread timeout and with OPENBLAS_THREAD_TIMEOUT=4.
+2. A matrix product followed by that ReLU, one thread and split, and whole training steps of the
+   784-256-128-10 MLP (microseconds) and the default CNN (ms), in child processes with
+   OPENBLAS_THREAD_TIMEOUT 4 (sleep at once), 16 (numpynn's choice) and 28 (OpenBLAS's default).
 3. conv_input_grad for the default and reference networks' second convolutions at several chunk sizes.
 4. Page faults per training step of the default network: glibc's settings from numpynn/runtime.py, and
    a fixed 128 KiB mmap threshold (MALLOC_MMAP_THRESHOLD_), each in a child process.
@@ -47,6 +48,15 @@ def element_wise(repeat: int) -> None:
     parts = best(lambda: [pool._max_into(z[s:s + 32], pooled[s:s + 32], argmax[s:s + 32]) for s in range(0, 128, 32)],
                  repeat)
     print(f"max pooling 2x2 forward, one thread: whole batch {whole:.2f}, 32 images at a time {parts:.2f}")
+    for size in (421_642, 235_146):  # the default CNN's packed parameters, the 784-256-128-10 MLP's
+        param, grad = rng.normal(size=size).astype(np.float32), rng.normal(size=size).astype(np.float32)
+        optimizer, cells = numpynn.optimizers.Adam(1e-3), []
+        for threads in ("1", "2"):
+            os.environ["NUMPYNN_THREADS"] = threads
+            step = best(lambda: optimizer.apply_gradients([("p", param, grad)]), repeat)
+            cells.append(f"{threads} thread(s) {step:.3f}")
+        os.environ.pop("NUMPYNN_THREADS")
+        print(f"Adam step on {size:,} parameters: " + ", ".join(cells))
 
 
 PRODUCT_THEN_RELU = """
@@ -70,12 +80,37 @@ print(f"product {{best(product):.2f}}, product + ReLU on one thread {{one:.2f}},
 """
 
 
+TRAINING_STEPS = """
+import numpynn as nn, numpy as np, sys, time
+sys.path.insert(0, {here!r})
+from cnn import numpynn_model
+rng = np.random.default_rng(0)
+def best(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter(); fn(); times.append(time.perf_counter() - start)
+    return min(times)
+mlp = nn.Sequential([nn.Dense(256, activation="relu", input_shape=(784,)), nn.Dense(128, activation="relu"),
+                     nn.Dense(10, activation="softmax")], seed=0)
+cnn = numpynn_model("default")
+for model, shape, repeat, unit, scale in ((mlp, (784,), 200, "us", 1e6), (cnn, (28, 28, 1), {cnn_steps}, "ms", 1e3)):
+    model.compile(nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    x, y = rng.random((128,) + shape, dtype=np.float32), rng.integers(0, 10, 128)
+    model.train_step(x, y)
+    step = best(lambda: model.train_step(x, y), repeat) * scale
+    print(f"{{'MLP' if model is mlp else 'CNN'}} step {{step:.1f}} {{unit}}", end="; ")
+"""
+
+
 def blas_timeout(repeat: int) -> None:
-    for label, timeout in (("OpenBLAS default timeout (spinning)", "28"), ("OPENBLAS_THREAD_TIMEOUT=4", "4")):
+    here = os.path.dirname(os.path.abspath(__file__))
+    for timeout in ("4", "16", "28"):
         env = dict(os.environ, OPENBLAS_THREAD_TIMEOUT=timeout)
-        out = subprocess.run([sys.executable, "-c", PRODUCT_THEN_RELU.format(repeat=repeat)], env=env,
-                             capture_output=True, text=True, check=True).stdout.strip()
-        print(f"{label}: {out}")
+        product = subprocess.run([sys.executable, "-c", PRODUCT_THEN_RELU.format(repeat=repeat)], env=env,
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        steps = subprocess.run([sys.executable, "-c", TRAINING_STEPS.format(here=here, cnn_steps=max(3, repeat))],
+                               env=env, capture_output=True, text=True, check=True).stdout.strip()
+        print(f"OPENBLAS_THREAD_TIMEOUT={timeout}: {product}; {steps}")
 
 
 def input_grad_chunks(repeat: int) -> None:

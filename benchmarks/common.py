@@ -45,7 +45,8 @@ def worker_env(threads: int, native_blas: bool) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
     # What `import numpynn` sets when it comes before NumPy, as on the command line (numpynn/runtime.py);
     # the worker scripts import NumPy first. PyTorch does not use OpenBLAS for its tensors.
-    env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    from numpynn.runtime import BLAS_THREAD_TIMEOUT
+    env.setdefault("OPENBLAS_THREAD_TIMEOUT", BLAS_THREAD_TIMEOUT)
     if native_blas:
         # This workplace pins OpenBLAS to its Haswell kernels (OPENBLAS_CORETYPE); a user's machine picks
         # the best kernel for its CPU. --native-blas lifts the pin for the benchmark processes only.

@@ -5,9 +5,11 @@ Both are about what happens between NumPy calls, and both keep any value you set
 1. OpenBLAS keeps an idle thread spinning for about 0.1 s after every matrix product (2^28 clock
    cycles). A network makes a product every millisecond or two, so that thread never rests, and it
    holds the very core that numpynn's element-wise threads need (numpynn/parallel.py): measured, the
-   split passes then gained next to nothing. OPENBLAS_THREAD_TIMEOUT=4 (2^4 cycles) puts idle threads
-   to sleep at once. OpenBLAS reads the variable when NumPy loads it, so this only works when numpynn
-   is imported before NumPy (the command line always is); set it yourself otherwise.
+   split passes then gained next to nothing. OPENBLAS_THREAD_TIMEOUT=16 (2^16 cycles, some 20 us)
+   lets idle threads sleep soon after a product, yet keeps them awake through the short gaps between
+   a small network's products: 4 (sleep at once) slowed the MLP's steps by ~5 %, 16 did not, and
+   both sped up the CNN's. OpenBLAS reads the variable when NumPy loads it, so this only works when
+   numpynn is imported before NumPy (the command line always is); set it yourself otherwise.
 2. glibc gives a freed block of over 128 KiB back to the operating system, and the next array of that
    size comes back as fresh pages, each zeroed by the kernel on its first touch (a page fault). A
    training step frees and allocates its activations and gradients every time: the default CNN took
@@ -24,7 +26,7 @@ import ctypes
 import os
 import sys
 
-BLAS_THREAD_TIMEOUT = "4"  # log2 of the clock cycles an idle OpenBLAS thread spins before it sleeps
+BLAS_THREAD_TIMEOUT = "16"  # log2 of the clock cycles an idle OpenBLAS thread spins before it sleeps
 # glibc's mallopt parameters (malloc.h) and the largest mmap threshold it accepts on 64-bit systems.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 LARGEST_MMAP_THRESHOLD = 32 << 20

@@ -41,7 +41,7 @@ def test_mnist_accuracy_runs_one_epoch():
 def test_both_cores_measures_every_section():
     out = run("both_cores.py", "--repeat", "2")
     assert "ReLU forward in place: one thread" in out and "32 images at a time" in out
-    assert out.count("product + split ReLU") == 2  # spinning and sleeping OpenBLAS threads
+    assert out.count("product + split ReLU") == 3 and out.count("CNN step") == 3  # three OpenBLAS timeouts
     assert out.count("conv_input_grad,") == 2
     faults = [float(line.rsplit(":", 1)[1]) for line in out.splitlines() if line.startswith("page faults")]
     assert len(faults) == 2 and faults[0] < faults[1]  # numpynn's glibc settings, then a fixed threshold

@@ -102,3 +102,28 @@ def test_a_forked_child_makes_its_own_pool(monkeypatch):
         os._exit(0)
     os.waitpid(child, 0)
     assert os.read(read, 2) == b"ok"
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.optimizers.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda: nn.optimizers.Adam(1e-2, weight_decay=0.01),
+    lambda: nn.optimizers.AdamW(1e-2),
+    lambda: nn.optimizers.RMSprop(1e-2, momentum=0.5, weight_decay=0.01),
+])
+def test_optimizer_steps_split_over_threads_are_bit_identical(monkeypatch, make):
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setattr(parallel, "PART_ELEMENTS", 7)
+    rng = np.random.default_rng(0)
+    start = {"packed": rng.normal(size=1000).astype(np.float32), "matrix": rng.normal(size=(9, 5)),
+             "scalar": np.array(0.5)}
+    grads = [{key: rng.normal(size=value.shape).astype(value.dtype) for key, value in start.items()} for _ in range(3)]
+    finals = []
+    for threads in ("1", "3"):
+        monkeypatch.setenv("NUMPYNN_THREADS", threads)
+        params, optimizer = {key: value.copy() for key, value in start.items()}, make()
+        for grad in grads:
+            optimizer.apply_gradients((key, params[key], grad[key]) for key in params)
+        finals.append(params)
+    for key in start:
+        np.testing.assert_array_equal(finals[0][key], finals[1][key])
+        assert not np.array_equal(finals[0][key], start[key])

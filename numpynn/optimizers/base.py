@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import schedules
 from ..errors import InputError
+from ..parallel import split_rows
 from ..schedules import LearningRateSchedule
 
 FLUSH_EVERY = 50
@@ -31,6 +32,7 @@ _FLUSH_BELOW = {np.dtype("float32"): 1e-30, np.dtype("float64"): 1e-290}
 class Optimizer:
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
+    l2_in_gradient = True  # weight_decay adds to the gradient (AdamW decays the weights instead)
 
     def __init__(self, learning_rate: float | LearningRateSchedule = 0.01, weight_decay: float = 0.0,
                  clipnorm: float | None = None, global_clipnorm: float | None = None):
@@ -84,12 +86,23 @@ class Optimizer:
                 raise ValueError(f"The parameters under {key!r} changed shape since this optimizer's first step "
                                  f"({self._scratch[key].shape} -> {param.shape}), e.g. a layer was added after "
                                  "training; call model.compile again with a new optimizer.")
-            self._update(key, param, grad, lr, self._scratch[key])
+            if self.weight_decay and self.l2_in_gradient and key not in self._l2_buffers:
+                self._l2_buffers[key] = np.empty_like(param)
+            scratch = self._scratch[key]
+            # Every rule is element-wise, so parts of the (packed) parameter update side by side on
+            # the CPU's threads with the same result (numpynn/parallel.py).
+            if param.ndim == 0:  # a scalar: `...` indexes it as a view
+                self._update(key, param[...], grad[...], lr, scratch[...], ...)
+                continue
+            split_rows(lambda part: self._update(key, param[part], grad[part], lr, scratch[part], part),
+                       len(param), param.size)
         self.iterations += 1
         if self.iterations % FLUSH_EVERY == 0:
             self._flush_subnormals()
 
-    def _update(self, key, param, grad, lr, scratch) -> None:
+    def _update(self, key, param, grad, lr, scratch, part: slice) -> None:
+        """Update ``param`` in place: the rows ``part`` of the parameter under ``key`` (param, grad and
+        scratch are already those rows; the rule reads its state as ``self.slots[name][key][part]``)."""
         raise NotImplementedError
 
     def _clip(self, variables, segments):
@@ -107,13 +120,11 @@ class Optimizer:
             for array in slot.values():
                 array[np.abs(array) < _FLUSH_BELOW[array.dtype]] = 0
 
-    def _with_l2(self, key, param, grad):
+    def _with_l2(self, key, param, grad, part: slice):
         """grad + weight_decay * param (classic L2, as torch's weight_decay), in a buffer of its own."""
         if not self.weight_decay:
             return grad
-        buffer = self._l2_buffers.get(key)
-        if buffer is None:
-            buffer = self._l2_buffers[key] = np.empty_like(param)
+        buffer = self._l2_buffers[key][part]
         np.multiply(param, self.weight_decay, out=buffer)
         buffer += grad
         return buffer

@@ -30,10 +30,10 @@ class SGD(Optimizer):
             self.slot_names = ()
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
 
-    def _update(self, key, param, grad, lr, scratch):
-        grad = self._with_l2(key, param, grad)
+    def _update(self, key, param, grad, lr, scratch, part):
+        grad = self._with_l2(key, param, grad, part)
         if self.momentum:
-            buf = self.slots["momentum"][key]
+            buf = self.slots["momentum"][key][part]
             buf *= self.momentum
             buf += grad
             if self.nesterov:
@@ -69,12 +69,12 @@ class Adam(Optimizer):
             raise InputError(f"epsilon must be positive, got {epsilon!r}.")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
-    def _update(self, key, param, grad, lr, scratch):
-        grad = self._with_l2(key, param, grad)
-        self._adam_step(key, param, grad, lr, scratch)
+    def _update(self, key, param, grad, lr, scratch, part):
+        grad = self._with_l2(key, param, grad, part)
+        self._adam_step(key, param, grad, lr, scratch, part)
 
-    def _adam_step(self, key, param, grad, lr, scratch):
-        m, v = self.slots["m"][key], self.slots["v"][key]
+    def _adam_step(self, key, param, grad, lr, scratch, part):
+        m, v = self.slots["m"][key][part], self.slots["v"][key][part]
         t = self.iterations + 1
         # m += (1 - b1)(g - m) equals b1 m + (1 - b1) g, with one pass fewer.
         np.subtract(grad, m, out=scratch)
@@ -99,14 +99,15 @@ class AdamW(Adam):
     """Adam with decoupled weight decay, as torch.optim.AdamW: p <- p * (1 - lr * weight_decay), then Adam."""
 
     name = "adamw"
+    l2_in_gradient = False
 
     def __init__(self, learning_rate: float | LearningRateSchedule = 0.001, weight_decay: float = 0.004, **kwargs):
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
 
-    def _update(self, key, param, grad, lr, scratch):
+    def _update(self, key, param, grad, lr, scratch, part):
         if self.weight_decay:
             param *= 1 - lr * self.weight_decay
-        self._adam_step(key, param, grad, lr, scratch)
+        self._adam_step(key, param, grad, lr, scratch, part)
 
 
 class RMSprop(Optimizer):
@@ -129,9 +130,9 @@ class RMSprop(Optimizer):
             self.slot_names = ("v",)
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
 
-    def _update(self, key, param, grad, lr, scratch):
-        grad = self._with_l2(key, param, grad)
-        v = self.slots["v"][key]
+    def _update(self, key, param, grad, lr, scratch, part):
+        grad = self._with_l2(key, param, grad, part)
+        v = self.slots["v"][key][part]
         np.multiply(grad, grad, out=scratch)
         scratch -= v
         scratch *= 1 - self.rho
@@ -140,7 +141,7 @@ class RMSprop(Optimizer):
         scratch += self.epsilon
         np.divide(grad, scratch, out=scratch)
         if self.momentum:
-            buf = self.slots["momentum"][key]
+            buf = self.slots["momentum"][key][part]
             buf *= self.momentum
             buf += scratch
             np.multiply(buf, lr, out=scratch)

@@ -21,7 +21,10 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-MIN_ELEMENTS = 1 << 17  # 128 Ki elements (512 KB of float32)
+# Waking an idle pool thread costs tens to a hundred microseconds on a virtual machine, so only passes
+# over at least 1 Mi elements (with several passes, counted once per pass) are split. 128 Ki made the
+# MLP's SGD step 10 % slower; 1 Mi left the CNN's step as it was (docs/benchmarks.md).
+MIN_ELEMENTS = 1 << 20
 # A pass of several steps (compare, then select) over a part this small finds its temporaries still in
 # the core's cache; max pooling measured 3.6 -> 2.2 ms on one thread from this alone.
 PART_ELEMENTS = 1 << 20

@@ -33,6 +33,7 @@ class Optimizer:
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
     l2_in_gradient = True  # weight_decay adds to the gradient (AdamW decays the weights instead)
+    passes = 4  # about how many element-wise passes over the parameters one update makes
 
     def __init__(self, learning_rate: float | LearningRateSchedule = 0.01, weight_decay: float = 0.0,
                  clipnorm: float | None = None, global_clipnorm: float | None = None):
@@ -95,7 +96,7 @@ class Optimizer:
                 self._update(key, param[...], grad[...], lr, scratch[...], ...)
                 continue
             split_rows(lambda part: self._update(key, param[part], grad[part], lr, scratch[part], part),
-                       len(param), param.size)
+                       len(param), param.size * self.passes)
         self.iterations += 1
         if self.iterations % FLUSH_EVERY == 0:
             self._flush_subnormals()

@@ -58,6 +58,7 @@ class Adam(Optimizer):
 
     name = "adam"
     slot_names = ("m", "v")
+    passes = 12
 
     def __init__(self, learning_rate: float | LearningRateSchedule = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, weight_decay: float = 0.0, **kwargs):
@@ -118,6 +119,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     slot_names = ("v", "momentum")
+    passes = 9
 
     def __init__(self, learning_rate: float | LearningRateSchedule = 0.001, rho: float = 0.9, momentum: float = 0.0,
                  epsilon: float = 1e-7, weight_decay: float = 0.0, **kwargs):

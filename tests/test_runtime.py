@@ -46,3 +46,13 @@ def test_freed_arrays_are_reused_without_fresh_pages_unless_the_user_chose_glibc
     assert kept < pages_per_array // 4  # not even a quarter of one array's pages in 20 rounds
     # Every round faults its array in again (fewer faults than pages where the kernel maps huge pages).
     assert returned > 20 * 100 and returned > 50 * (kept + 1)
+
+
+def test_other_c_libraries_are_left_alone(monkeypatch):
+    def not_glibc(name):
+        raise ValueError("unrecognized configuration name")
+
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    monkeypatch.setattr(runtime.os, "confstr", not_glibc)
+    assert runtime.keep_freed_memory() is False

@@ -11,8 +11,9 @@ below. Summed over input channels, the 16 element-wise products become 16 matrix
 subtractions only (the 1/2 in G is applied once to the filters).
 
 Backward is the same algebra transposed: the output gradient goes through A (dM = A dY A^T), the
-weight gradient is 16 products V^T dM taken back through G (dW = G^T dU G, ``weight_grad``), and the input gradient
-is 16 products dM U^T taken back through B (dd = B dV B^T) and added onto the overlapping tiles.
+weight gradient is 16 products V^T dM taken back through G (dW = G^T dU G, ``weight_grad``), and the
+input gradient is 16 products dM U^T taken back through B (dd = B dV B^T) and added onto the
+overlapping tiles.
 Shapes: x (N, H, W, C) channels last; W (3, 3, C, F).
 """
 from __future__ import annotations

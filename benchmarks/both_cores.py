@@ -29,7 +29,7 @@ import numpy as np
 from common import best_ms as best
 from common import machine_line
 
-from numpynn.layers import conv
+from numpynn.layers import conv, im2col
 from numpynn.parallel import split_rows
 
 
@@ -114,17 +114,17 @@ def blas_timeout(repeat: int) -> None:
 
 
 def input_grad_chunks(repeat: int) -> None:
-    rng, original = np.random.default_rng(0), conv.INPUT_GRAD_ROWS
+    rng, original = np.random.default_rng(0), im2col.INPUT_GRAD_ROWS
     for name, size, pads, out in (("default conv2 14x14x32 -> 64 same", 14, (1, 1, 1, 1), 14),
                                   ("reference conv2 26x26x32 -> 64 valid", 26, (0, 0, 0, 0), 24)):
         grad = rng.random((128 * out * out, 64), dtype=np.float32)
         weights = rng.random((3, 3, 32, 64), dtype=np.float32)
         cells = []
         for rows in (2048, 4096, 8192, 16384):
-            conv.INPUT_GRAD_ROWS = rows
-            cells.append(f"{rows} rows {best(lambda: conv.conv_input_grad(grad, weights, (128, size, size, 32), (1, 1), pads, (out, out)), repeat):.2f}")  # noqa: E501
+            im2col.INPUT_GRAD_ROWS = rows
+            cells.append(f"{rows} rows {best(lambda: im2col.conv_input_grad(grad, weights, (128, size, size, 32), (1, 1), pads, (out, out)), repeat):.2f}")  # noqa: E501
         print(f"conv_input_grad, {name}: " + ", ".join(cells))
-    conv.INPUT_GRAD_ROWS = original
+    im2col.INPUT_GRAD_ROWS = original
 
 
 STEPS = """

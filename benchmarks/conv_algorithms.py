@@ -24,7 +24,8 @@ from common import best_ms as best
 from common import machine_line
 
 from numpynn.layers import winograd
-from numpynn.layers.conv import conv_input_grad, conv_padding, im2col
+from numpynn.layers.conv import conv_padding
+from numpynn.layers.im2col import conv_input_grad, im2col
 
 LAYERS = {  # name: (height, width, channels, filters, padding)
     "reference conv2 (26x26x32 -> 24x24x64, valid)": (26, 26, 32, 64, "valid"),

@@ -11,7 +11,7 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from numpynn.layers.conv import conv_input_grad, im2col
+from numpynn.layers.im2col import conv_input_grad, im2col
 
 REPEAT = 10
 

@@ -59,7 +59,10 @@ def split_rows(work: Callable[[slice], object], rows: int, elements: int) -> Non
     here). Under MIN_ELEMENTS, with one thread, or when called from inside another split's part, every
     part runs on the calling thread. ``work`` must write only the rows it is given.
     """
-    threads = thread_count() if elements >= MIN_ELEMENTS and not getattr(_inside, "part", False) else 1
+    if elements < MIN_ELEMENTS:  # the common case in small networks: no bookkeeping on the hot path
+        work(slice(0, rows))
+        return
+    threads = 1 if getattr(_inside, "part", False) else thread_count()
     part_count = max(1, min(rows, max(threads, -(-elements // PART_ELEMENTS))))  # at least a part per thread
     threads = min(threads, part_count)
     bounds = [rows * part // part_count for part in range(part_count + 1)]

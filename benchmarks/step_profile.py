@@ -3,9 +3,10 @@ and the optimizer, averaged over --steps steps of a batch of 128 (float32).
 
     python benchmarks/step_profile.py [--network reference|default|resnet] [--conv-algorithm auto|im2col]
 
-Each layer's forward and backward are wrapped with a timer for the measurement (an instance attribute,
-removed afterwards); the step itself is ``model.train_step`` as ``fit`` runs it. Layers inside residual
-blocks are timed as part of their block.
+Each of the model's steps is wrapped with a timer, forward and backward: a layer, or a layer with ReLU
+and the max pooling after it, which the model runs as one step ("conv2d+max_pooling2d",
+numpynn/layers/fused.py). The step itself is ``model.train_step`` as ``fit`` runs it. Layers inside
+residual blocks are timed as part of their block.
 """
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ def timing(name: str, method, totals: dict):
     return timed
 
 
+class TimedStep:
+    """One of the model's steps (a layer, or a layer and its max pooling run as one), timed both ways."""
+
+    def __init__(self, step, totals: dict):
+        self.forward = timing(f"{step.name} forward", step, totals)
+        self.backward = timing(f"{step.name} backward", step.backward, totals)
+
+    def __call__(self, x, training=False):
+        return self.forward(x, training)
+
+
 def main() -> None:
     import numpynn as nn
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -48,12 +60,12 @@ def main() -> None:
     model.compile(nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     model.fit(x, y, epochs=1, batch_size=128, verbose=0)  # builds, and pages in the buffers
     totals: dict[str, float] = defaultdict(float)
+    timed = {id(step): TimedStep(step, totals) for step in model._steps}  # the model runs these (numpynn/models.py)
+    model._steps = [timed[id(step)] for step in model._steps]
+    model._backward_steps = [timed[id(step)] for step in model._backward_steps]
     last = model.layers[-1]
-    for layer in model.layers:
-        forward = "forward_with_logits" if layer is last else "forward"
-        backward = "backward_from_logits" if layer is last else "backward"
-        setattr(layer, forward, timing(f"{layer.name} forward", getattr(layer, forward), totals))
-        setattr(layer, backward, timing(f"{layer.name} backward", getattr(layer, backward), totals))
+    last.forward_with_logits = timing(f"{last.name} forward", last.forward_with_logits, totals)
+    last.backward_from_logits = timing(f"{last.name} backward", last.backward_from_logits, totals)
     model.apply_gradients = timing("optimizer (Adam)", model.apply_gradients, totals)
     start = time.perf_counter()
     for _ in range(args.steps):

@@ -92,9 +92,7 @@ def saliency(model: Sequential, x: np.ndarray, class_index: int | np.ndarray | N
     try:
         for layer in model.layers:  # this time the data's own gradient is the point
             layer.needs_input_grad = True
-        grad = last.backward_from_logits(seed) if fused else last.backward(seed)
-        for layer in reversed(model.layers[:-1]):
-            grad = layer.backward(grad)
+        grad = model.backward(seed, from_logits=fused, to_input=True)
     finally:
         for layer, flag in zip(model.layers, flags):
             layer.needs_input_grad = flag

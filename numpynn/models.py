@@ -8,7 +8,7 @@ import numpy as np
 
 from . import layers as layers_module
 from .errors import InputError, InputTypeError
-from .layers import Layer
+from .layers import Layer, fused
 from .layers.base import unique_name
 from .saving import register_model, save_model
 from .training import Trainer
@@ -83,7 +83,11 @@ class Sequential(Trainer):
         self._first_trainable = trainable[0] if trainable else len(self.layers)
         for i, layer in enumerate(self.layers):
             layer.needs_input_grad = i > self._first_trainable
-        self._backward_layers = self.layers[self._first_trainable:-1][::-1]
+        # The steps run the hidden layers: one at a time, except a layer with ReLU and the max pooling after
+        # it, which run as one (layers/fused.py: ReLU on the pooled map, a quarter of the size).
+        self._steps = fused.plan(self.layers[:-1])
+        self._backward_steps = [step for step, first in zip(self._steps, fused.first_positions(self._steps))
+                                if first >= self._first_trainable][::-1]
         self._variables, self._segments = self._pack_parameters()
         self.built = True
         if self.loss is not None:
@@ -142,17 +146,22 @@ class Sequential(Trainer):
     def forward(self, x: np.ndarray, training: bool = False,
                 with_logits: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """The outputs for a checked batch x; ``with_logits``: (outputs, the last layer's logits)."""
-        *hidden, last = self.layers
-        for layer in hidden:
-            x = layer(x, training=training)
+        last = self.layers[-1]
+        for step in self._steps:
+            x = step(x, training=training)
         return last.call_with_logits(x, training=training) if with_logits else last(x, training=training)
 
-    def backward(self, grad: np.ndarray, from_logits: bool = False) -> None:
-        """Back-propagate dL/d(outputs), or dL/d(logits) of the last layer, writing every layer's ``grads``."""
+    def backward(self, grad: np.ndarray, from_logits: bool = False, to_input: bool = False) -> np.ndarray | None:
+        """Back-propagate dL/d(outputs), or dL/d(logits) of the last layer, writing every layer's ``grads``.
+
+        Backward stops at the first layer with parameters; with ``to_input`` it goes on through the layers
+        before it and returns dL/d(input) (for that, every layer's ``needs_input_grad`` must be True).
+        """
         last = self.layers[-1]
         grad = last.backward_from_logits(grad) if from_logits else last.backward(grad)
-        for layer in self._backward_layers:
-            grad = layer.backward(grad)
+        for step in self._steps[::-1] if to_input else self._backward_steps:
+            grad = step.backward(grad)
+        return grad if to_input else None
 
     def _check_views(self) -> None:
         """A layer that rebinds a param or grad (``self.grads['W'] = ...``) would silently drop out of

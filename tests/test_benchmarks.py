@@ -46,3 +46,9 @@ def test_both_cores_measures_every_section():
     faults = [float(line.rsplit(":", 1)[1]) for line in out.splitlines() if line.startswith("page faults")]
     assert len(faults) == 2 and faults[0] < faults[1]  # numpynn's glibc settings, then a fixed threshold
     assert out.count("bias as a column of ones") == 2
+
+
+def test_fused_steps_times_both_ways_and_finds_the_same_weights():
+    out = run("fused_steps.py", "--rounds", "1", "--steps", "1", "--networks", "default")
+    row = next(line for line in out.splitlines() if line.startswith("| default |"))
+    assert row.endswith("| yes |") and float(row.split("|")[4].strip(" *")) > 0

@@ -22,8 +22,8 @@ from common import machine_line
 
 def layer_by_layer(model):
     """The model without pairs: every hidden layer its own step (what Sequential did before the pairing)."""
-    model._steps = list(model.layers[:-1])
-    model._backward_steps = model._steps[model._first_trainable:][::-1]
+    model.pair_relu_and_pooling = False
+    model.build(model.input_shape)
     return model
 
 

@@ -50,6 +50,11 @@ class Sequential(Trainer):
         return self._rng if self._rng is not None else get_rng()
 
     # ----- construction -----------------------------------------------------------------------
+    # A model runs a layer with ReLU and the MaxPooling2D after it as one step (layers/fused.py): the same
+    # results with less work. Set False, then build, to run every layer on its own, for example when you
+    # wrap a layer's ``forward`` to watch it during training.
+    pair_relu_and_pooling = True
+
     def add(self, layer: Layer) -> None:
         if not isinstance(layer, Layer):
             raise InputTypeError(f"Sequential takes numpynn layers, got {type(layer).__name__}.")
@@ -85,7 +90,8 @@ class Sequential(Trainer):
             layer.needs_input_grad = i > self._first_trainable
         # The steps run the hidden layers: one at a time, except a layer with ReLU and the max pooling after
         # it, which run as one (layers/fused.py: ReLU on the pooled map, a quarter of the size).
-        self._steps = fused.plan(self.layers[:-1])
+        hidden = self.layers[:-1]
+        self._steps = fused.plan(hidden) if self.pair_relu_and_pooling else list(hidden)
         self._backward_steps = [step for step, first in zip(self._steps, fused.first_positions(self._steps))
                                 if first >= self._first_trainable][::-1]
         self._variables, self._segments = self._pack_parameters()

@@ -9,8 +9,9 @@ from numpynn.layers.fused import ReLUAfterPooling, plan
 
 def layer_by_layer(model):
     """The same model run without pairing: every hidden layer its own step."""
-    model._steps = list(model.layers[:-1])
-    model._backward_steps = model._steps[model._first_trainable:][::-1]
+    model.pair_relu_and_pooling = False
+    model.build(model.input_shape)
+    assert not any(isinstance(step, ReLUAfterPooling) for step in model._steps)
     return model
 
 
@@ -86,3 +87,17 @@ def test_paired_model_gradients_pass_gradcheck():
     model.build((6, 6, 1))
     assert isinstance(model._steps[0], ReLUAfterPooling)
     assert nn.gradcheck(model, rng.normal(size=(5, 6, 6, 1)), rng.integers(0, 2, 5)).ok
+
+
+def test_with_pairs_off_each_layer_runs_its_own_forward():
+    """For code that wraps a layer's forward to watch it in training (as PyTorch's hooks do)."""
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(8, 9, 9, 2)).astype(np.float32), rng.integers(0, 3, 8)
+    for pairs in (True, False):
+        model = conv_net()
+        if not pairs:
+            layer_by_layer(model)
+        seen, forward = [], model.layers[0].forward
+        model.layers[0].forward = lambda inputs, training=False: seen.append(training) or forward(inputs, training)
+        model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+        assert seen == ([] if pairs else [True])

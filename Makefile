@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 demo: $(VENV)/.installed
-	$(PY) -m numpynn.demo
+	$(PY) -m numpynn.apps.demo
 
 test: $(VENV)/.installed
 	$(PY) -m ruff check .

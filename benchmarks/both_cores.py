@@ -1,4 +1,5 @@
-"""The measurements behind numpynn/parallel.py and numpynn/runtime.py (docs/benchmarks.md, "Both cores, no
+"""The measurements behind numpynn/kernels/parallel.py and numpynn/kernels/runtime.py (docs/benchmarks.md,
+"Both cores, no
 fresh pages"): each a best-of-N time in ms, or a count, on float32 arrays of the default CNN's sizes.
 
     python benchmarks/both_cores.py [--repeat 20] [--torch]
@@ -9,15 +10,13 @@ fresh pages"): each a best-of-N time in ms, or a count, on float32 arrays of the
    784-256-128-10 MLP (microseconds) and the default CNN (ms), in child processes with
    OPENBLAS_THREAD_TIMEOUT 4 (sleep at once), 16 (numpynn's choice) and 28 (OpenBLAS's default).
 3. conv_input_grad for the default and reference networks' second convolutions at several chunk sizes.
-4. Page faults per training step of the default network: glibc's settings from numpynn/runtime.py, and
+4. Page faults per training step of the default network: glibc's settings from numpynn/kernels/runtime.py, and
    a fixed 128 KiB mmap threshold (MALLOC_MMAP_THRESHOLD_), each in a child process.
 5. A Conv2D step (forward and backward with ReLU, im2col) with the bias as a column of ones and with
    its own passes (conv.NARROW_COLUMNS moved), for the default network's two convolutions.
 6. With --torch: PyTorch's own layers alone (Conv2d + ReLU forward and backward, max pooling).
 """
 from __future__ import annotations
-
-import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (numpynn/runtime.py)
 
 # isort: split
 import argparse
@@ -29,8 +28,10 @@ import numpy as np
 from common import best_ms as best
 from common import machine_line
 
-from numpynn.layers import conv, im2col
-from numpynn.parallel import split_rows
+import numpynn
+from numpynn.kernels import im2col
+from numpynn.kernels.parallel import split_rows
+from numpynn.nn.layers import conv
 
 
 def element_wise(repeat: int) -> None:
@@ -50,7 +51,7 @@ def element_wise(repeat: int) -> None:
     print(f"max pooling 2x2 forward, one thread: whole batch {whole:.2f}, 32 images at a time {parts:.2f}")
     for size in (421_642, 235_146):  # the default CNN's packed parameters, the 784-256-128-10 MLP's
         param, grad = rng.normal(size=size).astype(np.float32), rng.normal(size=size).astype(np.float32)
-        optimizer, cells = numpynn.optimizers.Adam(1e-3), []
+        optimizer, cells = numpynn.nn.optimizers.Adam(1e-3), []
         for threads in ("1", "2"):
             os.environ["NUMPYNN_THREADS"] = threads
             step = best(lambda: optimizer.apply_gradients([("p", param, grad)]), repeat)
@@ -61,7 +62,7 @@ def element_wise(repeat: int) -> None:
 
 PRODUCT_THEN_RELU = """
 import numpynn, numpy as np, time, os
-from numpynn.parallel import split_rows
+from numpynn.kernels.parallel import split_rows
 rng = np.random.default_rng(0)
 z = rng.random((128, 28, 28, 32), dtype=np.float32) - 0.5
 a, b = rng.random((2000, 300), dtype=np.float32), rng.random((300, 300), dtype=np.float32)
@@ -200,4 +201,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    numpynn.configure_runtime(restart=True)  # as the command line does: numpynn/kernels/runtime.py
     main()

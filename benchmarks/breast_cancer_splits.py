@@ -6,7 +6,7 @@ Two split procedures, because the draw of splits moves every model's mean by abo
 - reference: scikit-learn's train_test_split, 60 % train with random_state=seed, then the other 40 %
   halved into validation and test with the same random_state. This is the procedure behind the
   issue's reference figures (LogisticRegression mean 0.982, min 0.965 on seeds 0-19).
-- numpynn: numpynn.preprocessing.train_val_test_split(seed=seed), what `numpynn train breast-cancer
+- numpynn: numpynn.data.preprocessing.train_val_test_split(seed=seed), what `numpynn train breast-cancer
   --seed S` does.
 
     python benchmarks/breast_cancer_splits.py [--splits reference|numpynn|both] [--seeds 20]
@@ -21,10 +21,11 @@ import warnings
 
 import numpy as np
 
-from numpynn import datasets, experiment
-from numpynn.options import resolve
-from numpynn.preparation import scale_tabular
-from numpynn.preprocessing import train_val_test_split
+from numpynn.data import datasets
+from numpynn.data.preprocessing import train_val_test_split
+from numpynn.data.sources import scale_tabular
+from numpynn.runs import experiment
+from numpynn.runs.options import resolve
 
 SPLIT_PROCEDURES = ("reference", "numpynn")
 

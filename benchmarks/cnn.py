@@ -3,7 +3,7 @@
 Networks (Adam 1e-3, batch 128, float32, channels-last in numpynn, NCHW in PyTorch):
   reference  conv32(3x3) - conv64(3x3) - maxpool2 - dropout .25 - dense128 - dropout .5 - dense10
              (the classic Keras MNIST CNN, 'valid' padding)
-  default    numpynn's `--model cnn` preset (see numpynn/builders.py), and the same layers in PyTorch
+  default    numpynn's `--model cnn` preset (see numpynn/models/specs.py), and the same layers in PyTorch
 
     python benchmarks/cnn.py [--batches 469] [--networks reference,default] [--conv-algorithm im2col]
 
@@ -48,7 +48,7 @@ def numpynn_model(network, algorithm="auto"):
 
 def _numpynn_layers(network):
     import numpynn as nn
-    from numpynn.builders import build_model
+    from numpynn.models.specs import build_model
     if network == "reference":
         return nn.Sequential([
             nn.Conv2D(32, 3, activation="relu", kernel_initializer="he_uniform", input_shape=(28, 28, 1)),
@@ -67,7 +67,7 @@ def torch_model(network):
                               tnn.Dropout(0.25), tnn.Flatten(), tnn.Linear(9216, 128), tnn.ReLU(), tnn.Dropout(0.5),
                               tnn.Linear(128, 10))
     # Mirror numpynn's preset layer by layer.
-    from numpynn.builders import build_model
+    from numpynn.models.specs import build_model
     layers, channels = [], 1
     for layer in build_model("cnn", (28, 28, 1), 10).layers:
         kind = type(layer).__name__

@@ -23,8 +23,8 @@ def best_ms(fn, repeat: int) -> float:
 def load_mnist_float(images_4d: bool = False):
     """MNIST training images as float32 in [0, 1] (random MNIST-shaped data if MNIST is not available)."""
     try:
-        from numpynn.datasets import load_mnist
-        from numpynn.preprocessing import scale_pixels
+        from numpynn.data.datasets import load_mnist
+        from numpynn.data.preprocessing import scale_pixels
         (x, y), _ = load_mnist(download=False)
         x, source = scale_pixels(x), "MNIST"
     except Exception:
@@ -43,9 +43,9 @@ def add_process_options(parser) -> None:
 
 def worker_env(threads: int, native_blas: bool) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-    # What `import numpynn` sets when it comes before NumPy, as on the command line (numpynn/runtime.py);
+    # What the command line sets (numpynn.configure_runtime, numpynn/kernels/runtime.py);
     # the worker scripts import NumPy first. PyTorch does not use OpenBLAS for its tensors.
-    from numpynn.runtime import BLAS_THREAD_TIMEOUT
+    from numpynn.kernels.runtime import BLAS_THREAD_TIMEOUT
     env.setdefault("OPENBLAS_THREAD_TIMEOUT", BLAS_THREAD_TIMEOUT)
     if native_blas:
         # This workplace pins OpenBLAS to its Haswell kernels (OPENBLAS_CORETYPE); a user's machine picks

@@ -13,8 +13,6 @@ listed once, in its own column. Each time is the best of --repeat calls, to see 
 """
 from __future__ import annotations
 
-import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (numpynn/runtime.py)
-
 # isort: split
 import argparse
 import os
@@ -23,9 +21,10 @@ import numpy as np
 from common import best_ms as best
 from common import machine_line
 
-from numpynn.layers import winograd
-from numpynn.layers.conv import conv_padding
-from numpynn.layers.im2col import conv_input_grad, im2col
+import numpynn
+from numpynn.kernels import winograd
+from numpynn.kernels.im2col import conv_input_grad, im2col
+from numpynn.nn.layers.conv import conv_padding
 
 LAYERS = {  # name: (height, width, channels, filters, padding)
     "reference conv2 (26x26x32 -> 24x24x64, valid)": (26, 26, 32, 64, "valid"),
@@ -91,7 +90,7 @@ def layer_steps(repeat: int) -> None:
 
 
 def fresh_pages(repeat: int) -> None:
-    from numpynn.layers.workspace import Workspace
+    from numpynn.kernels.workspace import Workspace
     x = np.random.default_rng(0).random((128, 26, 26, 32), dtype=np.float32)
     workspace = Workspace()
     fresh = best(lambda: im2col(x, (3, 3), (1, 1), (0, 0, 0, 0), (24, 24)), repeat)
@@ -124,4 +123,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    numpynn.configure_runtime(restart=True)  # as the command line does: numpynn/kernels/runtime.py
     main()

@@ -1,5 +1,5 @@
 """Milliseconds per call of the implementation candidates for Conv2D and MaxPooling2D (float32, batch 128,
-3x3 kernels, channels-last), on this machine, so the choices in numpynn/layers/conv.py can be re-checked.
+3x3 kernels, channels-last), on this machine, so the choices in numpynn/nn/layers/conv.py can be re-checked.
 
     python benchmarks/conv_candidates.py
 """
@@ -11,7 +11,7 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from numpynn.layers.im2col import conv_input_grad, im2col
+from numpynn.kernels.im2col import conv_input_grad, im2col
 
 REPEAT = 10
 
@@ -100,7 +100,7 @@ def main():
             np.maximum(out, x[:, i::2, j::2], out=out)
         return out
 
-    from numpynn.layers import MaxPooling2D
+    from numpynn.nn.layers import MaxPooling2D
     layer = MaxPooling2D(2)
     layer.build((28, 28, 32), dtype="float32")
     print("| reshape + max | np.maximum over strided slices | MaxPooling2D.forward (also records the argmax) |")

@@ -44,8 +44,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     import numpynn as nn
-    from numpynn.predicting import image_inputs
-    from numpynn.runs import load_run
+    from numpynn.data.raw_inputs import image_inputs
+    from numpynn.runs.run_folder import load_run
     (x, y), (x_test, y_test) = nn.datasets.load_mnist(download=False)
     if args.run:
         config, _, model = load_run(args.run)

@@ -26,13 +26,14 @@ MODELS = {"mlp": "dense:512,dropout:0.2,dense:512,dropout:0.2", "cnn": "cnn"}
 def worker(model_name: str, repeat: int) -> dict:
     import numpy as np
 
-    from numpynn import builders, losses
-    from numpynn.datasets import load_mnist
-    from numpynn.preprocessing import scale_pixels
+    from numpynn.data.datasets import load_mnist
+    from numpynn.data.preprocessing import scale_pixels
+    from numpynn.models import specs
+    from numpynn.nn import losses
     _, (x, y) = load_mnist(download=False)
     x = scale_pixels(x)
     x = x[..., None] if model_name == "cnn" else x.reshape(len(x), -1)
-    model = builders.build_model(MODELS[model_name], x.shape[1:], 10, seed=0)
+    model = specs.build_model(MODELS[model_name], x.shape[1:], 10, seed=0)
     model.compile("adam", losses.get("sparse_categorical_crossentropy"), metrics=["accuracy"])
     model.evaluate(x[:512], y[:512])  # warm-up: page in the buffers
     times = []

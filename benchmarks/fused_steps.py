@@ -1,4 +1,4 @@
-"""Training steps of the benchmarks/cnn.py networks with ReLU after max pooling (numpynn/layers/fused.py)
+"""Training steps of the benchmarks/cnn.py networks with ReLU after max pooling (numpynn/nn/layers/pooled_relu.py)
 against the same model run layer by layer, alternating, in one process (float32, batch 128, Adam).
 
     python benchmarks/fused_steps.py [--rounds 8] [--steps 10] [--networks default,reference]
@@ -9,8 +9,6 @@ same weights; the script checks they still hold the same weights, bit for bit, a
 """
 from __future__ import annotations
 
-import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (numpynn/runtime.py)
-
 # isort: split
 import argparse
 import time
@@ -18,6 +16,8 @@ import time
 import numpy as np
 from cnn import numpynn_model
 from common import machine_line
+
+import numpynn
 
 
 def layer_by_layer(model):
@@ -32,7 +32,7 @@ def compare(network: str, rounds: int, steps: int) -> str:
     x, y = rng.random((128, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 128)
     models = {"paired": numpynn_model(network), "layer by layer": numpynn_model(network)}
     for model in models.values():
-        model.compile(numpynn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+        model.compile(numpynn.nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
         model.build((28, 28, 1))
         model.set_weights(models["paired"].get_weights())
     layer_by_layer(models["layer by layer"])
@@ -65,4 +65,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    numpynn.configure_runtime(restart=True)  # as the command line does: numpynn/kernels/runtime.py
     main()

@@ -1,4 +1,4 @@
-"""Seconds to read a folder of small PNG images with ``numpynn.datasets.load_image_folder``.
+"""Seconds to read a folder of small PNG images with ``numpynn.data.datasets.load_image_folder``.
 
     python benchmarks/image_folder.py [--images 70000] [--folder /tmp/mnist-pngs]
 
@@ -21,7 +21,7 @@ import numpy as np
 def write_pngs(folder: Path, count: int) -> str:
     from PIL import Image
     try:
-        from numpynn.datasets import load_mnist
+        from numpynn.data.datasets import load_mnist
         (x, y), (x_test, y_test) = load_mnist(download=False)
         x, y, source = np.concatenate([x, x_test])[:count], np.concatenate([y, y_test])[:count], "MNIST"
     except Exception:
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=70000)
     parser.add_argument("--folder", type=Path, help="a folder of class sub-folders to read (written if empty)")
     args = parser.parse_args()
-    from numpynn.datasets import load_image_folder
+    from numpynn.data.datasets import load_image_folder
     folder = args.folder or Path(tempfile.mkdtemp(prefix="numpynn-pngs-"))
     if not folder.is_dir() or not any(folder.iterdir()):
         start = time.perf_counter()

@@ -29,10 +29,11 @@ def epoch_seconds(model, x, y, callbacks) -> float:
 
 def measure(name: str, rounds: int, samples: int | None) -> dict:
     import numpynn as nn
-    from numpynn import builders, losses
+    from numpynn.models import specs
+    from numpynn.nn import losses
     x, y, source = load_mnist_float(images_4d=name == "cnn")
     x_sample, x, y = x[-256:], x[:samples], y[:samples]
-    model = builders.build_model(MODELS[name], x.shape[1:], 10, seed=0)
+    model = specs.build_model(MODELS[name], x.shape[1:], 10, seed=0)
     model.compile(nn.optimizers.Adam(1e-3), losses.get("sparse_categorical_crossentropy"), metrics=["accuracy"])
     epoch_seconds(model, x[:1024], y[:1024], [])  # warm-up: page in the buffers
     plain, inspected = [], []

@@ -37,8 +37,8 @@ BATCH = 128
 
 
 def load_mnist_flat():
-    from numpynn.datasets import load_mnist
-    from numpynn.preprocessing import flatten, scale_pixels
+    from numpynn.data.datasets import load_mnist
+    from numpynn.data.preprocessing import flatten, scale_pixels
     (x, y), (x_test, y_test) = load_mnist(download=False)
     return flatten(scale_pixels(x)), y, flatten(scale_pixels(x_test)), y_test
 

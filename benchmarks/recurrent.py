@@ -23,7 +23,7 @@ BATCH, EPOCH_BATCHES = 128, 430
 
 def time_numpynn(kind, x, y, batches):
     import numpynn as nn
-    from numpynn.builders import build_model
+    from numpynn.models.specs import build_model
     model = build_model(f"{kind}:128", (28, 28), 10, seed=0)
     model.compile(nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     for b in range(5 + batches):

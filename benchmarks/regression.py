@@ -24,8 +24,8 @@ def main() -> None:
     args = parser.parse_args()
     from sklearn.linear_model import RidgeCV
 
-    from numpynn import experiment
-    from numpynn.metrics import regression_scores
+    from numpynn.nn.metrics import regression_scores
+    from numpynn.runs import experiment
     print(f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}")
     print("| seed | numpynn R^2 | RidgeCV R^2 | numpynn MAE | RidgeCV MAE |")
     print("|---|---|---|---|---|")

@@ -5,12 +5,10 @@ and the optimizer, averaged over --steps steps of a batch of 128 (float32).
 
 Each of the model's steps is wrapped with a timer, forward and backward: a layer, or a layer with ReLU
 and the max pooling after it, which the model runs as one step ("conv2d+max_pooling2d",
-numpynn/layers/fused.py). The step itself is ``model.train_step`` as ``fit`` runs it. Layers inside
+numpynn/nn/layers/pooled_relu.py). The step itself is ``model.train_step`` as ``fit`` runs it. Layers inside
 residual blocks are timed as part of their block.
 """
 from __future__ import annotations
-
-import numpynn  # noqa: F401 - first: it sets OPENBLAS_THREAD_TIMEOUT before NumPy loads (numpynn/runtime.py)
 
 # isort: split
 import argparse
@@ -21,6 +19,9 @@ from collections import defaultdict
 import numpy as np
 from cnn import numpynn_model
 from common import machine_line
+
+import numpynn
+from numpynn.kernels import parallel
 
 
 def timing(name: str, method, totals: dict):
@@ -53,14 +54,14 @@ def main() -> None:
     rng = np.random.default_rng(0)
     x, y = rng.random((128, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 128)
     if args.network == "resnet":  # the `--model resnet` preset
-        from numpynn.builders import build_model
+        from numpynn.models.specs import build_model
         model = build_model("resnet", (28, 28, 1), 10, seed=0)
     else:
         model = numpynn_model(args.network, args.conv_algorithm)
     model.compile(nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     model.fit(x, y, epochs=1, batch_size=128, verbose=0)  # builds, and pages in the buffers
     totals: dict[str, float] = defaultdict(float)
-    timed = {id(step): TimedStep(step, totals) for step in model._steps}  # the model runs these (numpynn/models.py)
+    timed = {id(step): TimedStep(step, totals) for step in model._steps}  # what the model runs
     model._steps = [timed[id(step)] for step in model._steps]
     model._backward_steps = [timed[id(step)] for step in model._backward_steps]
     last = model.layers[-1]
@@ -73,7 +74,7 @@ def main() -> None:
     step = (time.perf_counter() - start) / args.steps * 1e3
     print(f"{machine_line()}; "
           f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}; "
-          f"element-wise threads {nn.parallel.thread_count()}")
+          f"element-wise threads {parallel.thread_count()}")
     print(f"{args.network} network, Conv2D algorithm {args.conv_algorithm}: {step:.1f} ms per step\n")
     print("| layer and pass | ms per step |")
     print("|---|---|")
@@ -83,4 +84,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    numpynn.configure_runtime(restart=True)  # as the command line does: numpynn/kernels/runtime.py
     main()

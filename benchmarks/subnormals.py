@@ -14,8 +14,8 @@ import numpy as np
 
 def worker(flush: bool, epochs: int):
     import numpynn as nn
-    from numpynn import optimizers
-    from numpynn.datasets import load_mnist
+    from numpynn.data.datasets import load_mnist
+    from numpynn.nn import optimizers
     if not flush:
         optimizers.FLUSH_EVERY = 10 ** 12
     (x, y), _ = load_mnist(download=False)

@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 
-    from numpynn.sweep import sweep
+    from numpynn.runs.sweep import sweep
     fixed = {"epochs": args.epochs} if args.epochs else {}
     print(f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}; {args.dataset}, "
           f"grid {args.grid!r}, {args.folds} folds")

@@ -1,6 +1,4 @@
 """`python -m numpynn ...` is the same as the `numpynn` command."""
-import sys
+from numpynn.apps.cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

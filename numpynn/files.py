@@ -57,7 +57,7 @@ def read_npz(path, what: str = "NumPy archive") -> dict:
     """
     import zipfile
 
-    from .errors import InputError
+    from numpynn.errors import InputError
     path = path if hasattr(path, "read") else os.fspath(path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -75,7 +75,7 @@ def read_npz(path, what: str = "NumPy archive") -> dict:
 def _read_npy(archive, name: str):
     import numpy as np
 
-    from .errors import InputError
+    from numpynn.errors import InputError
     info = archive.getinfo(name)
     if info.file_size > MAX_ARRAY_BYTES:
         raise InputError(f"entry {name!r} claims {info.file_size} bytes")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .errors import InputError, InputTypeError
+from numpynn.errors import InputError, InputTypeError
 
 _global_rng = np.random.default_rng()
 

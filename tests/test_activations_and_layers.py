@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn import activations
+from numpynn.nn import activations
 
 ACTIVATION_NAMES = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"]
 

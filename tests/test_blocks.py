@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.builders import build_model, parse_layers
 from numpynn.errors import InputError
+from numpynn.models.specs import build_model, parse_layers
 
 BLOCKS = {
     "identity-dense": (lambda: nn.Residual([nn.Dense(5, activation="tanh"), nn.Dense(5)]), (3, 5)),

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn import callbacks
+from numpynn.training import callbacks
 
 
 class Scripted(callbacks.Callback):

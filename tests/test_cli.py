@@ -7,10 +7,10 @@ import pytest
 from conftest import requires_mnist
 from helpers import fake_digits, idx_bytes, write_fake_mnist_folder
 
-from numpynn import datasets
-from numpynn.builders import build_model
-from numpynn.cli import main
-from numpynn.preparation import prepare_data, scale_tabular
+from numpynn.apps.cli import main
+from numpynn.data import datasets
+from numpynn.data.sources import prepare_data, scale_tabular
+from numpynn.models.specs import build_model
 
 
 def run(capsys, *argv):
@@ -81,7 +81,7 @@ def test_the_saved_command_reproduces_the_run(breast_cancer_run, tmp_path, capsy
 
 def test_misclassified_rows_point_at_the_original_samples():
     """The rows listed as misclassified are the dataset rows whose features the model saw as test samples."""
-    from numpynn import experiment
+    from numpynn.runs import experiment
     raw = datasets.load_breast_cancer()
     data = prepare_data("breast-cancer", seed=4)
     scaler_mean, scaler_scale = (np.array(data.preprocessing[k]) for k in ("scaler_mean", "scaler_scale"))
@@ -255,7 +255,8 @@ def test_train_idx_with_a_small_cnn_and_predict_png(tmp_path, capsys):
 
 @requires_mnist
 def test_demo_trains_both_datasets_and_prints_a_summary(tmp_path, monkeypatch, capsys):
-    from numpynn import demo, options
+    from numpynn.apps import demo
+    from numpynn.runs import options
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(options.BY_KEY["epochs"].defaults, "images", 1)
     monkeypatch.setitem(options.BY_KEY["epochs"].defaults, "tabular", 5)
@@ -296,7 +297,7 @@ def test_version_and_help(capsys):
 
 def test_fit_and_evaluate_on_splits_made_elsewhere():
     """Splits given by the caller are used as they are, scaled with statistics of the training split only."""
-    from numpynn import experiment
+    from numpynn.runs import experiment
     raw = datasets.load_breast_cancer()
     order = np.random.default_rng(0).permutation(len(raw.y))
     train, val, test = order[:300], order[300:400], order[400:]

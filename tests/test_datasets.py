@@ -8,8 +8,8 @@ import pytest
 from conftest import requires_mnist
 from helpers import fake_digits, idx_bytes, write_fake_mnist_folder, write_idx
 
-from numpynn import datasets
-from numpynn.datasets import DatasetError
+from numpynn.data import datasets
+from numpynn.data.datasets import DatasetError
 
 
 def test_breast_cancer():

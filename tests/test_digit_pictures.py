@@ -4,7 +4,7 @@ from conftest import requires_mnist
 from PIL import Image
 
 import numpynn as nn
-from numpynn.predicting import image_inputs, mnist_digit
+from numpynn.data.raw_inputs import image_inputs, mnist_digit
 
 
 def as_picture(digit: np.ndarray, rng, size=200) -> Image.Image:

@@ -1,10 +1,11 @@
-"""ReLU after max pooling (numpynn/layers/fused.py): which layers a model pairs, and that the pair gives
+"""ReLU after max pooling (numpynn/nn/layers/pooled_relu.py): which layers a model pairs, and that the pair gives
 bit for bit what the two layers give one after the other, through training, saliency and inspection."""
 import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.layers.fused import ReLUAfterPooling, plan
+from numpynn.models import inspection
+from numpynn.nn.layers.pooled_relu import ReLUAfterPooling, plan
 
 
 def layer_by_layer(model):
@@ -72,8 +73,8 @@ def test_saliency_and_inspection_see_the_layers_own_outputs():
     rng = np.random.default_rng(2)
     x = rng.normal(size=(4, 9, 9, 2)).astype(np.float32)
     paired, plain = conv_net(bias=-0.2), layer_by_layer(conv_net(bias=-0.2))
-    np.testing.assert_array_equal(nn.inspect.saliency(paired, x), nn.inspect.saliency(plain, x))
-    outputs = nn.inspect.layer_outputs(paired, x)
+    np.testing.assert_array_equal(inspection.saliency(paired, x), inspection.saliency(plain, x))
+    outputs = inspection.layer_outputs(paired, x)
     assert outputs["conv2d"].min() == 0  # after its ReLU, as the layer on its own gives
     np.testing.assert_array_equal(outputs["conv2d"], paired.layers[0](x))
     np.testing.assert_array_equal(outputs["max_pooling2d"], plain.layers[1](plain.layers[0](x)))

@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import numpynn as nn
-from numpynn.checkpoints import load_checkpoint
-from numpynn.datasets import load_npz, read_csv_columns, read_idx, read_image
+from numpynn.data.datasets import load_npz, read_csv_columns, read_idx, read_image
+from numpynn.data.preprocessing import TableEncoder
 from numpynn.errors import InputError
-from numpynn.preprocessing import TableEncoder
-from numpynn.runs import load_run
+from numpynn.runs.run_folder import load_run
+from numpynn.training.checkpoints import load_checkpoint
 
 EXAMPLES = int(os.environ.get("NUMPYNN_FUZZ_EXAMPLES", "40"))
 fuzz = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -162,13 +162,13 @@ def test_run_folder_json(which, value, drop, key_index, tmp_path_factory, run_fo
         load_run(folder)
     except InputError as error:
         assert str(folder) in str(error)
-    from numpynn.cli import main
+    from numpynn.apps.cli import main
     assert main(["predict", str(folder), str(run_folder / "rows.csv")]) in (0, 2)  # never a traceback
 
 
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory):
-    from numpynn.cli import main
+    from numpynn.apps.cli import main
     out = tmp_path_factory.mktemp("runs") / "bc"
     assert main(["train", "breast-cancer", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
     data = nn.datasets.load_breast_cancer()
@@ -220,7 +220,7 @@ def test_zeroed_zip_size_fields_are_named(model_bytes, tmp_path):
 
 
 def test_a_mangled_run_folder_gives_one_line_not_a_traceback(run_folder, tmp_path, capsys):
-    from numpynn.cli import main
+    from numpynn.apps.cli import main
     for name in ("config.json", "preprocessing.json", "model.npz"):
         (tmp_path / name).write_bytes((run_folder / name).read_bytes())
     preprocessing = json.loads((tmp_path / "preprocessing.json").read_text())

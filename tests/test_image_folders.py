@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from numpynn import datasets
-from numpynn.cli import main
-from numpynn.datasets import DatasetError, load_image_folder
+from numpynn.apps.cli import main
+from numpynn.data import datasets
+from numpynn.data.datasets import DatasetError, load_image_folder
 
 
 def bar_image(label, size=16, rng=None, rgb=False):

@@ -9,9 +9,9 @@ import pytest
 from helpers import fake_digits
 
 import numpynn as nn
-from numpynn import inspect
-from numpynn.cli import main
-from numpynn.diagnoses import diagnose
+from numpynn.apps.cli import main
+from numpynn.models import inspection
+from numpynn.runs.inside.diagnoses import diagnose
 
 
 def table_task(rng, n=1024, features=20):
@@ -113,7 +113,7 @@ def test_saliency_is_the_gradient_of_the_class_score(rng):
     model = nn.Sequential([nn.Conv2D(3, 3, activation="tanh"), nn.Flatten(), nn.BatchNormalization(),
                            nn.Dropout(0.5), nn.Dense(4, activation="softmax")], seed=0, dtype="float64")
     x = rng.normal(size=(2, 5, 5, 1))
-    heat = inspect.saliency(model, x, class_index=2)
+    heat = inspection.saliency(model, x, class_index=2)
     assert heat.shape == x.shape and model.layers[0].needs_input_grad is False  # flags put back
 
     def score(images):
@@ -125,30 +125,30 @@ def test_saliency_is_the_gradient_of_the_class_score(rng):
         numeric[(slice(None),) + index] = (score(x + step) - score(x - step)) / 2e-6
     np.testing.assert_allclose(heat, np.abs(numeric), atol=1e-6)
     with pytest.raises(ValueError, match="class_index must lie in"):
-        inspect.saliency(model, x, class_index=4)
+        inspection.saliency(model, x, class_index=4)
 
 
 def test_layer_outputs_and_feature_maps_see_inside_blocks(rng):
     model = nn.Sequential([nn.Conv2D(2, 3, padding="same"), nn.Residual([nn.Conv2D(2, 3, padding="same")]),
                            nn.GlobalAveragePooling2D(), nn.Dense(3, activation="softmax")], seed=0)
     x = rng.normal(size=(1, 6, 6, 1)).astype(np.float32)
-    outputs = inspect.layer_outputs(model, x)
+    outputs = inspection.layer_outputs(model, x)
     assert set(outputs) == {"conv2d", "residual/conv2d", "residual", "global_average_pooling2d", "dense"}
     np.testing.assert_allclose(outputs["dense"], model.predict(x, verbose=0))
     assert "forward" not in vars(model.layers[0])  # the recording wrappers are gone
-    assert set(inspect.feature_maps(model, x)) == {"conv2d", "residual/conv2d"}
+    assert set(inspection.feature_maps(model, x)) == {"conv2d", "residual/conv2d"}
     with pytest.raises(ValueError, match="no convolutional layers"):
-        inspect.feature_maps(nn.Sequential([nn.Dense(2)]), np.ones((1, 3)))
+        inspection.feature_maps(nn.Sequential([nn.Dense(2)]), np.ones((1, 3)))
 
 
 def test_permutation_importance_ranks_breast_cancer_columns_like_scikit_learn():
     pytest.importorskip("sklearn")
     from sklearn.inspection import permutation_importance
 
-    from numpynn.experiment import fit_and_evaluate
+    from numpynn.runs.experiment import fit_and_evaluate
     result = fit_and_evaluate("breast-cancer", epochs=60)
     data, model = result.data, result.model
-    ours, _ = inspect.permutation_importance(model, data.x_test, data.y_test, "log_loss", repeats=300, seed=0)
+    ours, _ = inspection.permutation_importance(model, data.x_test, data.y_test, "log_loss", repeats=300, seed=0)
 
     class Fitted:  # scikit-learn's function wants an estimator; the scorer below calls the model directly
         def fit(self, x, y):
@@ -199,7 +199,7 @@ def test_permutation_importance_shuffles_a_one_hot_block_together(rng):
     model = nn.Sequential([nn.Dense(8, activation="relu"), nn.Dense(1, activation="sigmoid")], seed=0)
     model.compile(nn.optimizers.Adam(1e-2), "binary_crossentropy")
     model.fit(x, y, epochs=30, verbose=0)
-    mean, std = inspect.permutation_importance(model, x, y, "accuracy", repeats=5, seed=0, groups=[[0], [1, 2, 3]])
+    mean, std = inspection.permutation_importance(model, x, y, "accuracy", repeats=5, seed=0, groups=[[0], [1, 2, 3]])
     assert mean.shape == std.shape == (2,)
     assert mean[1] > 0.3 and abs(mean[0]) < 0.05  # the category is what y was made from
 

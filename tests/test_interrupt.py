@@ -10,8 +10,8 @@ import pytest
 from helpers import write_fake_mnist_folder
 
 from numpynn import load_model
-from numpynn.checkpoints import load_checkpoint
-from numpynn.cli import main
+from numpynn.apps.cli import main
+from numpynn.training.checkpoints import load_checkpoint
 
 # Slow enough (small batches, many epochs) that a signal lands mid-training; dropout and shifts on.
 OPTIONS = ["--model", "dense:32,dropout:0.2", "--epochs", "25", "--batch-size", "8", "--val-size", "60",
@@ -111,7 +111,7 @@ def test_resume_refuses_what_it_cannot_resume(reference, tmp_path, capsys):
 
 def test_a_failed_checkpoint_write_keeps_the_previous_one(monkeypatch, tmp_path):
     import numpynn as nn
-    from numpynn import checkpoints
+    from numpynn.training import checkpoints
     model = nn.Sequential([nn.Dense(2, input_dim=3)], seed=0)
     model.compile("sgd", "sparse_categorical_crossentropy")
     x, y = np.ones((8, 3), np.float32), np.zeros(8, int)

@@ -3,7 +3,7 @@ import pytest
 from sklearn.metrics import log_loss
 
 import numpynn as nn
-from numpynn import losses
+from numpynn.nn import losses
 
 
 def softmax(z):

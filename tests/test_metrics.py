@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as sk
 
-from numpynn import metrics
+from numpynn.nn import metrics
 
 
 @pytest.fixture

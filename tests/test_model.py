@@ -97,7 +97,7 @@ def test_history_records_metrics_lr_and_seconds():
 def test_validation_split_is_stratified():
     x = np.arange(200, dtype=np.float32).reshape(100, 2)
     y = np.r_[np.zeros(80, int), np.ones(20, int)]
-    from numpynn.preprocessing import split_indices
+    from numpynn.data.preprocessing import split_indices
     keep, held = split_indices(100, 0.25, y, np.random.default_rng(0))
     assert len(held) == 25 and np.sum(y[held] == 1) == 5 and len(np.intersect1d(keep, held)) == 0
     model = spiral_model()
@@ -216,7 +216,7 @@ def test_progress_bar_shows_epoch_and_loss(capsys):
 
 
 def test_random_shift_moves_each_image_and_fit_applies_augment():
-    from numpynn.preprocessing import random_shift
+    from numpynn.data.preprocessing import random_shift
     images = np.zeros((50, 6, 6), dtype=np.float32)
     images[:, 2, 3] = 1
     shifted = random_shift(images, 2, np.random.default_rng(0))

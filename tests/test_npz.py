@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from helpers import fake_digits
 
-from numpynn.cli import main
-from numpynn.datasets import DatasetError, load_npz
+from numpynn.apps.cli import main
+from numpynn.data.datasets import DatasetError, load_npz
 
 
 def run(capsys, *argv):

@@ -6,7 +6,7 @@ import pytest
 from conftest import requires_mnist
 
 import numpynn as nn
-from numpynn.cli import main
+from numpynn.apps.cli import main
 
 ort = pytest.importorskip("onnxruntime", reason="ONNX export is tested with onnxruntime: pip install 'numpynn[onnx]'")
 
@@ -95,7 +95,7 @@ def test_sequence_layers_match_predict(name):
 
 
 def test_residual_blocks_on_images_match_predict():
-    from numpynn.builders import build_model
+    from numpynn.models.specs import build_model
     rng = np.random.default_rng(4)
     model = build_model("conv:4,bn,res(conv:4,bn,conv:4,bn),res(conv:6,bn,conv:6,pool),gap", (10, 10, 1), 3, seed=0)
     for layer in model.layers:
@@ -114,7 +114,7 @@ def test_token_ids_go_in_as_int64():
 
 
 def test_an_unsupported_layer_is_named():
-    from numpynn.layers import Layer
+    from numpynn.nn.layers import Layer
 
     class Twice(Layer):
         def forward(self, x, training=False):
@@ -131,7 +131,7 @@ def test_an_unsupported_layer_is_named():
 @requires_mnist
 @pytest.mark.parametrize("spec", ["dense:512,dropout:0.2,dense:512,dropout:0.2", "cnn"])
 def test_the_mnist_presets_on_the_10000_test_images(spec):
-    from numpynn.builders import build_model
+    from numpynn.models.specs import build_model
     _, (x, _) = nn.datasets.load_mnist(download=False)
     pixels = x.astype(np.float32)[..., None] if spec == "cnn" else x.astype(np.float32)
     model = build_model(spec, pixels.shape[1:], 10, seed=0)

@@ -3,7 +3,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from numpynn import optimizers, schedules
+from numpynn.nn import optimizers, schedules
 
 
 def run(optimizer, grads, p0):

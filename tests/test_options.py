@@ -3,7 +3,9 @@ import shlex
 
 import pytest
 
-from numpynn import cli, errors, options
+from numpynn import errors
+from numpynn.apps import cli
+from numpynn.runs import options
 
 
 def parse_train(argv):
@@ -48,7 +50,7 @@ def test_a_bad_value_names_the_flag():
 
 def test_a_bug_is_not_reported_as_a_user_error(monkeypatch, tmp_path, capsys):
     """A ValueError from inside the library is not bad input: it keeps its traceback (exit status 1)."""
-    from numpynn import experiment
+    from numpynn.runs import experiment
 
     def broken(*args, **kwargs):
         raise ValueError("operands could not be broadcast together")  # as a NumPy bug would

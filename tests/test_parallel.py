@@ -1,4 +1,4 @@
-"""numpynn/parallel.py: element-wise passes split over threads give the single-thread result bit for bit."""
+"""numpynn/kernels/parallel.py: element-wise passes split over threads give the single-thread result bit for bit."""
 import os
 import threading
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn import parallel
+from numpynn.kernels import parallel
 
 
 def test_split_rows_covers_every_row_once_and_uses_threads(monkeypatch):

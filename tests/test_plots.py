@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
-from numpynn import plots  # noqa: E402
+from numpynn.runs import plots  # noqa: E402
 
 
 def labelled(fig):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.builders import build_model
+from numpynn.models.specs import build_model
 
 LAYERS = [
     lambda: nn.SimpleRNN(4),

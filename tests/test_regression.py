@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.cli import main
-from numpynn.metrics import regression_scores
-from numpynn.preparation import choose_task
+from numpynn.apps.cli import main
+from numpynn.data.sources import choose_task
+from numpynn.nn.metrics import regression_scores
 
 
 def test_regression_scores_equal_scikit_learns(rng):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from helpers import write_fake_mnist_folder
 
-from numpynn import experiment
+from numpynn.runs import experiment
 
 HASHES = Path(__file__).parent / "data" / "weight_hashes.json"
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn import callbacks
-from numpynn.checkpoints import load_checkpoint
+from numpynn.training import callbacks
+from numpynn.training.checkpoints import load_checkpoint
 
 rng = np.random.default_rng(0)
 IMAGES = rng.random((96, 8, 8, 1), dtype=np.float32)

@@ -19,8 +19,8 @@ from helpers import write_fake_mnist_folder
 from PIL import Image
 
 import numpynn as nn
-from numpynn.cli import main
-from numpynn.server import MAX_BODY_BYTES, make_server
+from numpynn.apps.cli import main
+from numpynn.apps.serve import MAX_BODY_BYTES, make_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

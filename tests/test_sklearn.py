@@ -20,7 +20,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from numpynn.sklearn import NeuralNetClassifier, NeuralNetRegressor  # noqa: E402
+from numpynn.interop.sklearn import NeuralNetClassifier, NeuralNetRegressor  # noqa: E402
 
 
 @parametrize_with_checks([NeuralNetClassifier(random_state=0, epochs=60),

@@ -4,9 +4,9 @@ import csv
 
 import pytest
 
-from numpynn.cli import main
+from numpynn.apps.cli import main
 from numpynn.errors import UsageError
-from numpynn.sweep import parse_grid, sweep
+from numpynn.runs.sweep import parse_grid, sweep
 
 GRID = "lr=1e-3,1e-2 model=mlp:4;mlp:8,4"
 SETTINGS = {"epochs": 15, "early_stopping": 0}
@@ -76,7 +76,7 @@ def read_models(folder):
 
 
 def test_successive_halving_gives_the_survivors_more_epochs(tmp_path):
-    from numpynn.sweep import halving_rounds
+    from numpynn.runs.sweep import halving_rounds
     assert halving_rounds(4, 9) == [3, 9] and halving_rounds(10, 27) == [3, 9, 27] and halving_rounds(1, 5) == [5]
     best = sweep("breast-cancer", GRID, tmp_path / "h", search="halving", workers=1, quiet=True, epochs=9,
                  early_stopping=0)

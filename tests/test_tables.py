@@ -5,8 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from numpynn.cli import main
-from numpynn.preprocessing import TableEncoder
+from numpynn.apps.cli import main
+from numpynn.data.preprocessing import TableEncoder
 
 
 def penguins_csv(path, rows=90, seed=0, delimiter=",", bom=False):

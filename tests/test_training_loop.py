@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn import callbacks
+from numpynn.training import callbacks
 
 X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
 Y = (X[:, 0] > 0).astype(int)

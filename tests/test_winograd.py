@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import numpynn as nn
-from numpynn.layers import winograd
+from numpynn.kernels import winograd
 
 SHAPES = [  # (H, W, C, F, padding): both paddings and an int, odd and even sizes, one channel and many
     (6, 6, 1, 2, "valid"), (7, 5, 3, 4, "same"), (9, 11, 16, 3, "same"), (8, 8, 2, 5, 1), (3, 3, 4, 1, "valid"),

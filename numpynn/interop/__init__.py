@@ -1,0 +1,1 @@
+"""Interop: a trained model leaves the library (ONNX) or joins scikit-learn (estimators)."""

@@ -1,0 +1,1 @@
+"""Models: ``Sequential``, saving and loading, model specs (``--model``), inspection and gradient checks."""

@@ -1,6 +1,5 @@
 """The measurements behind numpynn/kernels/parallel.py and numpynn/kernels/runtime.py (docs/benchmarks.md,
-"Both cores, no
-fresh pages"): each a best-of-N time in ms, or a count, on float32 arrays of the default CNN's sizes.
+"Both cores, no fresh pages"): each a best-of-N time in ms, or a count, on float32 arrays of the default CNN's sizes.
 
     python benchmarks/both_cores.py [--repeat 20] [--torch]
 

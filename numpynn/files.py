@@ -7,7 +7,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import zipfile
 from typing import IO, Iterator
+
+import numpy as np
+
+from numpynn.errors import InputError
 
 
 @contextlib.contextmanager
@@ -55,9 +60,7 @@ def read_npz(path, what: str = "NumPy archive") -> dict:
     (not a zip, a bad or truncated entry, a header that lies about its size, object arrays) raises
     ``InputError`` naming the file; nothing is unpickled.
     """
-    import zipfile
 
-    from numpynn.errors import InputError
     path = path if hasattr(path, "read") else os.fspath(path)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -73,9 +76,7 @@ def read_npz(path, what: str = "NumPy archive") -> dict:
 
 
 def _read_npy(archive, name: str):
-    import numpy as np
 
-    from numpynn.errors import InputError
     info = archive.getinfo(name)
     if info.file_size > MAX_ARRAY_BYTES:
         raise InputError(f"entry {name!r} claims {info.file_size} bytes")

@@ -22,15 +22,22 @@ import signal
 import sys
 import threading
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from numpynn._version import __version__
+from numpynn.apps.serve import make_server
+from numpynn.data.datasets.images import IMAGE_EXTENSIONS
 from numpynn.data.raw_inputs import expand_inputs, image_inputs, table_inputs, write_predictions, write_values
 from numpynn.errors import InputError, UsageError
 from numpynn.kernels.runtime import configure_runtime
+from numpynn.nn.metrics import classification_report, labels_from_outputs
 from numpynn.runs import experiment, options
+from numpynn.runs.export import export_run
 from numpynn.runs.run_folder import load_run
+from numpynn.runs.sweep import sweep
 
 # Failures that are the user's to fix: one line and exit status 2. Anything else is a bug.
 USER_ERRORS = (InputError, FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError, NotADirectoryError)
@@ -60,7 +67,6 @@ def _add_sweep_parser(commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from numpynn._version import __version__
     parser = _Parser(prog="numpynn",
                      description="Train and inspect numpynn models on Breast Cancer, MNIST or your data.")
     parser.add_argument("--version", action="version", version=f"numpynn {__version__}")
@@ -134,7 +140,6 @@ def command_evaluate(args: argparse.Namespace) -> int:
             print(f"saved in metrics.json: R^2 {saved['r2']:.4f} "
                   f"({'same' if abs(saved['r2'] - scores['r2']) < 1e-9 else 'DIFFERENT'})")
         return 0
-    from numpynn.nn.metrics import classification_report, labels_from_outputs
     scores, outputs = model.evaluate(data.x_test, data.y_test, return_outputs=True)
     predicted = labels_from_outputs(outputs)
     accuracy = float(np.mean(predicted == data.y_test))
@@ -149,7 +154,6 @@ def command_evaluate(args: argparse.Namespace) -> int:
 def _raw_inputs(files: list[str], config: dict, preprocessing: dict) -> tuple[np.ndarray, str, list[str]]:
     """(model inputs, what one input is called, the name of each input) from the files on the command line."""
     if config["kind"] == "images":
-        from numpynn.data.datasets.images import IMAGE_EXTENSIONS
         paths = expand_inputs(files, IMAGE_EXTENSIONS)
         wrong = [p.name for p in paths if p.suffix.lower() not in IMAGE_EXTENSIONS]
         if wrong:
@@ -201,7 +205,6 @@ def _terminate(signum, frame) -> None:
 
 
 def command_serve(args: argparse.Namespace) -> int:
-    from numpynn.apps.serve import make_server
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"numpynn: warning: serving on {args.host}: other machines can reach this page and its API",
               file=sys.stderr)
@@ -222,9 +225,7 @@ def command_serve(args: argparse.Namespace) -> int:
 
 
 def command_sweep(args: argparse.Namespace) -> int:
-    from datetime import datetime
 
-    from numpynn.runs.sweep import sweep
     if args.folds < 1 or args.workers < 1 or args.n_iter < 1:
         raise UsageError("--folds, --workers and --n-iter must be positive.")
     out = args.out or Path("sweeps") / f"{args.dataset.split(':')[0]}-{datetime.now():%Y%m%d-%H%M%S}"
@@ -245,7 +246,6 @@ def command_sweep(args: argparse.Namespace) -> int:
 
 
 def command_export(args: argparse.Namespace) -> int:
-    from numpynn.interop.onnx.export import export_run
     for line in export_run(args.run_dir, args.path):
         print(line)
     print(f"ONNX model written to {args.path}", file=sys.stderr)

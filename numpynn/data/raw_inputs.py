@@ -14,6 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from numpynn.data.datasets import read_csv_columns
+from numpynn.data.datasets.images import conform, read_image
+from numpynn.data.preprocessing import StandardScaler
+from numpynn.data.table_encoder import TableEncoder
 from numpynn.errors import UsageError
 from numpynn.files import write_text
 
@@ -79,7 +83,6 @@ def image_inputs(files: list, config: dict, preprocessing: dict) -> np.ndarray:
     A model trained on MNIST gets every picture made into an MNIST digit (``mnist_digit``), so a photo
     or a drawing of a digit, of any size and anywhere in the picture, is read as MNIST's were.
     """
-    from numpynn.data.datasets.images import conform, read_image
     size, color, background = image_settings(config, preprocessing)
     as_mnist = config.get("dataset") == "mnist"
     batch = []
@@ -96,9 +99,7 @@ def image_inputs(files: list, config: dict, preprocessing: dict) -> np.ndarray:
 def column_inputs(columns: dict[str, list], feature_names: list[str], preprocessing: dict) -> np.ndarray:
     """Rows given as {column: cells} (text, numbers or None), encoded like the training data: by the run's
     TableEncoder, or (Breast Cancer runs and older ones) its numeric feature columns, scaled."""
-    from numpynn.data.preprocessing import StandardScaler
     if "encoder" in preprocessing:
-        from numpynn.data.table_encoder import TableEncoder
         return TableEncoder.from_config(preprocessing["encoder"]).transform(columns)
     missing = [name for name in feature_names if name not in columns]
     if missing:
@@ -120,7 +121,6 @@ def column_inputs(columns: dict[str, list], feature_names: list[str], preprocess
 def table_inputs(path: Path, feature_names: list[str], preprocessing: dict) -> np.ndarray:
     """Feature rows of a CSV (the target column, if present, is ignored), encoded like the training data
     (``column_inputs``); an error names the file."""
-    from numpynn.data.datasets import read_csv_columns
     try:
         return column_inputs(read_csv_columns(path), feature_names, preprocessing)
     except UsageError as exc:

@@ -18,6 +18,7 @@ import numpy as np
 
 from numpynn.data.preprocessing import split_indices
 from numpynn.errors import missing_dependency
+from numpynn.models.saving import load_model, save_model
 from numpynn.models.specs import build_model
 from numpynn.nn import optimizers, schedules
 from numpynn.training import callbacks
@@ -82,7 +83,6 @@ class _NeuralNet(BaseEstimator):
         state = dict(self.__dict__)
         if "model_" in state:
             buffer = io.BytesIO()
-            from numpynn.models.saving import save_model
             save_model(state.pop("model_"), buffer)
             state["_model_npz"] = buffer.getvalue()
         return state
@@ -90,7 +90,6 @@ class _NeuralNet(BaseEstimator):
     def __setstate__(self, state: dict) -> None:
         state = dict(state)
         if "_model_npz" in state:
-            from numpynn.models.saving import load_model
             state["model_"] = load_model(io.BytesIO(state.pop("_model_npz")))
         self.__dict__.update(state)
 

@@ -1,9 +1,9 @@
 """Look inside a trained model: every layer's output, saliency maps and permutation importance.
 
-    outputs = inspect.layer_outputs(model, x)            # {"conv2d": (N, 28, 28, 32), "residual/conv2d": ...}
-    maps = inspect.feature_maps(model, x[:1])            # the convolutional layers' outputs only
-    heat = inspect.saliency(model, images)               # |d score / d pixel|, shaped like the images
-    drop = inspect.permutation_importance(model, x, y, "accuracy", repeats=10, seed=0)
+    outputs = inspection.layer_outputs(model, x)            # {"conv2d": (N, 28, 28, 32), "residual/conv2d": ...}
+    maps = inspection.feature_maps(model, x[:1])            # the convolutional layers' outputs only
+    heat = inspection.saliency(model, images)               # |d score / d pixel|, shaped like the images
+    drop = inspection.permutation_importance(model, x, y, "accuracy", repeats=10, seed=0)
 """
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from numpynn.errors import InputError
-from numpynn.nn.layers import Layer
+from numpynn.nn.layers import walk
+from numpynn.nn.layers.walk import named_leaves
+from numpynn.nn.metrics import regression_scores
 
 if TYPE_CHECKING:  # for annotations only
     from numpynn.models.sequential import Sequential
@@ -20,42 +22,10 @@ if TYPE_CHECKING:  # for annotations only
 CONVOLUTIONS = ("Conv2D", "Conv1D")
 
 
-def named_leaves(layers: list[Layer], prefix: str = "") -> list[tuple[str, Layer]]:
-    """(name, layer) for every layer that is not made of others, a block's layers as "block/layer", in the
-    order of the model's packed parameters. A layer not yet named (outside a model) goes by its class."""
-    named = []
-    for layer in layers:
-        name, inner = prefix + (layer.name or type(layer).__name__), layer.sublayers()
-        named += named_leaves(inner, f"{name}/") if inner else [(name, layer)]
-    return named
-
-
 def layer_outputs(model: Sequential, x: np.ndarray) -> dict[str, np.ndarray]:
-    """The output of every layer (a block's layers as "block/layer") for a batch x, in inference mode.
-
-    Each layer's ``forward`` is wrapped for the one pass (as PyTorch's forward hooks do), so blocks and
-    wrappers need no special case. Returns {name: array (batch, *that layer's output shape)}.
-    """
-    x = model._check_inputs(x)
-    outputs: dict[str, np.ndarray] = {}
-    leaves = named_leaves(model.layers)
-
-    def recording(name, forward):
-        def forward_and_record(inputs, training=False):
-            outputs[name] = forward(inputs, training=training)
-            return outputs[name]
-        return forward_and_record
-
-    for name, layer in leaves:
-        layer.forward = recording(name, layer.forward)
-    try:
-        for layer in model.layers:
-            x = layer(x, training=False)
-            outputs[layer.name] = x
-    finally:
-        for _, layer in leaves:
-            del layer.forward  # back to the class's method
-    return outputs
+    """The output of every layer (a block's layers as "block/layer") for a batch x, in inference mode:
+    {name: array (batch, *that layer's output shape)}, recorded by forward hooks (``nn.layers.walk``)."""
+    return walk.layer_outputs(model.layers, model.check_inputs(x))
 
 
 def feature_maps(model: Sequential, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -74,7 +44,7 @@ def saliency(model: Sequential, x: np.ndarray, class_index: int | np.ndarray | N
     None for the predicted class); for a regression, the output. Returns an array shaped like x.
     Computed in inference mode; the model's parameter gradients are overwritten.
     """
-    x = model._check_inputs(x)
+    x = model.check_inputs(x)
     last = model.layers[-1]
     fused = last.fused_activation is not None
     outputs, scores = model.forward(x, training=False, with_logits=True) if fused else (model.forward(x), None)
@@ -111,7 +81,7 @@ def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
     drop is the rise in the loss; smoother than accuracy on a small test split), "r2" (y in the units the
     model outputs), or f(y_true, model outputs) -> score, higher better.
     """
-    x = model._check_inputs(x)
+    x = model.check_inputs(x)
     if x.ndim != 2:
         raise InputError(f"permutation importance shuffles the columns of a table (samples, features), got shape "
                          f"{x.shape}.")
@@ -133,7 +103,6 @@ def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
 
 def _scorer(metric: str | Callable, y: np.ndarray) -> Callable[[np.ndarray], float]:
     """model outputs -> score (higher is better) against the targets y, for permutation_importance."""
-    from numpynn.nn.metrics import regression_scores
     if metric == "accuracy":
         def score(outputs):
             predicted = outputs.argmax(axis=1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0.5).astype(int)

@@ -17,6 +17,7 @@ import numpy as np
 from numpynn.errors import InputError
 from numpynn.files import atomic_write, read_npz
 from numpynn.nn import losses, optimizers
+from numpynn.nn.layers import from_config
 
 if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
     from numpynn.models.sequential import Sequential
@@ -83,7 +84,6 @@ def _read_meta(path: str, entry: np.ndarray) -> dict:
 def _check_sizes(path: str, layer_configs: list, input_shape: list, arrays: dict) -> None:
     """Refuse, before anything is built, a config whose layers would hold other sizes than the file's weights
     (a damaged config could otherwise ask for terabytes)."""
-    from numpynn.nn.layers import from_config
     shape = tuple(int(s) for s in input_shape)
     for i, entry in enumerate(layer_configs):
         layer = from_config(entry["class_name"], {k: v for k, v in entry["config"].items() if k != "input_shape"})

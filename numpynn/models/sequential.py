@@ -30,6 +30,7 @@ class Sequential(Trainer):
 
     def __init__(self, layers: list[Layer] | None = None, dtype: str = "float32", seed: int | None = None,
                  name: str = "sequential"):
+        super().__init__()  # the training state: numpynn/training/trainer.py declares it
         self.name = name
         self.dtype = as_float_dtype(dtype)
         self.seed = seed
@@ -37,11 +38,6 @@ class Sequential(Trainer):
         self.layers: list[Layer] = []
         self.built = False
         self.input_shape = self.output_shape = None
-        self.optimizer = self.loss = None
-        self.metric_names: list[str] = []
-        self._metric_fns: dict = {}
-        self.stop_training = False
-        self.history = None
         for layer in layers or []:
             self.add(layer)
 
@@ -133,7 +129,7 @@ class Sequential(Trainer):
         return self._variables[0][2] if self._variables else np.empty(0, self.dtype)
 
     # ----- data checks ------------------------------------------------------------------------
-    def _check_inputs(self, x, name="X") -> np.ndarray:
+    def check_inputs(self, x, name="X") -> np.ndarray:
         integers = bool(self.layers) and self.layers[0].integer_input  # token ids stay integers
         x = check_array(x, name, dtype=None if integers else self.dtype)
         if x.ndim < 2:

@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from numpynn.errors import InputError
-from numpynn.models.inspection import named_leaves
 from numpynn.models.sequential import Sequential
 from numpynn.nn import layers
+from numpynn.nn.layers.walk import named_leaves
 
 RECURRENT = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 

@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, timezone
 
 import numpy as np
+from numpynn._version import __version__
 
 # Environment variables that change which BLAS kernels run or how many threads they use.
 THREAD_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT", "OMP_NUM_THREADS",
@@ -25,7 +26,6 @@ def blas_description() -> str:
 
 def environment_info() -> dict:
     """Versions, machine and thread settings of this process, as a JSON-ready dict."""
-    from numpynn._version import __version__
     return {
         "numpynn": __version__,
         "python": platform.python_version(),

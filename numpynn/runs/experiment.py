@@ -41,6 +41,7 @@ from numpynn.runs.run_folder import (
     write_interrupted_run,
     write_run,
 )
+from numpynn._version import __version__
 
 MISCLASSIFIED_LISTED = 100  # in metrics.json and the report; MNIST errors run to about a hundred
 # Runs with fewer batches per epoch than this get one progress bar over the epochs instead of one per epoch.
@@ -262,7 +263,6 @@ def resume(run_dir: str | Path, quiet: bool = False, log: Callable[[str], None] 
     if settings.get("status") != "running":
         raise UsageError(f"{run_dir} holds a finished run; there is nothing to resume.")
     if checkpoint.is_file():
-        from numpynn._version import __version__
         written_by = load_checkpoint(checkpoint).numpynn_version
         if written_by != __version__:
             raise UsageError(f"{run_dir} was checkpointed by numpynn {written_by}, this is {__version__}; resume it "

@@ -15,6 +15,7 @@ from typing import Callable
 from numpynn.nn import optimizers, schedules
 from numpynn.models.specs import is_convolutional
 from numpynn.errors import UsageError
+from numpynn.data.datasets.images import parse_image_size
 
 KINDS = {"tabular": "breast-cancer, diabetes, csv:FILE, npz:FILE",
          "images": "mnist, idx:FOLDER, images:FOLDER, npz:FILE"}
@@ -49,7 +50,6 @@ def _fraction_or_count(text: str) -> float | int:
 
 
 def _image_size(text: str) -> tuple[int, int]:
-    from numpynn.data.datasets.images import parse_image_size
     return parse_image_size(text)
 
 

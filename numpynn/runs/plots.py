@@ -10,6 +10,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from numpynn.errors import missing_dependency
+from numpynn.nn.metrics import regression_scores
+from numpynn.nn.metrics import roc_auc, roc_curve
 
 if TYPE_CHECKING:  # for annotations only
     from matplotlib.figure import Figure
@@ -155,7 +157,6 @@ def plot_misclassified(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarra
 
 def plot_roc(y_true: np.ndarray, scores: ArrayLike, title: str = "ROC curve") -> Figure:
     """ROC curve of a binary classifier with its AUC; ``scores`` are P(class 1) or logits."""
-    from numpynn.nn.metrics import roc_auc, roc_curve
     fpr, tpr, _ = roc_curve(y_true, scores)
     fig = _figure(figsize=(4.8, 4.5))
     ax = fig.subplots()
@@ -208,7 +209,6 @@ def plot_regression(y_true: ArrayLike, y_pred: ArrayLike, target_name: str = "ta
                     title: str = "Predicted against true") -> Figure:
     """Two panels: predicted against true values (the diagonal is a perfect model), and the residuals
     (true - predicted) against the prediction (a good model leaves a structureless band around 0)."""
-    from numpynn.nn.metrics import regression_scores
     y_true, y_pred = np.asarray(y_true, dtype=np.float64).ravel(), np.asarray(y_pred, dtype=np.float64).ravel()
     scores = regression_scores(y_true, y_pred)
     fig = _figure(figsize=(11, 4.5))

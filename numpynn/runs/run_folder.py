@@ -21,6 +21,11 @@ from typing import TYPE_CHECKING
 from numpynn.errors import InputError, UsageError
 from numpynn.files import write_text
 from numpynn.runs.options import reproduce_command
+from numpynn.data.table_encoder import TableEncoder
+from numpynn.models.saving import load_model
+from numpynn.runs import report
+from numpynn.runs.environment import environment_info
+from numpynn.runs.inside import report as inside_report
 
 if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
     from numpynn.runs.experiment import TrainingResult
@@ -112,9 +117,6 @@ def history_csv(history: dict) -> str:
 
 def write_run(run_dir: Path, result: TrainingResult) -> None:
     """Write every file of a run folder from a ``TrainingResult``."""
-    from numpynn.runs import report
-    from numpynn.runs.inside import report as inside_report
-    from numpynn.runs.environment import environment_info
     config = {**result.config, "command": reproduce_command(result.config)}
     for name, content in (("config.json", config), ("environment.json", environment_info()),
                           ("metrics.json", result.metrics), ("preprocessing.json", result.data.preprocessing)):
@@ -134,7 +136,6 @@ def write_run(run_dir: Path, result: TrainingResult) -> None:
 def write_interrupted_run(run_dir: Path, settings: dict, history: dict, message: str) -> None:
     """What an interrupted run got to: history.csv and its figure (if an epoch finished) and a report.html
     that says where it stopped and how to go on. The checkpoint beside them holds the rest."""
-    from numpynn.runs import report
     figures = []
     if history.get("loss"):
         write_text(run_dir / "history.csv", history_csv(history))
@@ -144,7 +145,6 @@ def write_interrupted_run(run_dir: Path, settings: dict, history: dict, message:
 
 def load_run(run_dir: str | Path) -> tuple[dict, dict, Sequential]:
     """(config, preprocessing, model) of a finished run folder, with clear errors when it is not one."""
-    from numpynn.models.saving import load_model
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
         raise UsageError(f"{run_dir} is not a run folder (no config.json); pass a folder written by 'numpynn train'.")
@@ -190,7 +190,6 @@ def _run_problem(config: dict, preprocessing: dict, model) -> str | None:
             return "preprocessing.json describes the images (pixel_scale, image_size, color, background) wrongly"
         return None
     if "encoder" in preprocessing:
-        from numpynn.data.table_encoder import TableEncoder
         try:
             TableEncoder.from_config(preprocessing["encoder"])
         except InputError as exc:

@@ -30,11 +30,21 @@ from typing import Callable
 
 import numpy as np
 
+from numpynn.console import progress_bar
+
 from numpynn.runs import options
 from numpynn.models.specs import is_convolutional
 from numpynn.errors import UsageError
 from numpynn.files import write_text
 from numpynn.data.sources import PreparedData, dataset_kind
+from numpynn.errors import missing_dependency
+from numpynn.runs import plots
+from numpynn.runs.experiment import fit_and_evaluate
+from numpynn.runs.experiment import prepare_run_data
+from numpynn.runs.experiment import train
+from numpynn.runs.report import STYLE, html_table, save_figure
+import base64
+import html
 
 
 def parse_grid(text: str, kind: str, dataset: str) -> dict[str, list]:
@@ -84,7 +94,6 @@ def fold_data(data: PreparedData, folds: int, fold: int, seed: int) -> PreparedD
 
 def run_task(dataset: str, target: str | None, data: PreparedData, settings: dict, folds: int, fold: int) -> dict:
     """Train one configuration on one fold (or the validation split): its score, time and worker."""
-    from numpynn.runs.experiment import fit_and_evaluate
     start = time.perf_counter()
     split = fold_data(data, folds, fold, settings.get("seed") or 0) if folds > 1 else data
     metrics = fit_and_evaluate(dataset, quiet=True, target=target, data=split, **settings).metrics["val"]
@@ -105,7 +114,6 @@ def _connect(scheduler: str):
     try:
         from distributed import Client
     except ImportError:
-        from numpynn.errors import missing_dependency
         raise missing_dependency("numpynn sweep --scheduler", "dask[distributed]", "dask") from None
     try:
         return Client(scheduler, timeout="5s")
@@ -118,7 +126,6 @@ def sweep(dataset: str, grid_text: str, out: Path, target: str | None = None, fo
           n_iter: int = 10, workers: int = 2, scheduler: str | None = None, quiet: bool = False,
           log: Callable[[str], None] = print, **fixed) -> dict:
     """Run a sweep and write its folder; returns the best configuration with its score."""
-    from numpynn.runs.experiment import prepare_run_data
     kind = dataset_kind(dataset)
     grid = parse_grid(grid_text, kind, dataset)
     configs = configurations(grid, "grid" if search == "halving" else search, n_iter, fixed.get("seed") or 0)
@@ -144,7 +151,6 @@ def sweep(dataset: str, grid_text: str, out: Path, target: str | None = None, fo
     finished = [r for r in results if len(r["scores"]) == folds and (r["epochs"] or 0) == last]
     best = max(finished, key=lambda r: r["mean"], default=None)
     if best is not None and not interrupted:
-        from numpynn.runs.experiment import train
         train(dataset, out=out / "best", force=True, quiet=True, target=target, log=log, **{**fixed, **best["config"]})
     write_sweep_report(out, dataset, grid, results, best, interrupted)
     if interrupted:
@@ -169,7 +175,6 @@ def _run_all(parallel, dataset, target, data, fixed, configs, folds, quiet,
     with its epochs): (one entry per configuration, whether Ctrl-C cut it short)."""
     import joblib
 
-    from numpynn.training.callbacks.progress import progress_bar
     results = [{"config": config, "scores": [], "seconds": 0.0, "workers": set(), "folds": folds, "epochs": None}
                for config in configs]
     alive, interrupted = list(range(len(configs))), False
@@ -220,11 +225,7 @@ def write_results(out: Path, grid: dict, results: list[dict]) -> None:
 def write_sweep_report(out: Path, dataset: str, grid: dict, results: list[dict], best: dict | None,
                        interrupted: bool = False) -> None:
     """A figure of the score against each swept option and report.html with the table and the best run."""
-    import base64
-    import html
 
-    from numpynn.runs import plots
-    from numpynn.runs.report import STYLE, html_table, save_figure
     figure = plots.plot_sweep(grid, [(r["config"], r["mean"]) for r in results if r["scores"]])
     save_figure(figure, out / "scores.png")
     rows = [[*(str(r["config"][key]) for key in grid), f"{r['mean']:.4f}", f"{r['std']:.4f}",

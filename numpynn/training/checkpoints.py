@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from numpynn._version import __version__
 from numpynn.errors import InputError
 from numpynn.files import atomic_write, read_npz
+from numpynn.nn.metrics import RunningMeans
+from numpynn.training.state import EpochProgress
 
 FORMAT_NAME = "numpynn-checkpoint"
 FORMAT_VERSION = 1
@@ -40,7 +43,7 @@ class Checkpoint:
     callback_states: list = field(default_factory=list)  # [(class name, state)] of the callbacks with state
     weights: list = field(default_factory=list)
     optimizer_state: dict = field(default_factory=dict)
-    epoch_progress: object = None  # training.EpochProgress of a checkpoint written mid-epoch
+    epoch_progress: EpochProgress | None = None  # of a checkpoint written mid-epoch
 
 
 def _generators(model) -> dict[str, np.random.Generator]:
@@ -84,9 +87,8 @@ def _join_state(plain: dict, prefix: str, arrays: dict) -> dict:
 def save_checkpoint(path: str | os.PathLike, model, epochs_done: int, callbacks: list, progress=None) -> None:
     """Write the state of a training run after ``epochs_done`` epochs to ``path``, atomically.
 
-    ``progress`` (a ``training.EpochProgress``): the checkpoint is taken inside the next epoch, this far.
+    ``progress`` (an ``EpochProgress``): the checkpoint is taken inside the next epoch, this far.
     """
-    from numpynn._version import __version__
     arrays = {f"weights/{i}": array for i, array in enumerate(model.get_weights())}
     arrays.update({f"optimizer/{key}": value for key, value in model.optimizer.get_state().items()})
     stateful = [(type(callback).__name__, state) for callback in callbacks if (state := callback.get_state())]
@@ -134,8 +136,6 @@ def _read_progress(saved: dict | None, arrays: dict):
     """The EpochProgress of a mid-epoch checkpoint, or None."""
     if saved is None:
         return None
-    from numpynn.nn.metrics import RunningMeans
-    from numpynn.training.trainer import EpochProgress
     means = RunningMeans()
     means.sums, means.count = {key: float(value) for key, value in saved["sums"].items()}, int(saved["count"])
     return EpochProgress(arrays["progress/order"], int(saved["next_batch"]), means, float(saved["learning_rate"]))

@@ -19,39 +19,48 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from numpynn.data.preprocessing import split_indices
 from numpynn.errors import InputError
 from numpynn.nn import losses, optimizers
 from numpynn.nn import metrics as metrics_module
 from numpynn.training.callbacks import CallbackList, History, ProgressBar
+from numpynn.training.state import EpochProgress
 from numpynn.utils import check_array, check_positive_int, check_same_length
 
 # Large enough to keep BLAS busy, small enough that a conv layer's im2col buffer stays in the low 100s of MB.
 PREDICT_BATCH_SIZE = 256
 
 
-@dataclass
-class EpochProgress:
-    """How far the current epoch is: its sample order, the next batch, the running means of the logs so far
-    and the learning rate it started with."""
-
-    order: np.ndarray
-    next_batch: int
-    means: metrics_module.RunningMeans
-    learning_rate: float
-
-
 class Trainer:
-    """compile / fit / evaluate / predict for a model that provides ``forward``, ``backward`` and weights."""
+    """compile / fit / evaluate / predict for a model that provides ``forward``, ``backward`` and weights.
 
-    optimizer: optimizers.Optimizer | None = None
-    loss: losses.Loss | None = None
-    _fused = False  # whether the loss scores the last layer's logits (set by compile)
+    A model class (``Sequential``) calls ``Trainer.__init__`` and provides ``layers``, ``rng``,
+    ``check_inputs``, ``forward``, ``backward``, ``get_weights``/``set_weights`` and the packed
+    ``parameters``/``gradients``. Everything the loop itself reads and writes is declared here.
+    """
+
+    def __init__(self) -> None:
+        # Set by compile.
+        self.optimizer: optimizers.Optimizer | None = None
+        self.loss: losses.Loss | None = None
+        self.metric_names: list[str] = []
+        self._metric_fns: dict[str, Callable] = {}
+        self._fused = False  # whether the loss scores the last layer's logits
+        self._scoring_loss: losses.Loss | None = None
+        # Set by fit, read by callbacks.
+        self.history: History | None = None
+        self.epoch_progress: EpochProgress | None = None  # how far the current epoch is
+        # Can be set by callbacks: stop after this batch or epoch (EarlyStopping, TerminateOnNaN).
+        self.stop_training = False
+        # Can be set by callbacks in on_train_begin, to resume (BackupAndRestore): the epoch to start from,
+        # and how far into it the run had come (None: from its first batch).
+        self.initial_epoch = 0
+        self.resume_progress: EpochProgress | None = None
 
     def compile(self, optimizer: str | optimizers.Optimizer = "adam", loss: str | losses.Loss | None = None,
                 metrics: str | list[str] | None = None) -> None:
@@ -77,7 +86,7 @@ class Trainer:
             raise RuntimeError(f"Call model.compile(optimizer=..., loss=...) before {what}.")
 
     def _check_data(self, x, y, x_name: str = "X", y_name: str = "y") -> tuple[np.ndarray, np.ndarray]:
-        x = self._check_inputs(x, x_name)
+        x = self.check_inputs(x, x_name)
         y = check_array(y, y_name)
         check_same_length(x, y, x_name, y_name)
         return x, self.loss.prepare_targets(y, self.output_shape)
@@ -179,7 +188,7 @@ class Trainer:
         ``self.epoch_progress`` says how far the epoch is, for a callback that checkpoints mid-epoch; an
         ``EpochProgress`` left in ``self.resume_progress`` (by BackupAndRestore) is picked up where it stopped.
         """
-        progress, self.resume_progress = getattr(self, "resume_progress", None), None
+        progress, self.resume_progress = self.resume_progress, None
         if progress is None:
             order = self.rng.permutation(len(x)) if shuffle else np.arange(len(x))
             progress = EpochProgress(order, 0, metrics_module.RunningMeans(),
@@ -213,7 +222,6 @@ class Trainer:
             return x, y, None
         if not 0 < validation_split < 1:
             raise InputError(f"validation_split must be in (0, 1), got {validation_split}.")
-        from numpynn.data.preprocessing import split_indices
         stratify = metrics_module.labels_from_targets(y) if self.loss.classification else None
         train_idx, val_idx = split_indices(len(x), validation_split, stratify, self.rng)
         return x[train_idx], y[train_idx], (x[val_idx], y[val_idx])
@@ -241,7 +249,7 @@ class Trainer:
 
     def predict(self, x: ArrayLike, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
         """Model outputs for x, computed in batches: (samples, *output_shape)."""
-        x = self._check_inputs(x)
+        x = self.check_inputs(x)
         batch_size = check_positive_int(batch_size or PREDICT_BATCH_SIZE, "batch_size")
         return np.concatenate([self.predict_step(x[start:start + batch_size])
                                for start in range(0, len(x), batch_size)])

@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from numpynn.console import progress_bar
 from numpynn.data.datasets.base import DatasetError
 from numpynn.errors import missing_dependency
 
@@ -174,7 +175,6 @@ def _read_all(layout, class_names, color, progress, log):
             for path in image_files(split_folder / name)]
     bar = None
     if progress:
-        from numpynn.training.callbacks.progress import progress_bar
         bar = progress_bar(len(jobs), "Reading images", "image", leave=False)
     raw = {split: [] for split in layout}
     skipped = []

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from numpynn.console import progress_bar
 from numpynn.data.datasets.base import DatasetError
 from numpynn.data.datasets.idx import find_file, parse_idx, read_file_bytes
 from numpynn.files import atomic_write
@@ -67,7 +68,6 @@ def download_file(url: str, destination: Path, sha256: str, progress: bool = Tru
         total = int(response.headers.get("Content-Length") or 0) or None
         bar = None
         if progress:
-            from numpynn.training.callbacks.progress import progress_bar
             bar = progress_bar(total, destination.name, "B", unit_scale=True, leave=False)
         chunks = []
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from numpynn.errors import InputError
 from numpynn.interop.onnx.graph import Graph, add_activation
+from numpynn.interop.onnx.sequences import SEQUENCE_CONVERTERS
 
 
 def _dense(graph, layer, rank):
@@ -89,7 +90,6 @@ CONVERTERS = {"Dense": _dense, "Conv2D": _conv, "MaxPooling2D": _pool("MaxPool")
 
 def convert(graph: Graph, layer) -> None:
     """Add ``layer``'s operators to the graph."""
-    from numpynn.interop.onnx.sequences import SEQUENCE_CONVERTERS
     converter = CONVERTERS.get(type(layer).__name__) or SEQUENCE_CONVERTERS.get(type(layer).__name__)
     if converter is None:
         names = sorted({*CONVERTERS, *SEQUENCE_CONVERTERS})

@@ -1,6 +1,5 @@
 """Layers: each keeps its forward and backward side by side (see ``base.Layer`` for the contract)."""
-from numpynn.errors import InputError
-from numpynn.nn.layers.base import LAYERS, Layer, register
+from numpynn.nn.layers.base import LAYERS, Layer, RemovableHandle, from_config, register
 from numpynn.nn.layers.bidirectional import Bidirectional
 from numpynn.nn.layers.blocks import Block, Residual
 from numpynn.nn.layers.conv import Conv2D
@@ -12,14 +11,9 @@ from numpynn.nn.layers.pooling import AveragePooling2D, GlobalAveragePooling2D, 
 from numpynn.nn.layers.recurrent import GRU, LSTM, SimpleRNN
 from numpynn.nn.layers.sequence import Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D
 
-__all__ = ["LAYERS", "Layer", "register", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense",
-           "Dropout", "Flatten", "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN", "Embedding",
-           "GlobalAveragePooling1D", "GlobalMaxPooling1D", "LayerNormalization", "Block", "Residual", "Conv1D",
-           "Bidirectional"]
-
-
-def from_config(class_name: str, config: dict) -> Layer:
-    """Rebuild a layer from ``get_config()`` output (no code is executed from the file)."""
-    if class_name not in LAYERS:
-        raise InputError(f"Unknown layer type {class_name!r} in saved model. Known: {', '.join(sorted(LAYERS))}.")
-    return LAYERS[class_name].from_config(config)
+__all__ = [
+    "LAYERS", "Layer", "RemovableHandle", "from_config", "register", "Activation", "AveragePooling2D",
+    "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten", "GlobalAveragePooling2D", "GRU", "LSTM",
+    "MaxPooling2D", "SimpleRNN", "Embedding", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "LayerNormalization",
+    "Block", "Residual", "Conv1D", "Bidirectional",
+]

@@ -12,10 +12,13 @@
   implements ``forward_with_logits`` and ``backward_from_logits``: the model then hands the logits to
   the cross-entropy and back-propagates the fused gradient (prediction - target) from them.
 - ``get_config()`` returns the constructor arguments; ``from_config(config)`` rebuilds the layer.
+- ``register_forward_hook(hook)`` watches a layer's outputs (PyTorch's forward hooks) without patching it.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 import numpy as np
 
@@ -42,8 +45,38 @@ def register(cls) -> type:
     return cls
 
 
+ForwardHook = Callable[["Layer", np.ndarray, np.ndarray], None]
+_NO_HOOKS: Mapping[int, ForwardHook] = MappingProxyType({})
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``remove()`` takes the hook off again (also on leaving a
+    ``with`` block), as PyTorch's handle does."""
+
+    def __init__(self, hooks: dict[int, ForwardHook], key: int):
+        self._hooks, self._key = hooks, key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.remove()
+
+
+def from_config(class_name: str, config: dict) -> Layer:
+    """Rebuild a layer from ``get_config()`` output (no code is executed from the file)."""
+    if class_name not in LAYERS:
+        raise InputError(f"Unknown layer type {class_name!r} in saved model. Known: {', '.join(sorted(LAYERS))}.")
+    return LAYERS[class_name].from_config(config)
+
+
 class Layer:
     integer_input = False  # takes integer ids (Embedding): the model leaves its input's dtype alone
+    # {handle key: hook}, shared empty until a hook is registered, so a layer without hooks pays nothing.
+    _forward_hooks: Mapping[int, ForwardHook] = _NO_HOOKS
     def __init__(self, name: str | None = None, input_shape: tuple | None = None, input_dim: int | None = None,
                  dtype: str | None = None, seed: int | None = None):
         if input_dim is not None:
@@ -111,11 +144,31 @@ class Layer:
     # ----- running ----------------------------------------------------------------------------
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """The layer's output for a batch x: (batch, *input_shape) -> (batch, *output_shape)."""
-        return self.forward(self._check_input(x), training=training)
+        x = self._check_input(x)
+        output = self.forward(x, training=training)
+        for hook in self._forward_hooks.values():
+            hook(self, x, output)
+        return output
 
     def call_with_logits(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(output, logits) for a batch x, for a layer with a ``fused_activation``."""
-        return self.forward_with_logits(self._check_input(x), training=training)
+        x = self._check_input(x)
+        output, logits = self.forward_with_logits(x, training=training)
+        for hook in self._forward_hooks.values():
+            hook(self, x, output)
+        return output, logits
+
+    def register_forward_hook(self, hook: ForwardHook) -> RemovableHandle:
+        """Call ``hook(layer, inputs, output)`` after every call of this layer (``layer(x)``, as models and
+        blocks run their layers). A hook watches: what it returns is ignored, and it must not change the
+        arrays (the backward pass reads them). ``handle.remove()`` takes it off."""
+        if self._forward_hooks is _NO_HOOKS:
+            self._forward_hooks = {}
+        hooks = self._forward_hooks
+        assert isinstance(hooks, dict)
+        key = max(hooks, default=-1) + 1
+        hooks[key] = hook
+        return RemovableHandle(hooks, key)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError

@@ -13,7 +13,9 @@ import numpy as np
 
 from numpynn.errors import InputError, InputTypeError
 from numpynn.nn import activations
-from numpynn.nn.layers.base import Layer, register, unique_name
+from numpynn.nn.layers.base import Layer, from_config, register, unique_name
+from numpynn.nn.layers.conv import Conv2D
+from numpynn.nn.layers.core import Dense
 
 
 class SublayerArrays(MutableMapping):
@@ -107,7 +109,6 @@ def layer_config(layer: Layer) -> dict:
 
 
 def layer_from_config(entry: dict) -> Layer:
-    from numpynn.nn.layers import from_config
     return from_config(entry["class_name"], entry["config"])
 
 
@@ -219,8 +220,6 @@ def _stride(size_in: int, size_out: int) -> int | None:
 
 def _default_projection(input_shape: tuple, output_shape: tuple, owner: str) -> Layer:
     """A 1x1 convolution (images) or a Dense layer (vectors) from ``input_shape`` to ``output_shape``."""
-    from numpynn.nn.layers.conv import Conv2D
-    from numpynn.nn.layers.core import Dense
     if len(input_shape) == 1 and len(output_shape) == 1:
         return Dense(output_shape[0], name="projection")
     if len(input_shape) == 3 and len(output_shape) == 3:

@@ -10,9 +10,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from numpynn.models import inspection
+from numpynn.nn.layers.walk import named_leaves
 from numpynn.runs.inside import plots as inside_plots
 from numpynn.runs.inside.diagnoses import ACTIVATIONS_FIGURE, DYNAMICS_FIGURE, diagnose
 from numpynn.nn.metrics import labels_from_outputs, prediction_confidence
+from numpynn.data.table_encoder import TableEncoder
+from numpynn.runs.report import figures_html, html_table
+from numpynn.runs.report import save_figure
 
 if TYPE_CHECKING:  # for annotations only
     from numpynn.training.callbacks import LayerStats
@@ -28,7 +32,6 @@ def save_inside(folder: Path, model: Sequential, data: PreparedData, history: di
     """Write the section's figures into ``folder`` (``outputs``: the model's for the test split); returns
     {"figures": [(file, caption)], "diagnoses": [...], "importance": [(column, mean, std)] or None,
     "inspected": bool}."""
-    from numpynn.runs.report import save_figure
     figures = []
 
     def add(fig, filename: str, caption: str):
@@ -44,7 +47,7 @@ def save_inside(folder: Path, model: Sequential, data: PreparedData, history: di
             add(inside_plots.plot_activation_histograms(layer_stats.histograms), ACTIVATIONS_FIGURE,
                 "The outputs of every layer with an activation on a fixed validation batch, after the first and "
                 "the last epoch.")
-    convolutions = [(name, layer) for name, layer in inspection.named_leaves(model.layers)
+    convolutions = [(name, layer) for name, layer in named_leaves(model.layers)
                     if type(layer).__name__ == "Conv2D"]
     if convolutions:
         add(inside_plots.plot_filters(convolutions[0][1].params["W"], title=f"{convolutions[0][0]}: filters"),
@@ -82,7 +85,6 @@ def _saliency_figure(model, data, outputs, add) -> None:
 def _importance(model, data, seed: int) -> list[tuple[str, float, float]]:
     """Per column of the table: an encoded column's features (one-hot block, missing flag) are shuffled
     together, so the importance is the column's, not one category's."""
-    from numpynn.data.table_encoder import TableEncoder
     metric = "r2" if data.task == "regression" else "log_loss"
     names = list(data.feature_names) or [f"x{i}" for i in range(data.x_test.shape[1])]
     groups = None
@@ -98,7 +100,6 @@ def _importance(model, data, seed: int) -> list[tuple[str, float, float]]:
 
 def inside_html(run_dir: Path, inside: dict) -> str:
     """The section: the diagnoses as a list, then the figures, then the importance table."""
-    from numpynn.runs.report import figures_html, html_table
     if inside["inspected"]:
         items = "".join(f"<li><b>{html.escape(d.message)}</b>; {html.escape(d.suggestion)} "
                         f"<span class='figure-ref'>(figure: {html.escape(d.figure)})</span></li>"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from numpynn.errors import InputError
 from numpynn.training.callbacks.base import Callback
+from numpynn.training.checkpoints import load_checkpoint, restore_checkpoint, save_checkpoint
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -39,7 +40,6 @@ class BackupAndRestore(Callback):
         return self.directory / CHECKPOINT_NAME
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        from numpynn.training.checkpoints import load_checkpoint, restore_checkpoint
         self.resumed_from = None
         if not self.path.is_file():
             return
@@ -54,13 +54,11 @@ class BackupAndRestore(Callback):
         self._epoch = epoch
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        from numpynn.training.checkpoints import save_checkpoint
         if self.save_every and (batch + 1) % self.save_every == 0 and batch + 1 < self.params["steps"]:
             save_checkpoint(self.path, self.model, self._epoch, self.params["callbacks"],
                             progress=self.model.epoch_progress)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        from numpynn.training.checkpoints import save_checkpoint
         save_checkpoint(self.path, self.model, epoch + 1, self.params["callbacks"])
 
     def on_train_end(self, logs: dict | None = None) -> None:

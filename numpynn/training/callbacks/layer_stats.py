@@ -13,8 +13,8 @@ import io
 
 import numpy as np
 
-from numpynn.models.inspection import layer_outputs, named_leaves
 from numpynn.nn.layers import Layer
+from numpynn.nn.layers.walk import layer_outputs, named_leaves
 from numpynn.training.callbacks.base import Callback
 
 # A sigmoid unit is saturated when its output is within this distance of 0 or 1 (its derivative
@@ -114,7 +114,7 @@ class LayerStats(Callback):
     def _activation_stats(self, rows: dict) -> None:
         samples = {}
         layers = dict(self._named_layers())
-        for name, output in layer_outputs(self.model, self.x_sample).items():
+        for name, output in layer_outputs(self.model.layers, self.model.check_inputs(self.x_sample)).items():
             activation = activation_name(layers[name])
             if activation is None or activation == "linear":
                 continue

@@ -2,21 +2,12 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
+from numpynn.console import progress_bar
 from numpynn.training.callbacks.base import Callback
-
-if TYPE_CHECKING:  # for annotations only
-    from tqdm import tqdm
 
 # Refresh the per-batch numbers every this many batches: formatting them costs more than a small batch.
 POSTFIX_EVERY = 20
-
-
-def progress_bar(total: int | None, description: str, unit: str, **options) -> tqdm:
-    """A tqdm bar on stderr."""
-    from tqdm import tqdm
-    return tqdm(total=total, desc=description, unit=unit, dynamic_ncols=True, file=sys.stderr, **options)
 
 
 def format_logs(logs: dict) -> dict:

@@ -84,7 +84,7 @@ def test_fused_gradient_equals_the_two_step_gradient(rng):
                              (None, losses.SparseCategoricalCrossentropy(from_logits=True))):
         model = nn.Sequential([nn.Dense(3, activation=activation, input_dim=5)], dtype="float64", seed=0)
         model.compile(nn.optimizers.SGD(0.1), loss)
-        assert model._fused == (activation == "softmax")
+        assert model.scores_logits == (activation == "softmax")
         model.compute_gradients(x, y)
         grads.append(model.layers[0].grads["W"].copy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)

@@ -124,6 +124,6 @@ def test_evaluation_computes_no_gradient(monkeypatch):
     def refuse(*args):
         raise AssertionError("evaluate asked for a gradient")
 
-    monkeypatch.setattr(type(model._scoring_loss), "value_and_grad", refuse)
+    monkeypatch.setattr(type(model.scoring_loss), "value_and_grad", refuse)
     model.evaluate(X, Y)
     model.predict(X)

@@ -21,13 +21,13 @@ NA_TOKENS = ("", "na", "n/a", "nan", "null", "none", "?")
 MISSING = "(missing)"  # the category a missing categorical cell falls into
 
 
-def _is_missing(cell, na_tokens: set[str]) -> bool:
+def is_missing(cell, na_tokens: set[str]) -> bool:
     if cell is None or (isinstance(cell, float) and np.isnan(cell)):
         return True
     return str(cell).strip().lower() in na_tokens
 
 
-def _as_float(cell) -> float | None:
+def as_float(cell) -> float | None:
     try:
         value = float(cell)
     except (TypeError, ValueError):
@@ -62,7 +62,8 @@ class TableEncoder:
         self.notes: list[str] = []
 
     @property
-    def _na(self) -> set[str]:
+    def missing_tokens(self) -> set[str]:
+        """Cell texts that mean "missing" (lower case, stripped): NA_TOKENS and the ``na_values`` given."""
         return set(NA_TOKENS) | {value.strip().lower() for value in self.na_values}
 
     def fit(self, table) -> TableEncoder:
@@ -79,12 +80,12 @@ class TableEncoder:
         return self
 
     def _fit_column(self, name: str, cells: list) -> dict:
-        missing = [_is_missing(cell, self._na) for cell in cells]
+        missing = [is_missing(cell, self.missing_tokens) for cell in cells]
         present = [cell for cell, gone in zip(cells, missing) if not gone]
         spec = {"name": name, "missing": int(sum(missing))}
         if name in self.drop:
             return {**spec, "kind": "dropped", "why": "--drop"}
-        numbers = [_as_float(cell) for cell in present]
+        numbers = [as_float(cell) for cell in present]
         if name not in self.categorical and present and all(value is not None for value in numbers):
             values = np.array(numbers, dtype=np.float64)
             if _row_numbers(values, len(cells)):
@@ -92,7 +93,7 @@ class TableEncoder:
                                   f"{name} to keep it")
                 return {**spec, "kind": "dropped", "why": "numbers the rows"}
             median = float(np.median(values))
-            filled = np.array([median if gone else _as_float(cell) for cell, gone in zip(cells, missing)])
+            filled = np.array([median if gone else as_float(cell) for cell, gone in zip(cells, missing)])
             std = float(filled.std())
             return {**spec, "kind": "numeric", "median": median, "mean": float(filled.mean()),
                     "scale": std if std > 0 else 1.0, "indicator": bool(spec["missing"])}
@@ -117,10 +118,10 @@ class TableEncoder:
         return np.concatenate(blocks, axis=1).astype(np.float32)
 
     def _transform_column(self, spec: dict, cells: list) -> np.ndarray:
-        na = self._na
-        missing = np.array([_is_missing(cell, na) for cell in cells])
+        na = self.missing_tokens
+        missing = np.array([is_missing(cell, na) for cell in cells])
         if spec["kind"] == "numeric":
-            values = np.array([spec["median"] if gone else _as_float(cell) for cell, gone in zip(cells, missing)],
+            values = np.array([spec["median"] if gone else as_float(cell) for cell, gone in zip(cells, missing)],
                               dtype=object)
             bad = [i for i, value in enumerate(values) if value is None]
             if bad:

@@ -162,13 +162,13 @@ def _model_problem(model, x, y, training):
     def objective():
         for rewind in rewinds:
             rewind()
-        _, scores = model._outputs_and_scores(x, training=training)
-        return model._scoring_loss.value(scores, y)
+        _, scores = model.outputs_and_scores(x, training=training)
+        return model.scoring_loss.value(scores, y)
 
     for rewind in rewinds:
         rewind()
-    _, scores = model._outputs_and_scores(x, training=training)
-    model.backward(model._scoring_loss.value_and_grad(scores, y)[1], from_logits=model._fused)
+    _, scores = model.outputs_and_scores(x, training=training)
+    model.backward(model.scoring_loss.value_and_grad(scores, y)[1], from_logits=model.scores_logits)
     analytic, arrays = {}, {}
     for layer in model.layers:
         for key in layer.params:

@@ -50,8 +50,8 @@ class Trainer:
         self.loss: losses.Loss | None = None
         self.metric_names: list[str] = []
         self._metric_fns: dict[str, Callable] = {}
-        self._fused = False  # whether the loss scores the last layer's logits
-        self._scoring_loss: losses.Loss | None = None
+        self.scores_logits = False  # whether the loss scores the last layer's logits
+        self.scoring_loss: losses.Loss | None = None
         # Set by fit, read by callbacks.
         self.history: History | None = None
         self.epoch_progress: EpochProgress | None = None  # how far the current epoch is
@@ -77,9 +77,9 @@ class Trainer:
     def _choose_scoring_loss(self) -> None:
         """Score the last layer's logits (the fused gradient) when its activation matches the loss."""
         last = self.layers[-1] if self.layers else None
-        self._fused = (self.loss is not None and last is not None and not self.loss.from_logits
+        self.scores_logits = (self.loss is not None and last is not None and not self.loss.from_logits
                        and last.fused_activation is not None and last.fused_activation == self.loss.fused_activation)
-        self._scoring_loss = self.loss.as_from_logits() if self._fused else self.loss
+        self.scoring_loss = self.loss.as_from_logits() if self.scores_logits else self.loss
 
     def _check_compiled(self, what: str) -> None:
         if self.optimizer is None or self.loss is None:
@@ -92,9 +92,9 @@ class Trainer:
         return x, self.loss.prepare_targets(y, self.output_shape)
 
     # ----- steps ------------------------------------------------------------------------------
-    def _outputs_and_scores(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, np.ndarray]:
+    def outputs_and_scores(self, x: np.ndarray, training: bool) -> tuple[np.ndarray, np.ndarray]:
         """The model's outputs and what the loss scores: the last layer's logits when fused, else the outputs."""
-        if self._fused:
+        if self.scores_logits:
             return self.forward(x, training=training, with_logits=True)
         outputs = self.forward(x, training=training)
         return outputs, outputs
@@ -104,9 +104,9 @@ class Trainer:
 
         The gradients are written into every layer's ``grads``; nothing is updated yet.
         """
-        outputs, scores = self._outputs_and_scores(x, training=True)
-        loss_value, grad = self._scoring_loss.value_and_grad(scores, y)
-        self.backward(grad, from_logits=self._fused)
+        outputs, scores = self.outputs_and_scores(x, training=True)
+        loss_value, grad = self.scoring_loss.value_and_grad(scores, y)
+        self.backward(grad, from_logits=self.scores_logits)
         return loss_value, outputs
 
     def apply_gradients(self) -> None:
@@ -125,8 +125,8 @@ class Trainer:
 
     def test_step(self, x: np.ndarray, y: np.ndarray) -> tuple[dict, np.ndarray]:
         """One evaluation batch, no gradient: (logs {"loss": ..., metrics...}, outputs)."""
-        outputs, scores = self._outputs_and_scores(x, training=False)
-        return {"loss": self._scoring_loss.value(scores, y), **self.compute_metrics(y, outputs)}, outputs
+        outputs, scores = self.outputs_and_scores(x, training=False)
+        return {"loss": self.scoring_loss.value(scores, y), **self.compute_metrics(y, outputs)}, outputs
 
     def predict_step(self, x: np.ndarray) -> np.ndarray:
         """The outputs for one batch, inference mode."""

@@ -13,10 +13,10 @@ import numpy as np
 
 from numpynn.data import datasets
 from numpynn.data.preprocessing import split_indices
-from numpynn.data.sources.arrays import _prepare_npz
-from numpynn.data.sources.base import PreparedData, _images_to_float, choose_task, scale_tabular
-from numpynn.data.sources.images import _prepare_image_folder
-from numpynn.data.sources.tables import _prepare_csv, _prepare_table
+from numpynn.data.sources.arrays import prepare_npz
+from numpynn.data.sources.base import PreparedData, choose_task, images_to_float, scale_tabular
+from numpynn.data.sources.images import prepare_image_folder
+from numpynn.data.sources.tables import prepare_csv, prepare_table
 from numpynn.errors import UsageError
 
 __all__ = ["PreparedData", "choose_task", "dataset_kind", "load_raw", "prepare_data", "scale_tabular"]
@@ -67,18 +67,18 @@ def prepare_data(dataset: str, target: str | None = None, seed: int = 0, val_siz
     if dataset.startswith("csv:"):
         if not target:
             raise UsageError("csv data needs --target COLUMN (the column holding the class labels).")
-        return _prepare_csv(dataset[4:], target, seed, val_size, test_size, table_options or {}, log, task)
+        return prepare_csv(dataset[4:], target, seed, val_size, test_size, table_options or {}, log, task)
     if dataset.startswith("npz:"):
-        return _prepare_npz(dataset[4:], seed, val_size, test_size, channels_last, task)
+        return prepare_npz(dataset[4:], seed, val_size, test_size, channels_last, task)
     if dataset_kind(dataset) == "tabular":
-        return _prepare_table(load_raw(dataset, target), seed, val_size, test_size, task)
+        return prepare_table(load_raw(dataset, target), seed, val_size, test_size, task)
     if dataset.startswith("images:"):
         folder = datasets.load_image_folder(dataset[7:], image_size, color, progress=progress, log=log)
-        return _prepare_image_folder(folder, seed, val_size, test_size, channels_last)
+        return prepare_image_folder(folder, seed, val_size, test_size, channels_last)
     (x_all, y_all), (x_test, y_test) = load_raw(dataset)
     fraction = val_size / len(x_all) if val_size >= 1 else val_size
     train_idx, val_idx = split_indices(len(x_all), fraction, y_all, np.random.default_rng(seed))
-    x_all, x_test = _images_to_float(x_all, channels_last), _images_to_float(x_test, channels_last)
+    x_all, x_test = images_to_float(x_all, channels_last), images_to_float(x_test, channels_last)
     return PreparedData(kind="images", x_train=x_all[train_idx], y_train=y_all[train_idx], x_val=x_all[val_idx],
                         y_val=y_all[val_idx], x_test=x_test, y_test=y_test,
                         class_names=[str(i) for i in range(int(max(y_all.max(), y_test.max())) + 1)],

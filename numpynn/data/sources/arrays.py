@@ -5,12 +5,12 @@ import numpy as np
 
 from numpynn.data import datasets
 from numpynn.data.preprocessing import split_indices, train_val_test_split
-from numpynn.data.sources.base import PreparedData, _images_to_float, choose_task, scale_tabular
-from numpynn.data.sources.tables import _regression_data, _split_rows
+from numpynn.data.sources.base import PreparedData, choose_task, images_to_float, scale_tabular
+from numpynn.data.sources.tables import regression_data, split_table_rows
 from numpynn.errors import UsageError
 
 
-def _prepare_npz(path: str, seed: int, val_size: float | int, test_size: float, channels_last: bool,
+def prepare_npz(path: str, seed: int, val_size: float | int, test_size: float, channels_last: bool,
                  task: str) -> PreparedData:
     """Arrays from an .npz: the test split as given (x_test, y_test) or drawn from x, y like a table's."""
     arrays = datasets.load_npz(path)
@@ -28,9 +28,9 @@ def _prepare_npz(path: str, seed: int, val_size: float | int, test_size: float, 
         if images:
             raise UsageError("regression on images is not supported; give a table (N, features) or class labels.")
         names = [f"x{i}" for i in range(x.shape[1])]
-        return _regression_data(x.astype(np.float32), y, names, seed, val_size, test_size, why, rows=rows)
+        return regression_data(x.astype(np.float32), y, names, seed, val_size, test_size, why, rows=rows)
     if images:
-        x = _images_to_float(x, channels_last)
+        x = images_to_float(x, channels_last)
         return PreparedData(kind="images", x_train=x[rows[0]], y_train=y_ids[rows[0]], x_val=x[rows[1]],
                             y_val=y_ids[rows[1]], x_test=x[rows[2]], y_test=y_ids[rows[2]], class_names=class_names,
                             preprocessing={"pixel_scale": 255.0 if _arrays_are_bytes(arrays) else 1.0,
@@ -50,7 +50,7 @@ def _npz_rows(y, given_test: int, seed, val_size, test_size, stratify: bool) -> 
     """Train, validation and test rows: the last ``given_test`` rows as the test split if given, else drawn."""
     if not given_test:
         if stratify:
-            return _split_rows(y, sorted(set(y.tolist())), seed, val_size, test_size)
+            return split_table_rows(y, sorted(set(y.tolist())), seed, val_size, test_size)
         return [part[0] for part in train_val_test_split(np.arange(len(y)), y, val_size=val_size,
                                                          test_size=test_size, stratify=False, seed=seed)]
     train = len(y) - given_test

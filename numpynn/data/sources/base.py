@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from numpynn.data.preprocessing import StandardScaler, scale_pixels
-from numpynn.data.table_encoder import _as_float
+from numpynn.data.table_encoder import as_float
 from numpynn.errors import UsageError
 
 
@@ -37,7 +37,7 @@ class PreparedData:
 def choose_task(values: list, requested: str = "auto") -> tuple[str, str]:
     """(task, why) for target cells: 'auto' picks regression for a numeric target with more than 20 distinct
     values that are also more than 5 % of the rows, classification otherwise."""
-    numbers = [_as_float(value) for value in values]
+    numbers = [as_float(value) for value in values]
     numeric = all(number is not None for number in numbers)
     distinct = len(set(numbers if numeric else (str(value).strip() for value in values)))
     if requested == "regression" and not numeric:
@@ -66,7 +66,7 @@ def scale_tabular(splits: tuple, class_names: list[str], feature_names: list[str
                         test_rows=test_rows)
 
 
-def _images_to_float(images: np.ndarray, channels_last: bool) -> np.ndarray:
+def images_to_float(images: np.ndarray, channels_last: bool) -> np.ndarray:
     x = scale_pixels(images) if images.dtype == np.uint8 else images.astype(np.float32)
     if channels_last and x.ndim == 3:
         x = x[..., None]

@@ -5,10 +5,10 @@ import numpy as np
 
 from numpynn.data import datasets
 from numpynn.data.preprocessing import split_indices, train_val_test_split
-from numpynn.data.sources.base import PreparedData, _images_to_float
+from numpynn.data.sources.base import PreparedData, images_to_float
 
 
-def _prepare_image_folder(folder: datasets.ImageFolder, seed: int, val_size: float | int, test_size: float,
+def prepare_image_folder(folder: datasets.ImageFolder, seed: int, val_size: float | int, test_size: float,
                           channels_last: bool) -> PreparedData:
     """Splits of a folder of class sub-folders: train/val/test as given, val carved out of train if absent,
     or all three drawn (stratified) from one pool."""
@@ -29,7 +29,7 @@ def _prepare_image_folder(folder: datasets.ImageFolder, seed: int, val_size: flo
         fraction = val_size / len(y) if val_size >= 1 else val_size
         train_idx, val_idx = split_indices(len(y), fraction, y, rng)
         splits["train"], splits["val"] = (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx])
-    arrays = {f"{which}_{name}": (_images_to_float(x, channels_last) if which == "x" else y)
+    arrays = {f"{which}_{name}": (images_to_float(x, channels_last) if which == "x" else y)
               for name, (x, y) in splits.items() for which in ("x", "y")}
     background = "dark" if float(arrays["x_train"].mean()) < 0.5 else "light"
     return PreparedData(kind="images", **arrays, class_names=folder.class_names, test_rows=test_rows,

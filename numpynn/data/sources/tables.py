@@ -8,11 +8,12 @@ import numpy as np
 from numpynn.data import datasets
 from numpynn.data.preprocessing import StandardScaler, train_val_test_split
 from numpynn.data.sources.base import PreparedData, choose_task, scale_tabular
-from numpynn.data.table_encoder import TableEncoder, _is_missing
+from numpynn.data.table_encoder import TableEncoder, is_missing
 from numpynn.errors import UsageError
 
 
-def _split_rows(y: np.ndarray, class_names: list, seed: int, val_size: float, test_size: float) -> list[np.ndarray]:
+def split_table_rows(y: np.ndarray, class_names: list, seed: int, val_size: float,
+                     test_size: float) -> list[np.ndarray]:
     """Row numbers of the train, validation and test splits (stratified; depends only on y and the seed)."""
     if len(class_names) < 2:
         raise UsageError(f"the target column has a single class ({class_names}); need at least two.")
@@ -24,17 +25,17 @@ def _split_rows(y: np.ndarray, class_names: list, seed: int, val_size: float, te
                                                      stratify=True, seed=seed)]
 
 
-def _prepare_table(data: datasets.Dataset, seed: int, val_size: float, test_size: float,
+def prepare_table(data: datasets.Dataset, seed: int, val_size: float, test_size: float,
                    task: str = "auto") -> PreparedData:
     task, why = ("regression", "the dataset is a regression set") if not data.class_names else choose_task(data.y, task)
     if task == "regression":
-        return _regression_data(data.x, data.y, data.feature_names, seed, val_size, test_size, why)
-    rows = _split_rows(data.y, data.class_names, seed, val_size, test_size)
+        return regression_data(data.x, data.y, data.feature_names, seed, val_size, test_size, why)
+    rows = split_table_rows(data.y, data.class_names, seed, val_size, test_size)
     splits = tuple((data.x[part], data.y[part]) for part in rows)
     return scale_tabular(splits, data.class_names, data.feature_names, test_rows=rows[2])
 
 
-def _regression_data(x, y, feature_names, seed, val_size, test_size, why, encoder=None,
+def regression_data(x, y, feature_names, seed, val_size, test_size, why, encoder=None,
                      row_numbers=None, rows=None) -> PreparedData:
     """Random (unstratified) splits, or the given ``rows``; targets standardised with the training split's
     mean and std; numeric features x standardised too, or columns x encoded by a TableEncoder fitted on the
@@ -60,7 +61,7 @@ def _regression_data(x, y, feature_names, seed, val_size, test_size, why, encode
                         test_rows=test_rows, task="regression", task_reason=why)
 
 
-def _prepare_csv(path: str, target: str, seed: int, val_size: float, test_size: float, table_options: dict,
+def prepare_csv(path: str, target: str, seed: int, val_size: float, test_size: float, table_options: dict,
                  log: Callable[[str], None], task: str = "auto") -> PreparedData:
     """A CSV as it comes: columns typed and encoded by a TableEncoder fitted on the training rows."""
     columns = datasets.read_csv_columns(path)
@@ -70,18 +71,19 @@ def _prepare_csv(path: str, target: str, seed: int, val_size: float, test_size: 
     if not columns:
         raise UsageError(f"{path} has no feature columns besides the target {target!r}.")
     encoder = TableEncoder(**table_options)
-    kept = np.array([i for i, label in enumerate(labels) if not _is_missing(label, encoder._na)], dtype=np.intp)
+    missing = encoder.missing_tokens
+    kept = np.array([i for i, label in enumerate(labels) if not is_missing(label, missing)], dtype=np.intp)
     if len(kept) < len(labels):
         log(f"{path}: {len(labels) - len(kept)} row(s) with no {target!r} value left out")
     labels = [labels[i].strip() for i in kept]
     columns = {name: [cells[i] for i in kept] for name, cells in columns.items()}
     task, why = choose_task(labels, task)
     if task == "regression":
-        data = _regression_data(columns, [float(label) for label in labels], list(columns), seed, val_size,
+        data = regression_data(columns, [float(label) for label in labels], list(columns), seed, val_size,
                                 test_size, why, encoder=encoder, row_numbers=kept)
     else:
         y, class_names = datasets.encode_labels(labels)
-        rows = _split_rows(y, class_names, seed, val_size, test_size)
+        rows = split_table_rows(y, class_names, seed, val_size, test_size)
         subset = [{name: [cells[i] for i in part] for name, cells in columns.items()} for part in rows]
         encoder.fit(subset[0])
         (x_train, x_val, x_test) = (encoder.transform(part) for part in subset)

@@ -19,7 +19,7 @@ def _dense(graph, layer, rank):
 
 def _conv(graph, layer, rank):
     graph.to_layout("NCHW")
-    (top, bottom, left, right), _ = layer._geometry(layer.input_shape)
+    (top, bottom, left, right), _ = layer.geometry(layer.input_shape)
     inputs = [graph.weight("W", layer.params["W"].transpose(3, 2, 0, 1))]  # (kh, kw, C, F) -> (F, C, kh, kw)
     if layer.use_bias:
         inputs.append(graph.weight("b", layer.params["b"]))

@@ -96,7 +96,7 @@ def _bidirectional(graph, layer, rank):
 
 
 def _conv1d(graph, layer, rank):
-    (_, _, before, after), _ = layer._geometry(layer._image_shape)
+    (_, _, before, after), _ = layer.geometry(layer.image_shape)
     graph.add("Transpose", [], perm=[0, 2, 1])  # (batch, channels, time)
     inputs = [graph.weight("W", layer.params["W"].transpose(2, 1, 0))]  # (k, C, F) -> (F, C, k)
     if layer.use_bias:

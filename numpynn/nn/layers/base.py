@@ -122,7 +122,7 @@ class Layer:
         """The layers this one is made of (a block's); their arrays appear in ``params`` as "layer/key"."""
         return []
 
-    def _check_input(self, x) -> np.ndarray:
+    def check_input(self, x) -> np.ndarray:
         """Build on first use and check the input's shape and dtype against what the layer was built for."""
         x = np.asarray(x)
         if not self.built:
@@ -144,7 +144,7 @@ class Layer:
     # ----- running ----------------------------------------------------------------------------
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """The layer's output for a batch x: (batch, *input_shape) -> (batch, *output_shape)."""
-        x = self._check_input(x)
+        x = self.check_input(x)
         output = self.forward(x, training=training)
         for hook in self._forward_hooks.values():
             hook(self, x, output)
@@ -152,7 +152,7 @@ class Layer:
 
     def call_with_logits(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(output, logits) for a batch x, for a layer with a ``fused_activation``."""
-        x = self._check_input(x)
+        x = self.check_input(x)
         output, logits = self.forward_with_logits(x, training=training)
         for hook in self._forward_hooks.values():
             hook(self, x, output)

@@ -29,7 +29,7 @@ WINOGRAD_MIN_SIZE = 8
 NARROW_COLUMNS = 64
 
 
-def _pair(value, name):
+def as_pair(value, name):
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         value = (int(value), int(value))
     value = tuple(int(v) for v in value)
@@ -75,8 +75,8 @@ class Conv2D(ActivatedLayer):
         self.algorithm = algorithm
         self._workspace = Workspace()
         self.filters = check_positive_int(filters, "Conv2D filters")
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.strides = _pair(strides, "strides")
+        self.kernel_size = as_pair(kernel_size, "kernel_size")
+        self.strides = as_pair(strides, "strides")
         self.padding = padding
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -84,7 +84,9 @@ class Conv2D(ActivatedLayer):
         self._kernel_init = initializers.get(kernel_initializer)
         self._bias_init = initializers.get(bias_initializer)
 
-    def _geometry(self, input_shape):
+    def geometry(self, input_shape: tuple) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+        """((top, bottom, left, right) zero padding in pixels, (output height, output width)) for images of
+        ``input_shape`` (height, width, channels); the ONNX converter reads the padding from here."""
         height, width, _ = input_shape
         (kh, kw), (sh, sw) = self.kernel_size, self.strides
         top, bottom, out_h = conv_padding(self.padding, height, kh, sh)
@@ -96,7 +98,7 @@ class Conv2D(ActivatedLayer):
             raise InputError(
                 f"{self.describe()} expects images of shape (batch, height, width, channels), got samples of "
                 f"shape {tuple(input_shape)}; for greyscale images add a channel axis, e.g. x[..., None].")
-        (top, bottom, left, right), (out_h, out_w) = self._geometry(input_shape)
+        (top, bottom, left, right), (out_h, out_w) = self.geometry(input_shape)
         kh, kw = self.kernel_size
         if input_shape[0] + top + bottom < kh or input_shape[1] + left + right < kw:
             raise InputError(f"{self.describe()}: kernel {kh}x{kw} is larger than the padded input "
@@ -106,7 +108,7 @@ class Conv2D(ActivatedLayer):
 
     def _create_params(self):
         kh, kw = self.kernel_size
-        channels = self._image_shape[2]
+        channels = self.image_shape[2]
         fan_in, fan_out = kh * kw * channels, kh * kw * self.filters
         self.params["W"] = self._kernel_init((kh, kw, channels, self.filters), fan_in, fan_out, self._rng, self.dtype)
         if self.use_bias:
@@ -117,7 +119,7 @@ class Conv2D(ActivatedLayer):
         return (kh * kw * int(input_shape[-1]) + int(self.use_bias)) * self.filters
 
     @property
-    def _image_shape(self) -> tuple:
+    def image_shape(self) -> tuple:
         """The input as images (H, W, C); Conv1D sees its sequences as images one pixel high."""
         return self.input_shape
 
@@ -143,7 +145,7 @@ class Conv2D(ActivatedLayer):
     winograd_block = 4  # output tile side: F(4x4, 3x3), or 2 for F(2x2, 3x3)
 
     def _winograd_forward(self, x: np.ndarray) -> np.ndarray:
-        pads, out_size = self._geometry(self.input_shape)
+        pads, out_size = self.geometry(self.input_shape)
         block = self.winograd_block
         self._tiles = winograd.transform_input(x, pads, out_size, block, self._workspace)  # (P, tiles, C), for backward
         self._filters = winograd.transform_filters(self.params["W"], block)  # (P, C, F)
@@ -165,13 +167,13 @@ class Conv2D(ActivatedLayer):
         grad_tiles = self._workspace.get("gradient tiles", self._tiles.shape, grad_logits.dtype)
         np.matmul(grad_m, self._filters.transpose(0, 2, 1), out=grad_tiles)
         return winograd.input_grad(grad_tiles, (len(grad_logits),) + self.input_shape,
-                                   *self._geometry(self.input_shape), block, self._workspace)
+                                   *self.geometry(self.input_shape), block, self._workspace)
 
     def pre_activation(self, x: np.ndarray) -> np.ndarray:
         if self.uses_winograd:
             return self._winograd_forward(x)
-        image_shape, batch = self._image_shape, len(x)
-        pads, out_size = self._geometry(image_shape)
+        image_shape, batch = self.image_shape, len(x)
+        pads, out_size = self.geometry(image_shape)
         columns = im2col(x.reshape((batch,) + image_shape), self.kernel_size, self.strides, pads, out_size,
                          self._workspace, ones_column=self._bias_in_columns)
         self._columns = columns  # (batch * out_h * out_w, kh * kw * C [+ 1]), reused by backward
@@ -190,7 +192,7 @@ class Conv2D(ActivatedLayer):
         product gives x W + b, and backward one gives dW and db. With narrow columns (under
         NARROW_COLUMNS values) the products are memory-bound and the bias's own passes over z cost as
         much as they do; with wide ones a product one column wider cost more than the passes it saved."""
-        return self.use_bias and int(np.prod(self.kernel_size)) * self._image_shape[2] < NARROW_COLUMNS
+        return self.use_bias and int(np.prod(self.kernel_size)) * self.image_shape[2] < NARROW_COLUMNS
 
     def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray | None:
         if self.uses_winograd:
@@ -207,9 +209,9 @@ class Conv2D(ActivatedLayer):
                 sum_rows(grad_2d, self.grads["b"])
         if not self.needs_input_grad:
             return None
-        batch, image_shape = len(grad_logits), self._image_shape
+        batch, image_shape = len(grad_logits), self.image_shape
         grad = conv_input_grad(grad_2d, self._kernel, (batch,) + image_shape, self.strides,
-                               *self._geometry(image_shape))
+                               *self.geometry(image_shape))
         return grad.reshape((batch,) + self.input_shape)
 
     def get_config(self) -> dict:

@@ -26,7 +26,7 @@ class Conv1D(Conv2D):
                          padding="valid" if causal else padding, **kwargs)
         self.padding = padding
 
-    def _geometry(self, image_shape):
+    def geometry(self, image_shape):
         steps = image_shape[1]
         kernel, stride = self.kernel_size[1], self.strides[1]
         if self.padding == "causal":
@@ -40,14 +40,14 @@ class Conv1D(Conv2D):
         if len(input_shape) != 2:
             raise InputError(f"{self.describe()} expects sequences (batch, time, channels), got samples of shape "
                              f"{tuple(input_shape)}; for one channel add an axis, e.g. x[..., None].")
-        (_, _, before, after), (_, out) = self._geometry((1,) + tuple(input_shape))
+        (_, _, before, after), (_, out) = self.geometry((1,) + tuple(input_shape))
         if input_shape[0] + before + after < self.kernel_size[1]:
             raise InputError(f"{self.describe()}: kernel {self.kernel_size[1]} is longer than the padded sequence "
                              f"{input_shape[0] + before + after}; use padding='same' or a smaller kernel.")
         return (out, self.filters)
 
     @property
-    def _image_shape(self) -> tuple:
+    def image_shape(self) -> tuple:
         return (1,) + self.input_shape
 
     @property

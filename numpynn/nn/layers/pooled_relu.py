@@ -36,7 +36,7 @@ class ReLUAfterPooling:
         return self.layer.needs_input_grad
 
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        pre_activation = self.layer.pre_activation(self.layer._check_input(x))
+        pre_activation = self.layer.pre_activation(self.layer.check_input(x))
         pooled = self.pool.forward(pre_activation, training=training)  # a new array: ReLU can run in place
         self._output = self.layer.activation.forward(pooled, out=pooled)
         return self._output

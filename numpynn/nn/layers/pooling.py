@@ -6,7 +6,7 @@ import numpy as np
 from numpynn.errors import InputError
 from numpynn.kernels.parallel import split_rows
 from numpynn.nn.layers.base import Layer, register
-from numpynn.nn.layers.conv import _pair
+from numpynn.nn.layers.conv import as_pair
 
 
 class _Pooling2D(Layer):
@@ -14,8 +14,8 @@ class _Pooling2D(Layer):
 
     def __init__(self, pool_size=2, strides=None, **kwargs):
         super().__init__(**kwargs)
-        self.pool_size = _pair(pool_size, "pool_size")
-        self.strides = _pair(strides, "strides") if strides is not None else self.pool_size
+        self.pool_size = as_pair(pool_size, "pool_size")
+        self.strides = as_pair(strides, "strides") if strides is not None else self.pool_size
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:

@@ -25,7 +25,7 @@ class Embedding(Layer):
         self.output_dim = check_positive_int(output_dim, "Embedding output_dim")
         self.embeddings_initializer = embeddings_initializer
 
-    def _check_input(self, x) -> np.ndarray:
+    def check_input(self, x) -> np.ndarray:
         x = np.asarray(x)
         if not np.issubdtype(x.dtype, np.integer):
             raise InputError(f"{self.describe()} takes integer token ids, got {x.dtype}; convert them with "

@@ -8,20 +8,53 @@ callbacks (all of them, in the order they are called).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
+
+import numpy as np
 
 from numpynn.errors import InputTypeError
+from numpynn.nn.layers import Layer
+from numpynn.nn.optimizers import Optimizer
+from numpynn.training.state import EpochProgress
 
-if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
-    from numpynn.training.trainer import Trainer
+
+class TrainedModel(Protocol):
+    """What a callback may touch of the model it is given (a ``Sequential``, or any ``Trainer``).
+
+    Read: ``layers``, ``optimizer``, ``parameters`` (every weight as one vector), ``history``,
+    ``epoch_progress``, ``check_inputs``, ``get_weights``, ``save``. Write: ``stop_training``, and in
+    ``on_train_begin`` only, ``initial_epoch`` and ``resume_progress`` (to resume a run), and the weights
+    through ``set_weights``.
+    """
+
+    layers: list[Layer]
+    optimizer: Optimizer | None
+    history: Any  # the History callback of the running fit
+    epoch_progress: EpochProgress | None
+    stop_training: bool
+    initial_epoch: int
+    resume_progress: EpochProgress | None
+
+    @property
+    def parameters(self) -> np.ndarray: ...
+
+    def check_inputs(self, x: Any, name: str = "X") -> np.ndarray: ...
+
+    def get_weights(self) -> list[np.ndarray]: ...
+
+    def set_weights(self, weights: list[np.ndarray]) -> None: ...
+
+    def save(self, path: Any) -> None: ...
 
 
 class Callback:
+    """Hooks that ``fit`` calls; ``self.model`` is the model being trained (see ``TrainedModel``)."""
+
     def __init__(self):
-        self.model = None
+        self.model: Any = None  # a TrainedModel once fit starts
         self.params: dict = {}
 
-    def set_model(self, model: Trainer) -> None:
+    def set_model(self, model: TrainedModel) -> None:
         self.model = model
 
     def set_params(self, params: dict) -> None:
@@ -54,7 +87,7 @@ class Callback:
 class CallbackList:
     """Calls each hook on every callback, in order; ``fit`` talks to callbacks only through it."""
 
-    def __init__(self, callbacks: list[Callback], model: Trainer, params: dict):
+    def __init__(self, callbacks: list[Callback], model: TrainedModel, params: dict):
         for callback in callbacks:
             if not isinstance(callback, Callback):
                 raise InputTypeError(f"callbacks must be numpynn Callback objects, got {type(callback).__name__}.")

@@ -232,3 +232,17 @@ def test_a_mangled_run_folder_gives_one_line_not_a_traceback(run_folder, tmp_pat
     config["kind"] = []
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert main(["predict", str(tmp_path), str(run_folder / "rows.csv")]) == 2
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped bit", "not an object", "no test scores"])
+def test_a_damaged_metrics_json_gives_evaluate_one_line_naming_the_file(damage, run_folder, tmp_path, capsys):
+    from numpynn.apps.cli import main
+    for name in ("config.json", "preprocessing.json", "model.npz", "metrics.json"):
+        (tmp_path / name).write_bytes((run_folder / name).read_bytes())
+    text = (tmp_path / "metrics.json").read_bytes()
+    damaged_text = {"truncated": text[:len(text) // 2], "flipped bit": text.replace(b"{", b"}", 1),
+                    "not an object": b"[1, 2]", "no test scores": b'{"train": {}}'}[damage]
+    (tmp_path / "metrics.json").write_bytes(damaged_text)
+    assert main(["evaluate", str(tmp_path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "metrics.json" in error and "damaged" in error

@@ -28,15 +28,17 @@ from pathlib import Path
 import numpy as np
 
 from numpynn._version import __version__
+from numpynn.apps.predict_files import expand_inputs, write_predictions, write_values
 from numpynn.apps.serve import make_server
 from numpynn.data.datasets.images import IMAGE_EXTENSIONS
-from numpynn.data.raw_inputs import expand_inputs, image_inputs, table_inputs, write_predictions, write_values
+from numpynn.data.preprocessing import TargetScaler
+from numpynn.data.raw_inputs import image_inputs, table_inputs
 from numpynn.errors import InputError, UsageError
 from numpynn.kernels.runtime import configure_runtime
 from numpynn.nn.metrics import classification_report, labels_from_outputs
 from numpynn.runs import experiment, options
 from numpynn.runs.export import export_run
-from numpynn.runs.run_folder import load_run
+from numpynn.runs.run_folder import RunFolder, load_run
 from numpynn.runs.sweep import sweep
 
 # Failures that are the user's to fix: one line and exit status 2. Anything else is a bug.
@@ -127,13 +129,14 @@ def command_train(args: argparse.Namespace) -> int:
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
-    config, preprocessing, model = load_run(args.run_dir)
+    folder = RunFolder(args.run_dir)
+    config, preprocessing, model = folder.load()
     data = experiment.prepare_run_data(config, preprocessing.get("channels_last", False))
-    saved_path = args.run_dir / "metrics.json"
-    saved = json.loads(saved_path.read_text())["test"] if saved_path.is_file() else None
+    saved_metrics = folder.read_metrics()
+    saved = saved_metrics["test"] if saved_metrics is not None else None
     if data.task == "regression":
-        target = data.preprocessing["target"]
-        scores = experiment.evaluate_regression(model, data.x_test, data.y_test, target, target["mean"])
+        target = TargetScaler.from_config(data.preprocessing["target"])
+        scores = experiment.evaluate_regression(model, data.x_test, data.y_test, target, target.mean)
         print(f"test R^2 {scores['r2']:.4f}  MAE {scores['mae']:.4g}  RMSE {scores['rmse']:.4g}  "
               f"({len(data.y_test)} samples)")
         if saved is not None:
@@ -176,8 +179,7 @@ def command_predict(args: argparse.Namespace) -> int:
     x, key, names = _raw_inputs(args.files, config, preprocessing)
     outputs = model.predict(x)
     if config.get("task") == "regression":
-        target = preprocessing["target"]
-        values = outputs[:, 0].astype(np.float64) * target["scale"] + target["mean"]
+        values = TargetScaler.from_config(preprocessing["target"]).inverse_transform(outputs[:, 0])
         for name, value in zip(names, values):
             print(f"{'' if len(names) == 1 and key == 'file' else f'{key} {name}: '}{value:.6g}")
         if args.out is not None:

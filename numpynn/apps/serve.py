@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from numpynn.data.preprocessing import TargetScaler
 from numpynn.data.raw_inputs import column_inputs, image_inputs
 from numpynn.errors import InputError
 from numpynn.runs.run_folder import load_run
@@ -117,8 +118,7 @@ class Predictor:
 
     def _answer(self, output: np.ndarray) -> dict:
         if self.config.get("task") == "regression":
-            target = self.preprocessing["target"]
-            return {"value": float(output[0]) * target["scale"] + target["mean"]}
+            return {"value": float(TargetScaler.from_config(self.preprocessing["target"]).inverse_transform(output[0]))}
         names = self.config["class_names"]
         probabilities = [1 - float(output[0]), float(output[0])] if len(output) == 1 else [float(p) for p in output]
         best = int(np.argmax(probabilities))

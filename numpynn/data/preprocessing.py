@@ -19,6 +19,41 @@ __all__ = ["StandardScaler", "TableEncoder", "flatten", "one_hot", "random_shift
            "train_test_split", "train_val_test_split"]
 
 
+class TargetScaler:
+    """A regression target standardised with the training split's mean and std: the model learns
+    ``(y - mean) / scale`` and ``inverse_transform`` maps its outputs back to the target's units.
+
+    The one place this scaling is written: training, evaluation, the report, ``predict``, ``serve`` and
+    the ONNX graph's last two nodes (preprocessing.json's "target": ``get_config()``) all go through it.
+    """
+
+    def __init__(self, mean: float = 0.0, scale: float = 1.0):
+        if not (np.isfinite(mean) and np.isfinite(scale) and scale > 0):
+            raise InputError(f"TargetScaler needs a finite mean and a positive scale, got {mean!r} and {scale!r}.")
+        self.mean, self.scale = float(mean), float(scale)
+
+    @classmethod
+    def fit(cls, y: ArrayLike) -> TargetScaler:
+        """Mean and standard deviation of the training targets ``y`` (a constant target keeps scale 1)."""
+        y = np.asarray(y, dtype=np.float64)
+        return cls(float(y.mean()), float(y.std()) or 1.0)
+
+    def transform(self, y: ArrayLike) -> np.ndarray:
+        """Targets in their units -> what the model learns, float32 (samples,)."""
+        return ((np.asarray(y, dtype=np.float64) - self.mean) / self.scale).astype(np.float32)
+
+    def inverse_transform(self, values: ArrayLike) -> np.ndarray:
+        """Model outputs (or standardised targets) -> the target's units, float64 of the same shape."""
+        return np.asarray(values, dtype=np.float64) * self.scale + self.mean
+
+    def get_config(self) -> dict:
+        return {"mean": self.mean, "scale": self.scale}
+
+    @classmethod
+    def from_config(cls, config: dict) -> TargetScaler:
+        return cls(config["mean"], config["scale"])
+
+
 class StandardScaler:
     """(x - mean) / std per feature, with mean and std from ``fit`` (the training data only).
 

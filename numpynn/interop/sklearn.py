@@ -22,6 +22,7 @@ from numpynn.models.saving import load_model, save_model
 from numpynn.models.specs import build_model
 from numpynn.nn import optimizers, schedules
 from numpynn.training import callbacks
+from numpynn.training.trainer import steps_per_epoch
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -59,7 +60,7 @@ class _NeuralNet(BaseEstimator):
         fresh = not (self.warm_start and hasattr(self, "model_"))
         if fresh:
             self.model_ = build_model(self.hidden, x.shape[1:], num_classes, seed=seed, dtype=self.dtype)
-        steps = int(np.ceil(len(x) / self.batch_size))
+        steps = steps_per_epoch(len(x), self.batch_size)
         rate = schedules.from_name(self.schedule, self.learning_rate, 0.0, steps, self.epochs)
         if fresh or self.model_.optimizer is None:
             self.model_.compile(optimizers.get(self.optimizer, learning_rate=rate, weight_decay=self.weight_decay),

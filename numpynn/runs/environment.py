@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, timezone
 
 import numpy as np
+
 from numpynn._version import __version__
 
 # Environment variables that change which BLAS kernels run or how many threads they use.

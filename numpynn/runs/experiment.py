@@ -5,8 +5,6 @@
 """
 from __future__ import annotations
 
-import json
-import math
 import shlex
 import time
 from dataclasses import dataclass
@@ -15,13 +13,13 @@ from typing import Callable
 
 import numpy as np
 
-from numpynn.training import callbacks
-from numpynn.nn import losses, optimizers, schedules
-from numpynn.runs import options
-from numpynn.models.specs import build_model, is_convolutional
-from numpynn.training.checkpoints import load_checkpoint
+from numpynn._version import __version__
+from numpynn.data.preprocessing import TargetScaler, random_shift
+from numpynn.data.sources import PreparedData, dataset_kind, prepare_data
 from numpynn.errors import UsageError
-from numpynn.files import write_text
+from numpynn.models.sequential import Sequential
+from numpynn.models.specs import build_model, is_convolutional
+from numpynn.nn import losses, optimizers, schedules
 from numpynn.nn.metrics import (
     confusion_matrix,
     labels_from_outputs,
@@ -30,18 +28,11 @@ from numpynn.nn.metrics import (
     regression_scores,
     roc_auc,
 )
-from numpynn.models.sequential import Sequential
-from numpynn.data.sources import PreparedData, dataset_kind, prepare_data
-from numpynn.data.preprocessing import random_shift
-from numpynn.runs.run_folder import (
-    lock_run_dir,
-    new_run_dir,
-    remove_if_empty,
-    unlock_run_dir,
-    write_interrupted_run,
-    write_run,
-)
-from numpynn._version import __version__
+from numpynn.runs import options
+from numpynn.runs.run_folder import RunFolder
+from numpynn.training import callbacks
+from numpynn.training.checkpoints import load_checkpoint
+from numpynn.training.trainer import steps_per_epoch
 
 MISCLASSIFIED_LISTED = 100  # in metrics.json and the report; MNIST errors run to about a hundred
 # Runs with fewer batches per epoch than this get one progress bar over the epochs instead of one per epoch.
@@ -100,12 +91,13 @@ def _misclassified(outputs, predicted, y, class_names, rows, files) -> list[dict
             for i in wrong]
 
 
-def evaluate_regression(model: Sequential, x: np.ndarray, y: np.ndarray, target: dict, baseline: float) -> dict:
+def evaluate_regression(model: Sequential, x: np.ndarray, y: np.ndarray, target: TargetScaler,
+                        baseline: float) -> dict:
     """Loss (on standardised targets), MAE, RMSE and R^2 in the target's own units, and the same scores of
     the baseline that always predicts ``baseline`` (the training targets' mean)."""
     evaluation, outputs = model.evaluate(x, y, return_outputs=True)
-    y_true = y * target["scale"] + target["mean"]
-    predicted = outputs[:, 0] * target["scale"] + target["mean"]
+    y_true = target.inverse_transform(y)
+    predicted = target.inverse_transform(outputs[:, 0])
     return {**regression_scores(y_true, predicted), "loss": float(evaluation["loss"]), "samples": int(len(y)),
             "baseline": regression_scores(y_true, np.full(len(y), baseline))}
 
@@ -122,8 +114,8 @@ def prepare_run_data(config: dict, channels_last: bool, log: Callable[[str], Non
 def compiled_model(config: dict, data: PreparedData) -> Sequential:
     """The model, optimizer and loss a run's settings describe, for the shapes of ``data``."""
     model = build_model(config["model"], data.x_train.shape[1:], len(data.class_names), seed=config["seed"])
-    steps_per_epoch = math.ceil(len(data.x_train) / config["batch_size"])
-    learning_rate = schedules.from_name(config["schedule"], config["lr"], config["lr_decay"], steps_per_epoch,
+    steps = steps_per_epoch(len(data.x_train), config["batch_size"])
+    learning_rate = schedules.from_name(config["schedule"], config["lr"], config["lr_decay"], steps,
                                         config["epochs"])
     optimizer = optimizers.get(config["optimizer"], learning_rate=learning_rate, weight_decay=config["weight_decay"])
     if data.task == "regression":
@@ -180,8 +172,8 @@ def _evaluate_splits(model: Sequential, data: PreparedData) -> dict:
     splits = (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val),
               ("test", data.x_test, data.y_test))
     if data.task == "regression":
-        target = data.preprocessing["target"]
-        baseline = float(np.mean(data.y_train * target["scale"] + target["mean"]))
+        target = TargetScaler.from_config(data.preprocessing["target"])
+        baseline = float(np.mean(target.inverse_transform(data.y_train)))
         return {split: evaluate_regression(model, x, y, target, baseline) for split, x, y in splits}
     majority = int(np.argmax(np.bincount(data.y_train)))
     result = {}
@@ -200,7 +192,7 @@ def _fit(model: Sequential, config: dict, data: PreparedData, quiet: bool, extra
     if config["early_stopping"]:
         stopper = callbacks.EarlyStopping("val_loss", patience=config["early_stopping"], restore_best_weights=True)
         callback_list.append(stopper)
-    per_epoch_bars = not quiet and math.ceil(len(data.x_train) / config["batch_size"]) >= BAR_PER_EPOCH_FROM
+    per_epoch_bars = not quiet and steps_per_epoch(len(data.x_train), config["batch_size"]) >= BAR_PER_EPOCH_FROM
     if not quiet and not per_epoch_bars:
         callback_list.append(callbacks.EpochProgressBar(config["epochs"]))
     augment = None
@@ -248,33 +240,30 @@ def train(dataset: str, out: str | Path | None = None, force: bool = False, quie
     kind = dataset_kind(dataset)
     settings = {**options.resolve(kind, dataset, **given), "dataset": dataset, "target": target, "status": "running",
                 "checkpoint_every": checkpoint_every}
-    run_dir = new_run_dir(dataset, out, force)
-    write_text(run_dir / "config.json", json.dumps(settings, indent=2) + "\n")
-    return _train_into(run_dir, settings, quiet, log)
+    folder = RunFolder.create(dataset, out, force)
+    folder.write_config(settings)
+    return _train_into(folder, settings, quiet, log)
 
 
 def resume(run_dir: str | Path, quiet: bool = False, log: Callable[[str], None] = print) -> tuple[Path, dict]:
     """Finish a run that was stopped: the same settings, going on from its last checkpoint."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
-        raise UsageError(f"{run_dir} is not a run folder (no config.json); pass a folder written by 'numpynn train'.")
-    settings = json.loads((run_dir / "config.json").read_text())
-    checkpoint = run_dir / callbacks.backup.CHECKPOINT_NAME
+    folder = RunFolder(run_dir)
+    settings = folder.read_config()
     if settings.get("status") != "running":
-        raise UsageError(f"{run_dir} holds a finished run; there is nothing to resume.")
-    if checkpoint.is_file():
-        written_by = load_checkpoint(checkpoint).numpynn_version
+        raise UsageError(f"{folder.path} holds a finished run; there is nothing to resume.")
+    if folder.checkpoint_path.is_file():
+        written_by = load_checkpoint(folder.checkpoint_path).numpynn_version
         if written_by != __version__:
-            raise UsageError(f"{run_dir} was checkpointed by numpynn {written_by}, this is {__version__}; resume it "
-                             "with that version, or start the run again.")
-    lock_run_dir(run_dir, take_over=True)
-    for leftover in run_dir.rglob(".*.tmp"):  # writes cut short by a killed process: never read, now removed
-        leftover.unlink(missing_ok=True)
-    return _train_into(run_dir, settings, quiet, log)
+            raise UsageError(f"{folder.path} was checkpointed by numpynn {written_by}, this is {__version__}; "
+                             "resume it with that version, or start the run again.")
+    folder.lock(take_over=True)
+    folder.remove_unfinished_writes()
+    return _train_into(folder, settings, quiet, log)
 
 
-def _train_into(run_dir: Path, settings: dict, quiet: bool, log: Callable[[str], None]) -> tuple[Path, dict]:
-    backup = callbacks.BackupAndRestore(run_dir, delete_on_finish=False, save_every=settings.get("checkpoint_every"))
+def _train_into(folder: RunFolder, settings: dict, quiet: bool, log: Callable[[str], None]) -> tuple[Path, dict]:
+    backup = callbacks.BackupAndRestore(folder.path, delete_on_finish=False,
+                                        save_every=settings.get("checkpoint_every"))
     given = {key: settings[key] for key in options.BY_KEY if key in settings}
     try:
         result = fit_and_evaluate(settings["dataset"], quiet, settings.get("target"), log,
@@ -282,26 +271,26 @@ def _train_into(run_dir: Path, settings: dict, quiet: bool, log: Callable[[str],
         if backup.resumed_from is not None and not quiet:
             log(f"{settings['dataset']}: went on from the checkpoint after epoch {backup.resumed_from}")
     except KeyboardInterrupt as stop:
-        raise _interrupted(run_dir, settings, backup, 143 if isinstance(stop, Terminated) else 130) from None
+        raise _interrupted(folder, settings, 143 if isinstance(stop, Terminated) else 130) from None
     except BaseException:
-        remove_if_empty(run_dir)
+        folder.remove_if_empty()
         raise
-    write_run(run_dir, result)
-    backup.path.unlink(missing_ok=True)
-    unlock_run_dir(run_dir)
+    folder.write_run(result)
+    folder.checkpoint_path.unlink(missing_ok=True)
+    folder.unlock()
     if not quiet:
         log(f"{settings['dataset']}: {summary(result.metrics)} after {result.metrics['epochs_run']} epochs in "
-            f"{result.metrics['train_seconds']:.1f} s; run folder {run_dir}")
-    return run_dir, result.metrics
+            f"{result.metrics['train_seconds']:.1f} s; run folder {folder.path}")
+    return folder.path, result.metrics
 
 
-def _interrupted(run_dir: Path, settings: dict, backup, exit_status: int) -> Interrupted:
+def _interrupted(folder: RunFolder, settings: dict, exit_status: int) -> Interrupted:
     """Write what an interrupted run got to (history, its figure, a report saying so) and say how to go on."""
     history, epochs_done = {}, 0
-    if backup.path.is_file():
-        checkpoint = load_checkpoint(backup.path)
+    if folder.checkpoint_path.is_file():
+        checkpoint = load_checkpoint(folder.checkpoint_path)
         history, epochs_done = checkpoint.history, checkpoint.epochs_done
-    stop = Interrupted(run_dir, epochs_done, settings["epochs"], exit_status)
-    write_interrupted_run(run_dir, settings, history, str(stop))
-    unlock_run_dir(run_dir)
+    stop = Interrupted(folder.path, epochs_done, settings["epochs"], exit_status)
+    folder.write_interrupted_run(settings, history, str(stop))
+    folder.unlock()
     return stop

@@ -12,10 +12,10 @@ import textwrap
 from dataclasses import dataclass
 from typing import Callable
 
-from numpynn.nn import optimizers, schedules
-from numpynn.models.specs import is_convolutional
-from numpynn.errors import UsageError
 from numpynn.data.datasets.images import parse_image_size
+from numpynn.errors import UsageError
+from numpynn.models.specs import is_convolutional
+from numpynn.nn import optimizers, schedules
 
 KINDS = {"tabular": "breast-cancer, diabetes, csv:FILE, npz:FILE",
          "images": "mnist, idx:FOLDER, images:FOLDER, npz:FILE"}

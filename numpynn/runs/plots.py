@@ -10,8 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from numpynn.errors import missing_dependency
-from numpynn.nn.metrics import regression_scores
-from numpynn.nn.metrics import roc_auc, roc_curve
+from numpynn.nn.metrics import regression_scores, roc_auc, roc_curve
 
 if TYPE_CHECKING:  # for annotations only
     from matplotlib.figure import Figure

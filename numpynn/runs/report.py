@@ -9,17 +9,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from numpynn.runs import plots
+from numpynn.data.preprocessing import TargetScaler
+from numpynn.files import atomic_write
 from numpynn.nn import schedules
-from numpynn.files import atomic_write, write_text
 from numpynn.nn.metrics import labels_from_outputs, prediction_confidence
+from numpynn.runs import plots
+from numpynn.training.trainer import steps_per_epoch
 
 if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
     from matplotlib.figure import Figure
 
+    from numpynn.data.sources import PreparedData
     from numpynn.models.sequential import Sequential
     from numpynn.nn.optimizers import Optimizer
-    from numpynn.data.sources import PreparedData
 
 
 def save_figure(fig: Figure, path: Path) -> None:
@@ -60,14 +62,14 @@ def save_figures(folder: Path, config: dict, metrics: dict, history: dict, model
         figures.append((filename, caption))
 
     figures += save_history_figure(folder, config, history, metrics.get("best_epoch"))
-    steps = int(np.ceil(len(data.x_train) / config["batch_size"]))
+    steps = steps_per_epoch(len(data.x_train), config["batch_size"])
     add(plots.plot_learning_rate(learning_rates_per_step(model.optimizer, history, steps), steps_per_epoch=steps,
                                  title=f"Learning rate ({config['optimizer']}, {config['schedule']})"),
         "learning_rate.png", "Learning rate at every optimizer step.")
     if data.task == "regression":
-        target = data.preprocessing["target"]
-        predicted = outputs[:, 0] * target["scale"] + target["mean"]
-        add(plots.plot_regression(data.y_test * target["scale"] + target["mean"], predicted,
+        target = TargetScaler.from_config(data.preprocessing["target"])
+        predicted = target.inverse_transform(outputs[:, 0])
+        add(plots.plot_regression(target.inverse_transform(data.y_test), predicted,
                                   config.get("target") or "target", title="Test split"),
             "regression.png", "Predicted against true values on the test split, and the residuals.")
         return figures
@@ -166,10 +168,9 @@ def _misclassified_html(config, test) -> str:
                if shown else "<p>None.</p>"))
 
 
-def _columns_html(run_dir: Path) -> str:
-    """How the columns of a CSV were understood: kind, missing cells in training, what was done with them."""
-    path = run_dir / "preprocessing.json"
-    encoder = json.loads(path.read_text()).get("encoder") if path.is_file() else None
+def _columns_html(encoder: dict | None) -> str:
+    """How the columns of a CSV were understood (``encoder``: the TableEncoder's config): kind, missing cells
+    in training, what was done with them."""
     if not encoder:
         return ""
 
@@ -188,12 +189,10 @@ def _columns_html(run_dir: Path) -> str:
             + html_table(["column", "kind", "missing in training", "encoding"], rows))
 
 
-def _settings_html(run_dir: Path, config) -> str:
+def _settings_html(config: dict, environment: dict) -> str:
     """The reproduce command, every setting, and the environment the run ran in."""
     shown_config = {k: v for k, v in config.items()
                     if k not in ("class_names", "feature_names", "command") and v is not None}
-    environment_path = run_dir / "environment.json"
-    environment = json.loads(environment_path.read_text()) if environment_path.is_file() else {}
     environment_rows = [(key, json.dumps(value) if isinstance(value, dict) else value)
                         for key, value in environment.items()]
     command = config.get("command")
@@ -203,8 +202,9 @@ def _settings_html(run_dir: Path, config) -> str:
             + ("\n<h2>Environment</h2>" + html_table(["", ""], environment_rows) if environment_rows else ""))
 
 
-def write_interrupted_report(run_dir: Path, config: dict, message: str, figures: list) -> Path:
-    """report.html of a run that was stopped: where it stopped, how to go on, and its history so far."""
+def interrupted_page(run_dir: Path, config: dict, message: str, figures: list, environment: dict) -> str:
+    """The report.html of a run that was stopped: where it stopped, how to go on, and its history so far
+    (``figures`` in ``run_dir``'s figures folder)."""
     title = html.escape(config["dataset"])
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>numpynn run: {title} (interrupted)</title>
@@ -214,17 +214,17 @@ def write_interrupted_report(run_dir: Path, config: dict, message: str, figures:
 <p>The checkpoint of the last finished epoch is in this folder; the resumed run ends with the same weights as a
 run that was never stopped.</p>
 {figures_html(run_dir, figures) if figures else ""}
-{_settings_html(run_dir, config)}
+{_settings_html(config, environment)}
 </body></html>
 """
-    path = run_dir / "report.html"
-    write_text(path, page)
-    return path
+    return page
 
 
-def write_report(run_dir: Path, config: dict, metrics: dict, figures: list, inside: str = "") -> Path:
-    """report.html: summary, configuration, per-class table, confusion matrix and every figure, inline;
-    ``inside``: the "Inside the network" section (``report_inside.inside_html``)."""
+def report_page(run_dir: Path, config: dict, metrics: dict, figures: list, inside: str = "",
+                encoder: dict | None = None, environment: dict | None = None) -> str:
+    """The report.html page: summary, configuration, per-class table, confusion matrix and every figure,
+    inline; ``inside``: the "Inside the network" section (``runs.inside.report.inside_html``); ``encoder``:
+    a CSV's TableEncoder config (its columns as understood); ``environment``: environment.json."""
     test = metrics["test"]
     title = html.escape(config["dataset"])
     if "r2" in test:
@@ -246,10 +246,8 @@ training.</p>
 {figures_html(run_dir, figures)}
 {_misclassified_html(config, test)}
 {inside}
-{_columns_html(run_dir)}
-{_settings_html(run_dir, config)}
+{_columns_html(encoder)}
+{_settings_html(config, environment or {})}
 </body></html>
 """
-    path = run_dir / "report.html"
-    write_text(path, page)
-    return path
+    return page

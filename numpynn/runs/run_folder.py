@@ -18,44 +18,188 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from numpynn.data.table_encoder import TableEncoder
 from numpynn.errors import InputError, UsageError
 from numpynn.files import write_text
-from numpynn.runs.options import reproduce_command
-from numpynn.data.table_encoder import TableEncoder
 from numpynn.models.saving import load_model
 from numpynn.runs import report
 from numpynn.runs.environment import environment_info
 from numpynn.runs.inside import report as inside_report
+from numpynn.runs.options import reproduce_command
+from numpynn.training.callbacks.backup import CHECKPOINT_NAME
 
 if TYPE_CHECKING:  # for annotations only: importing these at run time would be circular
-    from numpynn.runs.experiment import TrainingResult
     from numpynn.models.sequential import Sequential
+    from numpynn.runs.experiment import TrainingResult
 
 
 LOCK_NAME = ".numpynn-lock"
 
 
-def lock_run_dir(run_dir: Path, take_over: bool = False) -> None:
-    """Claim ``run_dir`` for this process (a lock file holding its id), in one atomic step.
+class RunFolder:
+    """The one place that knows a run folder's files: their names, how each is written (atomically), and
+    how each is read back, with one clear error naming the file when it is missing or damaged.
 
-    Another live process's lock is an error; ``take_over`` replaces a lock whose process is gone.
+        folder = RunFolder("runs/mnist-20261126-101500")
+        config, preprocessing, model = folder.load()      # a finished run, checked
+        saved = folder.read_metrics()                     # None when the run wrote none
     """
-    lock = run_dir / LOCK_NAME
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        owner = _lock_owner(lock)
-        if not take_over or (owner is not None and owner != os.getpid() and _alive(owner)):
-            raise UsageError(f"run folder {run_dir} is being written by another numpynn process "
-                             f"({owner or 'unknown'}); choose another --out or wait for it.") from None
-        lock.unlink(missing_ok=True)
-        return lock_run_dir(run_dir)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(str(os.getpid()))
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.config_path = self.path / "config.json"  # every setting, and the command that repeats the run
+        self.environment_path = self.path / "environment.json"  # versions, machine, thread settings
+        self.history_path = self.path / "history.csv"  # one row per epoch
+        self.metrics_path = self.path / "metrics.json"  # train, validation and test scores
+        self.model_path = self.path / "model.npz"
+        self.preprocessing_path = self.path / "preprocessing.json"  # how raw inputs become model inputs
+        self.layer_stats_path = self.path / "layer_stats.csv"  # --inspect
+        self.figures_path = self.path / "figures"
+        self.report_path = self.path / "report.html"
+        self.checkpoint_path = self.path / CHECKPOINT_NAME  # while training: the last finished epoch
+        self.lock_path = self.path / LOCK_NAME
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    # ----- creating and claiming ------------------------------------------------------------
+    @classmethod
+    def create(cls, dataset: str, out: str | Path | None = None, force: bool = False) -> RunFolder:
+        """Create and claim the run folder (default runs/<dataset>-<time>); an existing non-empty one is an
+        error unless ``force``."""
+        if out is None:
+            slug = dataset.split(":", 1)[0] if ":" in dataset else dataset
+            if ":" in dataset:
+                slug += "-" + Path(dataset.split(":", 1)[1]).stem
+            base = Path("runs") / f"{slug}-{datetime.now():%Y%m%d-%H%M%S}"
+            out, n = base, 1
+            while out.exists():
+                out, n = Path(f"{base}-{n}"), n + 1
+        folder = cls(out)
+        folder.path.mkdir(parents=True, exist_ok=True)
+        folder.lock(take_over=force)  # first, so two runs started together cannot both pass the check below
+        if not force and any(path.name != LOCK_NAME for path in folder.path.iterdir()):
+            folder.unlock()
+            raise UsageError(f"run folder {folder.path} already exists and is not empty; choose another --out or "
+                             "pass --force.")
+        folder.figures_path.mkdir(exist_ok=True)
+        return folder
+
+    def lock(self, take_over: bool = False) -> None:
+        """Claim the folder for this process (a lock file holding its id), in one atomic step.
+
+        Another live process's lock is an error; ``take_over`` replaces a lock whose process is gone.
+        """
+        try:
+            fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            owner = _lock_owner(self.lock_path)
+            if not take_over or (owner is not None and owner != os.getpid() and _alive(owner)):
+                raise UsageError(f"run folder {self.path} is being written by another numpynn process "
+                                 f"({owner or 'unknown'}); choose another --out or wait for it.") from None
+            self.lock_path.unlink(missing_ok=True)
+            return self.lock()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(str(os.getpid()))
+
+    def unlock(self) -> None:
+        self.lock_path.unlink(missing_ok=True)
+
+    def remove_if_empty(self) -> None:
+        """Leave no empty folder behind when a run failed before its first checkpoint (its start config.json
+        and lock aside); otherwise just release the lock."""
+        if not any(path.name not in (self.config_path.name, LOCK_NAME) for path in self.path.rglob("*.*")):
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            self.unlock()
+
+    def remove_unfinished_writes(self) -> None:
+        """Temporary files of writes cut short by a killed process: never read, removed before resuming."""
+        for leftover in self.path.rglob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
+
+    # ----- writing --------------------------------------------------------------------------
+    def write_config(self, config: dict) -> None:
+        _write_json(self.config_path, config)
+
+    def write_run(self, result: TrainingResult) -> None:
+        """Write every file of a finished run from a ``TrainingResult``."""
+        config = {**result.config, "command": reproduce_command(result.config)}
+        self.write_config(config)
+        _write_json(self.environment_path, environment_info())
+        _write_json(self.metrics_path, result.metrics)
+        _write_json(self.preprocessing_path, result.data.preprocessing)
+        write_text(self.history_path, history_csv(result.history))
+        result.model.save(self.model_path)
+        if result.layer_stats is not None:
+            write_text(self.layer_stats_path, result.layer_stats.to_csv())
+        outputs = result.model.predict(result.data.x_test, verbose=0)  # once, for both sets of figures
+        figures = report.save_figures(self.figures_path, config, result.metrics, result.history, result.model,
+                                      result.data, outputs)
+        inside = inside_report.save_inside(self.figures_path, result.model, result.data, result.history,
+                                           result.layer_stats, outputs, seed=config.get("seed") or 0)
+        page = report.report_page(self.path, config, result.metrics, figures,
+                                  inside_report.inside_html(self.path, inside),
+                                  encoder=result.data.preprocessing.get("encoder"), environment=self.read_environment())
+        write_text(self.report_path, page)
+
+    def write_interrupted_run(self, settings: dict, history: dict, message: str) -> None:
+        """What an interrupted run got to: history.csv and its figure (if an epoch finished) and a report.html
+        that says where it stopped and how to go on. The checkpoint beside them holds the rest."""
+        figures = []
+        if history.get("loss"):
+            write_text(self.history_path, history_csv(history))
+            figures = report.save_history_figure(self.figures_path, settings, history)
+        write_text(self.report_path, report.interrupted_page(self.path, settings, message, figures,
+                                                             environment=self.read_environment()))
+
+    # ----- reading --------------------------------------------------------------------------
+    def read_config(self) -> dict:
+        """config.json, with the keys every run has."""
+        if not self.config_path.is_file():
+            raise UsageError(f"{self.path} is not a run folder (no config.json); pass a folder written by "
+                             "'numpynn train'.")
+        return _read_json(self.config_path, {"dataset": str})
+
+    def read_metrics(self) -> dict | None:
+        """metrics.json (None when the run wrote none: it did not finish)."""
+        if not self.metrics_path.is_file():
+            return None
+        return _read_json(self.metrics_path, {"test": dict})
+
+    def read_environment(self) -> dict:
+        """environment.json ({} when the run wrote none yet)."""
+        if not self.environment_path.is_file():
+            return {}
+        return _read_json(self.environment_path, {})
+
+    def load(self) -> tuple[dict, dict, Sequential]:
+        """(config, preprocessing, model) of a finished run, with clear errors when it is not one."""
+        self.read_config()
+        config = _read_json(self.config_path, {"dataset": str, "kind": str, "class_names": list,
+                                               "input_shape": list, "seed": int})
+        if config["kind"] not in ("tabular", "images") or config.get("task", "classification") not in (
+                "classification", "regression"):
+            raise UsageError(f"{self.config_path} names an unknown kind or task; the run folder is damaged.")
+        if config.get("status") == "running":
+            raise UsageError(f"{self.path} holds a run that has not finished; finish it with numpynn train --resume "
+                             f"{self.path}.")
+        needs = {"images": {"pixel_scale": (int, float)}, "tabular": {}}[config["kind"]]
+        preprocessing = _read_json(self.preprocessing_path, needs)
+        model = load_model(self.model_path)
+        problem = _run_problem(config, preprocessing, model)
+        if problem:
+            raise UsageError(f"{self.path} is damaged: {problem}; train again.")
+        return config, preprocessing, model
 
 
-def unlock_run_dir(run_dir: Path) -> None:
-    (run_dir / LOCK_NAME).unlink(missing_ok=True)
+def load_run(run_dir: str | Path) -> tuple[dict, dict, Sequential]:
+    """(config, preprocessing, model) of a finished run folder: ``RunFolder(run_dir).load()``."""
+    return RunFolder(run_dir).load()
+
+
+def _write_json(path: Path, content: dict) -> None:
+    write_text(path, json.dumps(content, indent=2) + "\n")
 
 
 def _lock_owner(lock: Path) -> int | None:
@@ -75,35 +219,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def new_run_dir(dataset: str, out: str | Path | None = None, force: bool = False) -> Path:
-    """Create the run folder (default runs/<dataset>-<time>); an existing non-empty one is an error unless ``force``."""
-    if out is None:
-        slug = dataset.split(":", 1)[0] if ":" in dataset else dataset
-        if ":" in dataset:
-            slug += "-" + Path(dataset.split(":", 1)[1]).stem
-        base = Path("runs") / f"{slug}-{datetime.now():%Y%m%d-%H%M%S}"
-        out, n = base, 1
-        while out.exists():
-            out, n = Path(f"{base}-{n}"), n + 1
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    lock_run_dir(out, take_over=force)  # first, so two runs started together cannot both pass the check below
-    if not force and any(path.name != LOCK_NAME for path in out.iterdir()):
-        unlock_run_dir(out)
-        raise UsageError(f"run folder {out} already exists and is not empty; choose another --out or pass --force.")
-    (out / "figures").mkdir(exist_ok=True)
-    return out
-
-
-def remove_if_empty(run_dir: Path) -> None:
-    """Leave no empty folder behind when a run failed before its first checkpoint (its start config.json
-    and lock aside); otherwise just release the lock."""
-    if not any(path.name not in ("config.json", LOCK_NAME) for path in run_dir.rglob("*.*")):
-        shutil.rmtree(run_dir, ignore_errors=True)
-    else:
-        unlock_run_dir(run_dir)
-
-
 def history_csv(history: dict) -> str:
     """One line per epoch: epoch (from 1), then every logged value."""
     buffer = io.StringIO()
@@ -113,56 +228,6 @@ def history_csv(history: dict) -> str:
     for epoch in range(len(history["loss"])):
         writer.writerow([epoch + 1] + [history[key][epoch] for key in keys])
     return buffer.getvalue()
-
-
-def write_run(run_dir: Path, result: TrainingResult) -> None:
-    """Write every file of a run folder from a ``TrainingResult``."""
-    config = {**result.config, "command": reproduce_command(result.config)}
-    for name, content in (("config.json", config), ("environment.json", environment_info()),
-                          ("metrics.json", result.metrics), ("preprocessing.json", result.data.preprocessing)):
-        write_text(run_dir / name, json.dumps(content, indent=2) + "\n")
-    write_text(run_dir / "history.csv", history_csv(result.history))
-    result.model.save(run_dir / "model.npz")
-    if result.layer_stats is not None:
-        write_text(run_dir / "layer_stats.csv", result.layer_stats.to_csv())
-    outputs = result.model.predict(result.data.x_test, verbose=0)  # once, for both sets of figures
-    figures = report.save_figures(run_dir / "figures", config, result.metrics, result.history, result.model,
-                                  result.data, outputs)
-    inside = inside_report.save_inside(run_dir / "figures", result.model, result.data, result.history,
-                                       result.layer_stats, outputs, seed=config.get("seed") or 0)
-    report.write_report(run_dir, config, result.metrics, figures, inside_report.inside_html(run_dir, inside))
-
-
-def write_interrupted_run(run_dir: Path, settings: dict, history: dict, message: str) -> None:
-    """What an interrupted run got to: history.csv and its figure (if an epoch finished) and a report.html
-    that says where it stopped and how to go on. The checkpoint beside them holds the rest."""
-    figures = []
-    if history.get("loss"):
-        write_text(run_dir / "history.csv", history_csv(history))
-        figures = report.save_history_figure(run_dir / "figures", settings, history)
-    report.write_interrupted_report(run_dir, settings, message, figures)
-
-
-def load_run(run_dir: str | Path) -> tuple[dict, dict, Sequential]:
-    """(config, preprocessing, model) of a finished run folder, with clear errors when it is not one."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
-        raise UsageError(f"{run_dir} is not a run folder (no config.json); pass a folder written by 'numpynn train'.")
-    config = _read_json(run_dir / "config.json", {"dataset": str, "kind": str, "class_names": list,
-                                                  "input_shape": list, "seed": int})
-    if config["kind"] not in ("tabular", "images") or config.get("task", "classification") not in (
-            "classification", "regression"):
-        raise UsageError(f"{run_dir}/config.json names an unknown kind or task; the run folder is damaged.")
-    if config.get("status") == "running":
-        raise UsageError(f"{run_dir} holds a run that has not finished; finish it with numpynn train --resume "
-                         f"{run_dir}.")
-    needs = {"images": {"pixel_scale": (int, float)}, "tabular": {}}[config["kind"]]
-    preprocessing = _read_json(run_dir / "preprocessing.json", needs)
-    model = load_model(run_dir / "model.npz")
-    problem = _run_problem(config, preprocessing, model)
-    if problem:
-        raise UsageError(f"{run_dir} is damaged: {problem}; train again.")
-    return config, preprocessing, model
 
 
 def _numbers(value, length: int | None = None) -> bool:

@@ -16,8 +16,10 @@ report.html linking it.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
+import html
 import io
 import itertools
 import json
@@ -31,20 +33,13 @@ from typing import Callable
 import numpy as np
 
 from numpynn.console import progress_bar
-
-from numpynn.runs import options
-from numpynn.models.specs import is_convolutional
-from numpynn.errors import UsageError
-from numpynn.files import write_text
 from numpynn.data.sources import PreparedData, dataset_kind
-from numpynn.errors import missing_dependency
-from numpynn.runs import plots
-from numpynn.runs.experiment import fit_and_evaluate
-from numpynn.runs.experiment import prepare_run_data
-from numpynn.runs.experiment import train
+from numpynn.errors import UsageError, missing_dependency
+from numpynn.files import write_text
+from numpynn.models.specs import is_convolutional
+from numpynn.runs import options, plots
+from numpynn.runs.experiment import fit_and_evaluate, prepare_run_data, train
 from numpynn.runs.report import STYLE, html_table, save_figure
-import base64
-import html
 
 
 def parse_grid(text: str, kind: str, dataset: str) -> dict[str, list]:

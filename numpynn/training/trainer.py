@@ -36,6 +36,11 @@ from numpynn.utils import check_array, check_positive_int, check_same_length
 PREDICT_BATCH_SIZE = 256
 
 
+def steps_per_epoch(samples: int, batch_size: int) -> int:
+    """Batches in one epoch over ``samples`` samples: the last one may be smaller."""
+    return math.ceil(samples / batch_size)
+
+
 class Trainer:
     """compile / fit / evaluate / predict for a model that provides ``forward``, ``backward`` and weights.
 
@@ -155,7 +160,8 @@ class Trainer:
         self.history = History()
         progress = [ProgressBar(verbose)] if verbose else []
         callback_list = CallbackList([self.history, *progress, *(callbacks or [])], self,
-                                     {"epochs": epochs, "steps": math.ceil(len(x) / batch_size), "verbose": verbose})
+                                     {"epochs": epochs, "steps": steps_per_epoch(len(x), batch_size),
+                                      "verbose": verbose})
         self.stop_training = False
         self.initial_epoch = initial_epoch
         callback_list.on_train_begin()

@@ -6,7 +6,7 @@ from typing import Callable
 import numpy as np
 
 from numpynn.data import datasets
-from numpynn.data.preprocessing import StandardScaler, train_val_test_split
+from numpynn.data.preprocessing import StandardScaler, TargetScaler, train_val_test_split
 from numpynn.data.sources.base import PreparedData, choose_task, scale_tabular
 from numpynn.data.table_encoder import TableEncoder, is_missing
 from numpynn.errors import UsageError
@@ -44,7 +44,7 @@ def regression_data(x, y, feature_names, seed, val_size, test_size, why, encoder
     if rows is None:
         rows = [part[0] for part in train_val_test_split(np.arange(len(y)), y, val_size=val_size,
                                                          test_size=test_size, stratify=False, seed=seed)]
-    mean, std = float(y[rows[0]].mean()), float(y[rows[0]].std()) or 1.0
+    target_scaler = TargetScaler.fit(y[rows[0]])
     if encoder is not None:
         encoder.fit({name: [cells[i] for i in rows[0]] for name, cells in x.items()})
         features = [encoder.transform({name: [cells[i] for i in part] for name, cells in x.items()}) for part in rows]
@@ -53,11 +53,11 @@ def regression_data(x, y, feature_names, seed, val_size, test_size, why, encoder
         scaler = StandardScaler().fit(x[rows[0]])
         features = [scaler.transform(x[part]) for part in rows]
         preprocessing = {"scaler_mean": scaler.mean_.tolist(), "scaler_scale": scaler.scale_.tolist()}
-    targets = [((y[part] - mean) / std).astype(np.float32) for part in rows]
+    targets = [target_scaler.transform(y[part]) for part in rows]
     test_rows = rows[2] if row_numbers is None else row_numbers[rows[2]]
     return PreparedData(kind="tabular", x_train=features[0], y_train=targets[0], x_val=features[1], y_val=targets[1],
                         x_test=features[2], y_test=targets[2], class_names=[], feature_names=list(feature_names),
-                        preprocessing={**preprocessing, "target": {"mean": mean, "scale": std}},
+                        preprocessing={**preprocessing, "target": target_scaler.get_config()},
                         test_rows=test_rows, task="regression", task_reason=why)
 
 

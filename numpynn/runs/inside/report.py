@@ -9,19 +9,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from numpynn.data.table_encoder import TableEncoder
 from numpynn.models import inspection
 from numpynn.nn.layers.walk import named_leaves
+from numpynn.nn.metrics import labels_from_outputs, prediction_confidence
 from numpynn.runs.inside import plots as inside_plots
 from numpynn.runs.inside.diagnoses import ACTIVATIONS_FIGURE, DYNAMICS_FIGURE, diagnose
-from numpynn.nn.metrics import labels_from_outputs, prediction_confidence
-from numpynn.data.table_encoder import TableEncoder
-from numpynn.runs.report import figures_html, html_table
-from numpynn.runs.report import save_figure
+from numpynn.runs.report import figures_html, html_table, save_figure
 
 if TYPE_CHECKING:  # for annotations only
-    from numpynn.training.callbacks import LayerStats
-    from numpynn.models.sequential import Sequential
     from numpynn.data.sources import PreparedData
+    from numpynn.models.sequential import Sequential
+    from numpynn.training.callbacks import LayerStats
 
 SALIENCY_IMAGES = 12
 IMPORTANCE_REPEATS = 10

@@ -13,6 +13,7 @@ from __future__ import annotations
 # isort: split
 import argparse
 import os
+import sys
 import time
 from collections import defaultdict
 
@@ -50,6 +51,8 @@ def main() -> None:
     parser.add_argument("--network", default="reference", choices=("reference", "default", "resnet"))
     parser.add_argument("--conv-algorithm", default="auto", choices=("auto", "im2col", "winograd"))
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--no-opt-in", action="store_true",
+                        help="skip numpynn.configure_runtime: what `fit` from your own Python gets without it")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     x, y = rng.random((128, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 128)
@@ -84,5 +87,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    numpynn.configure_runtime(restart=True)  # as the command line does: numpynn/kernels/runtime.py
+    if "--no-opt-in" not in sys.argv:
+        numpynn.configure_runtime(restart=True)  # as the command line does: numpynn/kernels/runtime.py
     main()

@@ -48,7 +48,7 @@ def main() -> None:
         sweep(args.dataset, args.grid, root / "dask", folds=args.folds, scheduler=cluster.scheduler_address,
               quiet=True, **fixed)
         runs["2-worker Dask LocalCluster"] = (time.perf_counter() - start, 2)
-    tasks = sum(1 for _ in open(root / "serial" / "results.csv")) - 1
+    tasks = len((root / "serial" / "results.csv").read_text().splitlines()) - 1
     serial = runs["serial"][0]
     print("| how | wall time (s) | speed-up | overhead per task (ms) |")
     print("|---|---|---|---|")

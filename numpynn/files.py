@@ -8,7 +8,8 @@ import contextlib
 import os
 import tempfile
 import zipfile
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 import numpy as np
 

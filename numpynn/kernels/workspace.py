@@ -27,7 +27,7 @@ class Workspace:
             self._arrays[name] = array
         return array
 
-    def __deepcopy__(self, memo) -> "Workspace":
+    def __deepcopy__(self, memo) -> Workspace:
         return Workspace()  # scratch is not state: a copy starts empty
 
     def __getstate__(self) -> dict:

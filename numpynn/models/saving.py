@@ -96,6 +96,20 @@ def _check_sizes(path: str, layer_configs: list, input_shape: list, arrays: dict
         shape = tuple(layer.compute_output_shape(shape))
 
 
+def _copy_weights(path, model: Sequential, arrays: dict[str, np.ndarray]) -> None:
+    """Put the saved params and state of every layer into the model just built, checking each one."""
+    for i, layer in enumerate(model.layers):
+        for group, target in (("params", layer.params), ("state", layer.state)):
+            for key, array in target.items():
+                name = f"{group}/{i}/{key}"
+                if name not in arrays:
+                    raise InputError(f"{path!r} is corrupt: the weights {name!r} are missing.")
+                if arrays[name].shape != array.shape:
+                    raise InputError(f"{path!r} is corrupt: {name!r} has shape {arrays[name].shape}, "
+                                     f"the architecture needs {array.shape}.")
+                np.copyto(array, arrays[name])
+
+
 def load_model(path) -> Sequential:
     """Rebuild a model saved by ``model.save`` (from a path or a binary file object); its predictions are
     identical to the saved model's."""
@@ -122,16 +136,7 @@ def load_model(path) -> Sequential:
     except (KeyError, TypeError, MemoryError) as exc:  # a config that was edited or damaged
         raise InputError(f"{path!r} describes a model that cannot be built ({type(exc).__name__}: {exc}); it may be "
                          "corrupt: save the model again.") from None
-    for i, layer in enumerate(model.layers):
-        for group, target in (("params", layer.params), ("state", layer.state)):
-            for key, array in target.items():
-                name = f"{group}/{i}/{key}"
-                if name not in arrays:
-                    raise InputError(f"{path!r} is corrupt: the weights {name!r} are missing.")
-                if arrays[name].shape != array.shape:
-                    raise InputError(f"{path!r} is corrupt: {name!r} has shape {arrays[name].shape}, "
-                                     f"the architecture needs {array.shape}.")
-                np.copyto(array, arrays[name])
+    _copy_weights(path, model, arrays)
     if meta["optimizer"] is not None and meta["loss"] is not None:
         model.compile(optimizer=optimizers.get(meta["optimizer"]), loss=losses.get(meta["loss"]),
                       metrics=meta["metrics"])

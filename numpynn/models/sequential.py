@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -225,7 +225,7 @@ class Sequential(Trainer):
                            for layer in self.layers]}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Sequential":
+    def from_config(cls, config: dict) -> Sequential:
         """The (unbuilt) model that ``get_config()`` describes."""
         config = dict(config)
         layers = [layers_module.from_config(entry["class_name"], entry["config"]) for entry in config.pop("layers")]

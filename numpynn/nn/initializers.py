@@ -5,7 +5,7 @@ Normal variants use a truncated-free normal with std = sqrt(scale / fan); unifor
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -72,7 +72,7 @@ class Loss:
         """Validate a whole target array once (before training) and return it in the form forward expects."""
         return np.asarray(y_true)
 
-    def as_from_logits(self) -> "Loss":
+    def as_from_logits(self) -> Loss:
         """The same loss taking logits, used by the model for the fused gradient."""
         return type(self)(from_logits=True)
 
@@ -100,9 +100,9 @@ def _check_labels(y_true, num_classes: int) -> np.ndarray:
             f"Sparse labels must be a 1-D array of class ids, got shape {y.shape}; "
             "for one-hot targets use CategoricalCrossentropy."
         )
-    if not np.issubdtype(y.dtype, np.integer):
-        if not np.issubdtype(y.dtype, np.floating) or not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise InputError(
+    if not np.issubdtype(y.dtype, np.integer) and (
+            not np.issubdtype(y.dtype, np.floating) or not np.all(np.isfinite(y)) or np.any(y != np.round(y))):
+        raise InputError(
                 f"Sparse labels must be integer class ids, got dtype {y.dtype} with non-integer values; "
                 "map the classes to 0..K-1 first."
             )

@@ -5,7 +5,7 @@ a precision or recall with a zero denominator is reported as 0.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike

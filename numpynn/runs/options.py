@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import shlex
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from numpynn.data.datasets.images import parse_image_size
 from numpynn.errors import UsageError

@@ -26,9 +26,9 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import replace as with_fields
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from numpynn.console import progress_bar
 from numpynn.data.preprocessing import split_indices
 from numpynn.errors import InputError
 from numpynn.nn import losses, optimizers
@@ -39,6 +40,11 @@ PREDICT_BATCH_SIZE = 256
 def steps_per_epoch(samples: int, batch_size: int) -> int:
     """Batches in one epoch over ``samples`` samples: the last one may be smaller."""
     return math.ceil(samples / batch_size)
+
+
+def _batch_bar(verbose: int, batches: int, description: str):
+    """A progress bar over ``batches`` batches when ``verbose`` (else one that shows nothing)."""
+    return progress_bar(batches, description, "batch", leave=False, disable=not verbose)
 
 
 class Trainer:
@@ -237,28 +243,36 @@ class Trainer:
         """Loss and compiled metrics on (x, y): {"loss": ..., "accuracy": ...}.
 
         With ``return_outputs`` also the model outputs it computed on the way, as (scores, outputs),
-        so a caller that needs both makes one pass over the data instead of two.
+        so a caller that needs both makes one pass over the data instead of two. ``verbose=1`` shows a
+        progress bar over the batches (on stderr).
         """
         self._check_compiled("evaluate")
         x, y = self._check_data(x, y)
-        scores, outputs = self._evaluate_checked(x, y, batch_size)
+        scores, outputs = self._evaluate_checked(x, y, batch_size, verbose)
         return (scores, outputs) if return_outputs else scores
 
-    def _evaluate_checked(self, x, y, batch_size=None) -> tuple[dict, np.ndarray]:
+    def _evaluate_checked(self, x, y, batch_size=None, verbose: int = 0) -> tuple[dict, np.ndarray]:
         batch_size = check_positive_int(batch_size or PREDICT_BATCH_SIZE, "batch_size")
         means, all_outputs = metrics_module.RunningMeans(), []
-        for start in range(0, len(x), batch_size):
-            logs, outputs = self.test_step(x[start:start + batch_size], y[start:start + batch_size])
-            means.add(logs, len(outputs))
-            all_outputs.append(outputs)
+        with _batch_bar(verbose, steps_per_epoch(len(x), batch_size), "evaluate") as bar:
+            for start in range(0, len(x), batch_size):
+                logs, outputs = self.test_step(x[start:start + batch_size], y[start:start + batch_size])
+                means.add(logs, len(outputs))
+                all_outputs.append(outputs)
+                bar.update()
         return means.result(), np.concatenate(all_outputs)
 
     def predict(self, x: ArrayLike, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
-        """Model outputs for x, computed in batches: (samples, *output_shape)."""
+        """Model outputs for x, computed in batches: (samples, *output_shape); ``verbose=1`` shows a
+        progress bar over the batches (on stderr)."""
         x = self.check_inputs(x)
         batch_size = check_positive_int(batch_size or PREDICT_BATCH_SIZE, "batch_size")
-        return np.concatenate([self.predict_step(x[start:start + batch_size])
-                               for start in range(0, len(x), batch_size)])
+        outputs = []
+        with _batch_bar(verbose, steps_per_epoch(len(x), batch_size), "predict") as bar:
+            for start in range(0, len(x), batch_size):
+                outputs.append(self.predict_step(x[start:start + batch_size]))
+                bar.update()
+        return np.concatenate(outputs)
 
     def predict_labels(self, x: ArrayLike, batch_size: int | None = None) -> np.ndarray:
         """Class ids: argmax of the outputs, or for one output a threshold (0 for logits, 0.5 for probabilities)."""

@@ -7,7 +7,7 @@ out of the training set (``images``); arrays from an .npz file go either way (``
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -1,7 +1,7 @@
 """Tables: Breast Cancer and diabetes (numeric arrays), CSV files (typed and encoded), regression targets."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -28,7 +28,7 @@ from numpynn.utils import as_float_dtype, get_rng
 LAYERS: dict[str, type] = {}
 
 
-def unique_name(layer: "Layer", taken: set[str]) -> str:
+def unique_name(layer: Layer, taken: set[str]) -> str:
     """Keras-style names not in ``taken``: dense, dense_1, conv2d, max_pooling2d, ..."""
     words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", type(layer).__name__).lower()
     base = words.replace("2_d", "2d").replace("1_d", "1d")
@@ -118,7 +118,7 @@ class Layer:
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
 
-    def sublayers(self) -> list["Layer"]:
+    def sublayers(self) -> list[Layer]:
         """The layers this one is made of (a block's); their arrays appear in ``params`` as "layer/key"."""
         return []
 
@@ -206,7 +206,7 @@ class Layer:
         return config
 
     @classmethod
-    def from_config(cls, config: dict) -> "Layer":
+    def from_config(cls, config: dict) -> Layer:
         """The layer that ``get_config()`` describes (not built: it builds on first use)."""
         return cls(**config)
 

@@ -84,6 +84,6 @@ class Bidirectional(Block):
         return {**super().get_config(), "layer": wrapped, "merge_mode": self.merge_mode}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Bidirectional":
+    def from_config(cls, config: dict) -> Bidirectional:
         config = dict(config)
         return cls(layer_from_config(config.pop("layer")), **config)

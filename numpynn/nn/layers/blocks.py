@@ -21,7 +21,7 @@ from numpynn.nn.layers.core import Dense
 class SublayerArrays(MutableMapping):
     """One of ``params`` / ``grads`` / ``state`` of a block: reads and writes go to its layers' own dicts."""
 
-    def __init__(self, block: "Block", group: str):
+    def __init__(self, block: Block, group: str):
         self._block, self._group = block, group
 
     def _locate(self, key: str) -> tuple[dict, str]:
@@ -206,7 +206,7 @@ class Residual(Block):
                 "activation": self.activation.get_config()}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Residual":
+    def from_config(cls, config: dict) -> Residual:
         config = dict(config)
         layers = [layer_from_config(entry) for entry in config.pop("layers")]
         projection = config.pop("projection", None)

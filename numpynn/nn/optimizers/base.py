@@ -16,7 +16,7 @@ parameters packed into one vector and says where each variable lies in it (``seg
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -95,7 +95,8 @@ class Optimizer:
             if param.ndim == 0:  # a scalar: `...` indexes it as a view
                 self._update(key, param[...], grad[...], lr, scratch[...], ...)
                 continue
-            split_rows(lambda part: self._update(key, param[part], grad[part], lr, scratch[part], part),
+            # split_rows runs every part before it returns, so the loop variables are still this key's.
+            split_rows(lambda part: self._update(key, param[part], grad[part], lr, scratch[part], part),  # noqa: B023
                        len(param), param.size * self.passes)
         self.iterations += 1
         if self.iterations % FLUSH_EVERY == 0:

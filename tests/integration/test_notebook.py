@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from conftest import requires_mnist
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "tour.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "tour.ipynb"
 
 
 @requires_mnist

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from conftest import requires_mnist
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def run(script, *args):

@@ -91,7 +91,7 @@ def test_misclassified_rows_point_at_the_original_samples():
     model.compile("sgd", "binary_crossentropy")
     result = experiment.evaluate_split(model, data.x_test, data.y_test, data.class_names, data.test_rows)
     wrong = result["samples"] - int(np.trace(result["confusion_matrix"]))
-    assert 0 < wrong and len(result["misclassified"]) == min(wrong, experiment.MISCLASSIFIED_LISTED)
+    assert wrong > 0 and len(result["misclassified"]) == min(wrong, experiment.MISCLASSIFIED_LISTED)
     for entry in result["misclassified"]:
         assert data.class_names[raw.y[entry["row"]]] == entry["true"] != entry["predicted"]
 

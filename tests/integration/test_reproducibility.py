@@ -4,7 +4,7 @@ A refactor of the training loop, the layers or the losses must not change a sing
 model. The hashes depend on the BLAS kernels that run (float sums are rounded in the kernel's order),
 so they are recorded per machine fingerprint in tests/data/weight_hashes.json. On a machine whose
 fingerprint is not recorded yet the test is skipped with the command that records it:
-    NUMPYNN_RECORD_HASHES=1 .venv/bin/python -m pytest tests/test_reproducibility.py
+    NUMPYNN_RECORD_HASHES=1 .venv/bin/python -m pytest tests/integration/test_reproducibility.py
 """
 import hashlib
 import json
@@ -17,7 +17,7 @@ from helpers import write_fake_mnist_folder
 
 from numpynn.runs import experiment
 
-HASHES = Path(__file__).parent / "data" / "weight_hashes.json"
+HASHES = Path(__file__).resolve().parents[1] / "data" / "weight_hashes.json"
 
 RUNS = {
     # The Breast Cancer recipe (Adam, L2 0.03, early stopping), shortened.

@@ -24,6 +24,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy numpynn
 	$(PY) -m pytest -n 2 -q
 
 # Benchmarks against PyTorch (CPU) and scikit-learn; torch is installed only here, never for the package.

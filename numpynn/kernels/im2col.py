@@ -14,7 +14,7 @@ from numpynn.kernels.parallel import split_rows
 from numpynn.kernels.workspace import Workspace
 
 
-def im2col(x: np.ndarray, kernel_size: int | tuple[int, int], strides: int | tuple[int, int],
+def im2col(x: np.ndarray, kernel_size: tuple[int, int], strides: tuple[int, int],
            pads: tuple[int, int, int, int], out_size: tuple[int, int],
            workspace: Workspace | None = None, ones_column: bool = False) -> np.ndarray:
     """(N, H, W, C) -> (N * out_h * out_w, kh * kw * C): one row per output pixel, its receptive field,
@@ -71,7 +71,7 @@ def _valid_range(offset, before, stride, out_count, in_count):
 INPUT_GRAD_ROWS = 4096
 
 
-def conv_input_grad(grad_2d: np.ndarray, weights: np.ndarray, input_shape: tuple, strides: int | tuple[int, int],
+def conv_input_grad(grad_2d: np.ndarray, weights: np.ndarray, input_shape: tuple, strides: tuple[int, int],
                     pads: tuple[int, int, int, int], out_size: tuple[int, int]) -> np.ndarray:
     """dL/dx from dL/dz (batch * out_h * out_w, filters), im2col's adjoint (col2im), a few images at a time.
 

@@ -48,7 +48,10 @@ class Conv1D(Conv2D):
 
     @property
     def image_shape(self) -> tuple:
-        return (1,) + self.input_shape
+        """The built input (steps, channels) as the one-row image (1, steps, channels) Conv2D works on."""
+        if self.input_shape is None:
+            raise RuntimeError(f"{self.describe()} is not built yet: it has no image shape.")
+        return (1, *self.input_shape)
 
     @property
     def _kernel(self) -> np.ndarray:

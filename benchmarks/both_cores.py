@@ -15,6 +15,7 @@
    its own passes (conv.NARROW_COLUMNS moved), for the default network's two convolutions.
 6. With --torch: PyTorch's own layers alone (Conv2d + ReLU forward and backward, max pooling).
 """
+
 from __future__ import annotations
 
 # isort: split
@@ -45,8 +46,10 @@ def element_wise(repeat: int) -> None:
     pool = numpynn.MaxPooling2D(2)
     pool.build((28, 28, 32))
     whole = best(lambda: pool._max_into(z, pooled, argmax), repeat)
-    parts = best(lambda: [pool._max_into(z[s:s + 32], pooled[s:s + 32], argmax[s:s + 32]) for s in range(0, 128, 32)],
-                 repeat)
+    parts = best(
+        lambda: [pool._max_into(z[s : s + 32], pooled[s : s + 32], argmax[s : s + 32]) for s in range(0, 128, 32)],
+        repeat,
+    )
     print(f"max pooling 2x2 forward, one thread: whole batch {whole:.2f}, 32 images at a time {parts:.2f}")
     for size in (421_642, 235_146):  # the default CNN's packed parameters, the 784-256-128-10 MLP's
         param, grad = rng.normal(size=size).astype(np.float32), rng.normal(size=size).astype(np.float32)
@@ -106,23 +109,37 @@ def blas_timeout(repeat: int) -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     for timeout in ("4", "16", "28"):
         env = dict(os.environ, OPENBLAS_THREAD_TIMEOUT=timeout)
-        product = subprocess.run([sys.executable, "-c", PRODUCT_THEN_RELU.format(repeat=repeat)], env=env,
-                                 capture_output=True, text=True, check=True).stdout.strip()
-        steps = subprocess.run([sys.executable, "-c", TRAINING_STEPS.format(here=here, cnn_steps=max(3, repeat))],
-                               env=env, capture_output=True, text=True, check=True).stdout.strip()
+        product = subprocess.run(
+            [sys.executable, "-c", PRODUCT_THEN_RELU.format(repeat=repeat)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        steps = subprocess.run(
+            [sys.executable, "-c", TRAINING_STEPS.format(here=here, cnn_steps=max(3, repeat))],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         print(f"OPENBLAS_THREAD_TIMEOUT={timeout}: {product}; {steps}")
 
 
 def input_grad_chunks(repeat: int) -> None:
     rng, original = np.random.default_rng(0), im2col.INPUT_GRAD_ROWS
-    for name, size, pads, out in (("default conv2 14x14x32 -> 64 same", 14, (1, 1, 1, 1), 14),
-                                  ("reference conv2 26x26x32 -> 64 valid", 26, (0, 0, 0, 0), 24)):
+    for name, size, pads, out in (
+        ("default conv2 14x14x32 -> 64 same", 14, (1, 1, 1, 1), 14),
+        ("reference conv2 26x26x32 -> 64 valid", 26, (0, 0, 0, 0), 24),
+    ):
         grad = rng.random((128 * out * out, 64), dtype=np.float32)
         weights = rng.random((3, 3, 32, 64), dtype=np.float32)
         cells = []
         for rows in (2048, 4096, 8192, 16384):
             im2col.INPUT_GRAD_ROWS = rows
-            cells.append(f"{rows} rows {best(lambda: im2col.conv_input_grad(grad, weights, (128, size, size, 32), (1, 1), pads, (out, out)), repeat):.2f}")  # noqa: E501
+            shape = (128, size, size, 32)
+            ms = best(lambda: im2col.conv_input_grad(grad, weights, shape, (1, 1), pads, (out, out)), repeat)
+            cells.append(f"{rows} rows {ms:.2f}")
         print(f"conv_input_grad, {name}: " + ", ".join(cells))
     im2col.INPUT_GRAD_ROWS = original
 
@@ -146,10 +163,18 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20)
 
 def page_faults() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
-    for label, extra in (("numpynn's glibc settings", {}), ("fixed 128 KiB mmap threshold", {"MALLOC_MMAP_THRESHOLD_": "131072"})):  # noqa: E501
+    for label, extra in (
+        ("numpynn's glibc settings", {}),
+        ("fixed 128 KiB mmap threshold", {"MALLOC_MMAP_THRESHOLD_": "131072"}),
+    ):  # noqa: E501
         env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-        out = subprocess.run([sys.executable, "-c", STEPS.format(here=here)], env={**env, **extra},
-                             capture_output=True, text=True, check=True).stdout.strip()
+        out = subprocess.run(
+            [sys.executable, "-c", STEPS.format(here=here)],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         print(f"page faults per training step of the default CNN, {label}: {out}")
 
 
@@ -171,17 +196,22 @@ def bias_column(repeat: int) -> None:
 
 def torch_layers(repeat: int) -> None:
     import torch
+
     torch.set_num_threads(2)
     for size, channels, filters, padding in ((14, 32, 64, 1), (28, 1, 32, 1)):
         layer = torch.nn.Conv2d(channels, filters, 3, padding=padding)
         x = torch.rand(128, channels, size, size, requires_grad=channels > 1)
         grad = torch.rand(128, filters, size, size)
-        print(f"PyTorch Conv2d {size}x{size}x{channels} -> {filters} + ReLU, forward and backward: "
-              f"{best(lambda: torch.relu(layer(x)).backward(grad), repeat):.2f}")
+        print(
+            f"PyTorch Conv2d {size}x{size}x{channels} -> {filters} + ReLU, forward and backward: "
+            f"{best(lambda: torch.relu(layer(x)).backward(grad), repeat):.2f}"
+        )
     x = torch.rand(128, 32, 28, 28, requires_grad=True)
     ones = torch.ones(128, 32, 14, 14)
-    print(f"PyTorch max pooling 2x2 of 128x32x28x28, forward and backward: "
-          f"{best(lambda: torch.nn.functional.max_pool2d(x, 2).backward(ones), repeat):.2f}")
+    print(
+        f"PyTorch max pooling 2x2 of 128x32x28x28, forward and backward: "
+        f"{best(lambda: torch.nn.functional.max_pool2d(x, 2).backward(ones), repeat):.2f}"
+    )
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ Two split procedures, because the draw of splits moves every model's mean by abo
     python benchmarks/breast_cancer_splits.py [--splits reference|numpynn|both] [--seeds 20]
         [--first-seed 0] [--torch] [--ceiling] [--model mlp:16] [--lr 0.001] ...
 """
+
 from __future__ import annotations
 
 import argparse
@@ -88,13 +89,19 @@ def run_procedure(procedure, raw, seeds, options, args):
     if args.torch:
         if not re.fullmatch(r"mlp:\d+", config["model"]):
             raise SystemExit(f"--torch compares one hidden layer (mlp:N); the model is {config['model']}.")
-        recipe = dict(hidden=int(config["model"][4:]), lr=config["lr"], batch_size=config["batch_size"],
-                      epochs=config["epochs"], patience=config["early_stopping"] or config["epochs"])
+        recipe = dict(
+            hidden=int(config["model"][4:]),
+            lr=config["lr"],
+            batch_size=config["batch_size"],
+            epochs=config["epochs"],
+            patience=config["early_stopping"] or config["epochs"],
+        )
         # The issue's reference PyTorch net had no weight decay; the second row uses numpynn's setting.
         torch_settings = [dict(recipe, weight_decay=0.0), dict(recipe, weight_decay=config["weight_decay"])]
         for setting in torch_settings:
-            results[f"PyTorch 30-{setting['hidden']}-1, Adam, early stopping, weight decay "
-                    f"{setting['weight_decay']}"] = []
+            results[
+                f"PyTorch 30-{setting['hidden']}-1, Adam, early stopping, weight decay {setting['weight_decay']}"
+            ] = []
     if not args.no_sklearn:
         results["scikit-learn LogisticRegression"] = []
         results["scikit-learn MLPClassifier"] = []
@@ -115,12 +122,16 @@ def run_procedure(procedure, raw, seeds, options, args):
             from sklearn.linear_model import LogisticRegression
             from sklearn.neural_network import MLPClassifier
 
-            next(scores).append(LogisticRegression(max_iter=5000).fit(data.x_train, data.y_train)
-                                .score(data.x_test, data.y_test))
+            next(scores).append(
+                LogisticRegression(max_iter=5000).fit(data.x_train, data.y_train).score(data.x_test, data.y_test)
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                next(scores).append(MLPClassifier(random_state=seed, max_iter=2000).fit(data.x_train, data.y_train)
-                                    .score(data.x_test, data.y_test))
+                next(scores).append(
+                    MLPClassifier(random_state=seed, max_iter=2000)
+                    .fit(data.x_train, data.y_train)
+                    .score(data.x_test, data.y_test)
+                )
         if args.ceiling:
             from sklearn.linear_model import LogisticRegressionCV
             from sklearn.svm import SVC
@@ -138,25 +149,40 @@ def main():
     parser.add_argument("--splits", choices=(*SPLIT_PROCEDURES, "both"), default="both")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=0)
-    for name, kind in (("model", str), ("optimizer", str), ("lr", float), ("weight_decay", float), ("epochs", int),
-                       ("batch_size", int), ("early_stopping", int), ("schedule", str)):
+    for name, kind in (
+        ("model", str),
+        ("optimizer", str),
+        ("lr", float),
+        ("weight_decay", float),
+        ("epochs", int),
+        ("batch_size", int),
+        ("early_stopping", int),
+        ("schedule", str),
+    ):
         parser.add_argument(f"--{name.replace('_', '-')}", type=kind)
     parser.add_argument("--no-sklearn", action="store_true")
     parser.add_argument("--torch", action="store_true", help="also train the same network in PyTorch")
-    parser.add_argument("--ceiling", action="store_true",
-                        help="also fit SVC and LogisticRegressionCV on train + validation (80 %%) of each split")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also fit SVC and LogisticRegressionCV on train + validation (80 %%) of each split",
+    )
     args = parser.parse_args()
-    options = {k: getattr(args, k) for k in ("model", "optimizer", "lr", "weight_decay", "epochs", "batch_size",
-                                             "early_stopping", "schedule")}
+    options = {
+        k: getattr(args, k)
+        for k in ("model", "optimizer", "lr", "weight_decay", "epochs", "batch_size", "early_stopping", "schedule")
+    }
     raw = datasets.load_breast_cancer()
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     procedures = SPLIT_PROCEDURES if args.splits == "both" else (args.splits,)
     for procedure in procedures:
         results, seconds, config = run_procedure(procedure, raw, seeds, options, args)
-        print(f"\nsplits: {procedure}, seeds {seeds.start}-{seeds.stop - 1}; numpynn setting: {config['model']}, "
-              f"{config['optimizer']} lr {config['lr']}, weight decay {config['weight_decay']}, "
-              f"batch {config['batch_size']}, up to {config['epochs']} epochs, "
-              f"early stopping {config['early_stopping']}")
+        print(
+            f"\nsplits: {procedure}, seeds {seeds.start}-{seeds.stop - 1}; numpynn setting: {config['model']}, "
+            f"{config['optimizer']} lr {config['lr']}, weight decay {config['weight_decay']}, "
+            f"batch {config['batch_size']}, up to {config['epochs']} epochs, "
+            f"early stopping {config['early_stopping']}"
+        )
         print("| model | mean test accuracy | std | min | max |")
         print("|---|---|---|---|---|")
         for name, values in results.items():

@@ -32,8 +32,21 @@ def train_once(checkout: Path, model: str, out: Path) -> tuple[list[float], floa
     env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_THREAD_TIMEOUT"}
     env["PYTHONPATH"] = str(checkout)  # this checkout's numpynn, ahead of any installed one
     preset = [] if model == "mlp" else ["--model", model]  # the MLP is mnist's default network
-    command = [sys.executable, "-m", "numpynn", "train", "mnist", *preset, "--epochs", "2", "--seed", "0", "--quiet",
-               "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "numpynn",
+        "train",
+        "mnist",
+        *preset,
+        "--epochs",
+        "2",
+        "--seed",
+        "0",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     start = time.perf_counter()
     subprocess.run(command, env=env, check=True, cwd=checkout, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
@@ -62,12 +75,17 @@ def main() -> None:
                     seconds[name] += results[name][0]
                 ratios += [ours / theirs for ours, theirs in zip(results["this"][0], results["other"][0])]
                 walls.append(results["this"][1] / results["other"][1])
-                print(f"{model} round {round_number + 1}: epochs this {results['this'][0]}, other "
-                      f"{results['other'][0]}; wall this {results['this'][1]:.1f} s, other {results['other'][1]:.1f} s",
-                      flush=True)
-            print(f"| {model} | {statistics.median(seconds['this']):.2f} | {statistics.median(seconds['other']):.2f} | "
-                  f"{statistics.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f}) | "
-                  f"{statistics.median(walls):.3f} |", flush=True)
+                print(
+                    f"{model} round {round_number + 1}: epochs this {results['this'][0]}, other "
+                    f"{results['other'][0]}; wall this {results['this'][1]:.1f} s, other {results['other'][1]:.1f} s",
+                    flush=True,
+                )
+            print(
+                f"| {model} | {statistics.median(seconds['this']):.2f} | {statistics.median(seconds['other']):.2f} | "
+                f"{statistics.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f}) | "
+                f"{statistics.median(walls):.3f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ algorithm (default: each layer's 'auto' choice); --conv-algorithm compare runs -
 (numpynn with im2col, numpynn with 'auto', PyTorch), each in its own process, and reports the medians and
 the paired auto / im2col ratio, so a noisy machine slows all three alike.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,31 +50,55 @@ def numpynn_model(network, algorithm="auto"):
 def _numpynn_layers(network):
     import numpynn as nn
     from numpynn.models.specs import build_model
+
     if network == "reference":
-        return nn.Sequential([
-            nn.Conv2D(32, 3, activation="relu", kernel_initializer="he_uniform", input_shape=(28, 28, 1)),
-            nn.Conv2D(64, 3, activation="relu", kernel_initializer="he_uniform"),
-            nn.MaxPooling2D(2), nn.Dropout(0.25), nn.Flatten(),
-            nn.Dense(128, activation="relu", kernel_initializer="he_uniform"), nn.Dropout(0.5),
-            nn.Dense(10, activation="softmax")], seed=0)
+        return nn.Sequential(
+            [
+                nn.Conv2D(32, 3, activation="relu", kernel_initializer="he_uniform", input_shape=(28, 28, 1)),
+                nn.Conv2D(64, 3, activation="relu", kernel_initializer="he_uniform"),
+                nn.MaxPooling2D(2),
+                nn.Dropout(0.25),
+                nn.Flatten(),
+                nn.Dense(128, activation="relu", kernel_initializer="he_uniform"),
+                nn.Dropout(0.5),
+                nn.Dense(10, activation="softmax"),
+            ],
+            seed=0,
+        )
     return build_model("cnn", (28, 28, 1), 10, seed=0)
 
 
 def torch_model(network):
     import torch
     from torch import nn as tnn
+
     if network == "reference":
-        return tnn.Sequential(tnn.Conv2d(1, 32, 3), tnn.ReLU(), tnn.Conv2d(32, 64, 3), tnn.ReLU(), tnn.MaxPool2d(2),
-                              tnn.Dropout(0.25), tnn.Flatten(), tnn.Linear(9216, 128), tnn.ReLU(), tnn.Dropout(0.5),
-                              tnn.Linear(128, 10))
+        return tnn.Sequential(
+            tnn.Conv2d(1, 32, 3),
+            tnn.ReLU(),
+            tnn.Conv2d(32, 64, 3),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+            tnn.Dropout(0.25),
+            tnn.Flatten(),
+            tnn.Linear(9216, 128),
+            tnn.ReLU(),
+            tnn.Dropout(0.5),
+            tnn.Linear(128, 10),
+        )
     # Mirror numpynn's preset layer by layer.
     from numpynn.models.specs import build_model
+
     layers, channels = [], 1
     for layer in build_model("cnn", (28, 28, 1), 10).layers:
         kind = type(layer).__name__
         if kind == "Conv2D":
-            layers += [tnn.Conv2d(channels, layer.filters, layer.kernel_size[0],
-                                  padding="same" if layer.padding == "same" else 0), tnn.ReLU()]
+            layers += [
+                tnn.Conv2d(
+                    channels, layer.filters, layer.kernel_size[0], padding="same" if layer.padding == "same" else 0
+                ),
+                tnn.ReLU(),
+            ]
             channels = layer.filters
         elif kind == "BatchNormalization":
             layers.append(tnn.BatchNorm2d(channels) if len(layer.input_shape) == 3 else tnn.BatchNorm1d(channels))
@@ -95,12 +120,13 @@ def torch_model(network):
 def worker(library, network, batches, threads, algorithm):
     x, y, source = load_mnist_float(images_4d=True)
     x_test = x[-10000:]
-    x, y = x[:batches * BATCH], y[:batches * BATCH]
+    x, y = x[: batches * BATCH], y[: batches * BATCH]
     if library == "numpynn":
         import numpynn as nn
+
         model = numpynn_model(network, algorithm)
         model.compile(nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])
-        model.fit(x[:BATCH * 2], y[:BATCH * 2], epochs=1, batch_size=BATCH, verbose=0)  # warm-up
+        model.fit(x[: BATCH * 2], y[: BATCH * 2], epochs=1, batch_size=BATCH, verbose=0)  # warm-up
         history = model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
         seconds, accuracy = history.history["seconds"][0], history.history["accuracy"][0]
         start = time.perf_counter()
@@ -108,6 +134,7 @@ def worker(library, network, batches, threads, algorithm):
         inference = time.perf_counter() - start
     else:
         import torch
+
         torch.set_num_threads(threads)
         torch.manual_seed(0)
         net = torch_model(network)
@@ -116,13 +143,13 @@ def worker(library, network, batches, threads, algorithm):
         xt, yt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))), torch.from_numpy(y)
         for i in range(2):  # warm-up
             opt.zero_grad()
-            loss_fn(net(xt[i * BATCH:(i + 1) * BATCH]), yt[i * BATCH:(i + 1) * BATCH]).backward()
+            loss_fn(net(xt[i * BATCH : (i + 1) * BATCH]), yt[i * BATCH : (i + 1) * BATCH]).backward()
             opt.step()
         start = time.perf_counter()
         order = torch.randperm(len(xt))
         correct = 0
         for i in range(0, len(xt), BATCH):
-            index = order[i:i + BATCH]
+            index = order[i : i + BATCH]
             opt.zero_grad()
             out = net(xt[index])
             loss_fn(out, yt[index]).backward()
@@ -134,11 +161,22 @@ def worker(library, network, batches, threads, algorithm):
         start = time.perf_counter()
         with torch.no_grad():
             for i in range(0, len(test), 1000):
-                net(test[i:i + 1000])
+                net(test[i : i + 1000])
         inference = time.perf_counter() - start
-    print(json.dumps({"library": library, "network": network, "seconds": seconds, "samples": len(x),
-                      "seconds_per_epoch": seconds * 60000 / len(x), "train_accuracy": accuracy, "data": source,
-                      "images_per_second": len(x_test) / inference}))
+    print(
+        json.dumps(
+            {
+                "library": library,
+                "network": network,
+                "seconds": seconds,
+                "samples": len(x),
+                "seconds_per_epoch": seconds * 60000 / len(x),
+                "train_accuracy": accuracy,
+                "data": source,
+                "images_per_second": len(x_test) / inference,
+            }
+        )
+    )
 
 
 def main():
@@ -165,46 +203,79 @@ def main():
             if library == "torch" and not torch_available():
                 print("torch is not installed: skipping it (make bench installs torch==2.13.0)")
                 continue
-            result = run_worker(__file__, [library, network, "--batches", str(args.batches), "--threads",
-                                           str(args.threads), "--conv-algorithm", args.conv_algorithm], env)
+            result = run_worker(
+                __file__,
+                [
+                    library,
+                    network,
+                    "--batches",
+                    str(args.batches),
+                    "--threads",
+                    str(args.threads),
+                    "--conv-algorithm",
+                    args.conv_algorithm,
+                ],
+                env,
+            )
             if result:
                 times[library] = result["seconds_per_epoch"]
                 speeds[library] = result["images_per_second"]
-                print(f"{network:>9} {library:>7}: {result['seconds_per_epoch']:.1f} s/epoch "
-                      f"(measured {result['seconds']:.1f} s on {result['samples']} samples; "
-                      f"train accuracy {result['train_accuracy']:.3f}); inference "
-                      f"{result['images_per_second']:.0f} images/s", flush=True)
+                print(
+                    f"{network:>9} {library:>7}: {result['seconds_per_epoch']:.1f} s/epoch "
+                    f"(measured {result['seconds']:.1f} s on {result['samples']} samples; "
+                    f"train accuracy {result['train_accuracy']:.3f}); inference "
+                    f"{result['images_per_second']:.0f} images/s",
+                    flush=True,
+                )
         rows.append((network, times, speeds))
-    print(f"\n{machine_line(env)}; "
-          f"Conv2D algorithm: {args.conv_algorithm}")
+    print(f"\n{machine_line(env)}; Conv2D algorithm: {args.conv_algorithm}")
     print("| network | numpynn s/epoch | PyTorch s/epoch | numpynn / PyTorch | numpynn images/s | PyTorch images/s |")
     print("|---|---|---|---|---|---|")
     for network, times, speeds in rows:
         ours, theirs = times.get("numpynn"), times.get("torch")
         ratio = f"{ours / theirs:.2f}x" if ours and theirs else "-"
-        print(f"| {network} | {ours or float('nan'):.1f} | {theirs or float('nan'):.1f} | {ratio} | "
-              f"{speeds.get('numpynn', float('nan')):.0f} | {speeds.get('torch', float('nan')):.0f} |")
+        print(
+            f"| {network} | {ours or float('nan'):.1f} | {theirs or float('nan'):.1f} | {ratio} | "
+            f"{speeds.get('numpynn', float('nan')):.0f} | {speeds.get('torch', float('nan')):.0f} |"
+        )
 
 
 def compare_algorithms(args, env) -> None:
     """Rounds of (im2col, auto, PyTorch) per network: medians and the paired auto / im2col ratio."""
     import statistics
+
     print(machine_line(env))
-    print("| network | numpynn im2col s/epoch | numpynn auto s/epoch | PyTorch s/epoch | im2col / PyTorch | "
-          "auto / PyTorch | auto / im2col (paired) |")
+    print(
+        "| network | numpynn im2col s/epoch | numpynn auto s/epoch | PyTorch s/epoch | im2col / PyTorch | "
+        "auto / PyTorch | auto / im2col (paired) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for network in args.networks.split(","):
         times = {"im2col": [], "auto": [], "torch": []}
         for _ in range(args.rounds):
             for library, algorithm in (("numpynn", "im2col"), ("numpynn", "auto"), ("torch", "auto")):
-                result = run_worker(__file__, [library, network, "--batches", str(args.batches), "--threads",
-                                               str(args.threads), "--conv-algorithm", algorithm], env)
+                result = run_worker(
+                    __file__,
+                    [
+                        library,
+                        network,
+                        "--batches",
+                        str(args.batches),
+                        "--threads",
+                        str(args.threads),
+                        "--conv-algorithm",
+                        algorithm,
+                    ],
+                    env,
+                )
                 times["torch" if library == "torch" else algorithm].append(result["seconds_per_epoch"])
         median = {key: statistics.median(values) for key, values in times.items()}
         paired = statistics.median(a / b for a, b in zip(times["auto"], times["im2col"]))
-        print(f"| {network} | {median['im2col']:.1f} | {median['auto']:.1f} | {median['torch']:.1f} | "
-              f"{median['im2col'] / median['torch']:.2f}x | {median['auto'] / median['torch']:.2f}x | {paired:.3f} |",
-              flush=True)
+        print(
+            f"| {network} | {median['im2col']:.1f} | {median['auto']:.1f} | {median['torch']:.1f} | "
+            f"{median['im2col'] / median['torch']:.2f}x | {median['auto'] / median['torch']:.2f}x | {paired:.3f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

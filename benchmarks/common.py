@@ -1,4 +1,5 @@
 """Shared helpers for the benchmark scripts: data, one process per library, the BLAS kernel in use."""
+
 from __future__ import annotations
 
 import json
@@ -25,6 +26,7 @@ def load_mnist_float(images_4d: bool = False):
     try:
         from numpynn.data.datasets import load_mnist
         from numpynn.data.preprocessing import scale_pixels
+
         (x, y), _ = load_mnist(download=False)
         x, source = scale_pixels(x), "MNIST"
     except Exception:
@@ -37,8 +39,9 @@ def load_mnist_float(images_4d: bool = False):
 def add_process_options(parser) -> None:
     """--threads and --native-blas, shared by the scripts that run each library in its own process."""
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--native-blas", action="store_true",
-                        help="unset OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE in the benchmark processes")
+    parser.add_argument(
+        "--native-blas", action="store_true", help="unset OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE in the benchmark processes"
+    )
 
 
 def worker_env(threads: int, native_blas: bool) -> dict:
@@ -46,6 +49,7 @@ def worker_env(threads: int, native_blas: bool) -> dict:
     # What the command line sets (numpynn.configure_runtime, numpynn/kernels/runtime.py);
     # the worker scripts import NumPy first. PyTorch does not use OpenBLAS for its tensors.
     from numpynn.kernels.runtime import BLAS_THREAD_TIMEOUT
+
     env.setdefault("OPENBLAS_THREAD_TIMEOUT", BLAS_THREAD_TIMEOUT)
     if native_blas:
         # This workplace pins OpenBLAS to its Haswell kernels (OPENBLAS_CORETYPE); a user's machine picks
@@ -56,10 +60,12 @@ def worker_env(threads: int, native_blas: bool) -> dict:
 
 
 def blas_kernel(env) -> str:
-    code = ("import json, numpy\n"
-            "try:\n import threadpoolctl\n"
-            " print(json.dumps([i.get('architecture') for i in threadpoolctl.threadpool_info()]))\n"
-            "except ImportError: print(json.dumps(['unknown (threadpoolctl not installed)']))")
+    code = (
+        "import json, numpy\n"
+        "try:\n import threadpoolctl\n"
+        " print(json.dumps([i.get('architecture') for i in threadpoolctl.threadpool_info()]))\n"
+        "except ImportError: print(json.dumps(['unknown (threadpoolctl not installed)']))"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     return ", ".join(str(k) for k in json.loads(out.stdout)) if out.returncode == 0 else "unknown"
 
@@ -67,6 +73,7 @@ def blas_kernel(env) -> str:
 def machine_line(env: dict | None = None) -> str:
     """'CPU: ...; kernel ...; OpenBLAS kernel ...': what every table here names (``env``: the workers')."""
     import platform
+
     return f"CPU: {cpu_name()}; kernel {platform.release()}; OpenBLAS kernel {blas_kernel(env or dict(os.environ))}"
 
 
@@ -80,12 +87,14 @@ def cpu_name() -> str:
     except OSError:
         pass
     import platform
+
     return platform.processor() or platform.machine()
 
 
 def torch_available() -> bool:
     try:
         import torch  # noqa: F401
+
         return True
     except ImportError:
         return False

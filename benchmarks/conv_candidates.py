@@ -3,6 +3,7 @@
 
     python benchmarks/conv_candidates.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ def im2col_per_offset(x, size):
     columns = np.empty((batch, size, size, 3, 3, channels), dtype=x.dtype)
     for i in range(3):
         for j in range(3):
-            columns[:, :, :, i, j, :] = x[:, i:i + size, j:j + size, :]
+            columns[:, :, :, i, j, :] = x[:, i : i + size, j : j + size, :]
     return columns.reshape(batch * size * size, 9 * channels)
 
 
@@ -41,34 +42,48 @@ def main():
     REPEAT = parser.parse_args().repeat
     rng = np.random.default_rng(0)
     print("Forward pass of a 3x3 'valid' convolution, ms per call")
-    print("| input (N, H, W, C) -> filters | einsum on sliding_window_view | im2col + 1 matmul | "
-          "matmul per kernel offset | tensordot on sliding_window_view |")
+    print(
+        "| input (N, H, W, C) -> filters | einsum on sliding_window_view | im2col + 1 matmul | "
+        "matmul per kernel offset | tensordot on sliding_window_view |"
+    )
     print("|---|---|---|---|---|")
     for batch, size, channels, filters in [(128, 28, 1, 32), (128, 16, 32, 64), (128, 26, 32, 64)]:
         x = rng.random((batch, size, size, channels), dtype=np.float32)
         w = rng.random((3, 3, channels, filters), dtype=np.float32)
         out = size - 2
         candidates = {
-            "einsum": lambda: np.einsum("nhwcij,ijcf->nhwf", sliding_window_view(x, (3, 3), axis=(1, 2)), w,
-                                        optimize=True),
+            "einsum": lambda: np.einsum(
+                "nhwcij,ijcf->nhwf", sliding_window_view(x, (3, 3), axis=(1, 2)), w, optimize=True
+            ),
             "im2col": lambda: im2col(x, (3, 3), (1, 1), (0, 0, 0, 0), (out, out)) @ w.reshape(-1, filters),
-            "offsets": lambda: sum(np.ascontiguousarray(x[:, i:i + out, j:j + out, :]).reshape(-1, channels) @ w[i, j]
-                                   for i in range(3) for j in range(3)),
-            "tensordot": lambda: np.tensordot(sliding_window_view(x, (3, 3), axis=(1, 2)), w,
-                                              axes=((3, 4, 5), (2, 0, 1))),
+            "offsets": lambda: sum(
+                np.ascontiguousarray(x[:, i : i + out, j : j + out, :]).reshape(-1, channels) @ w[i, j]
+                for i in range(3)
+                for j in range(3)
+            ),
+            "tensordot": lambda: np.tensordot(
+                sliding_window_view(x, (3, 3), axis=(1, 2)), w, axes=((3, 4, 5), (2, 0, 1))
+            ),
         }
-        print(f"| {(batch, size, size, channels)} -> {filters} | " +
-              " | ".join(f"{timed(fn):.1f}" for fn in candidates.values()) + " |")
+        print(
+            f"| {(batch, size, size, channels)} -> {filters} | "
+            + " | ".join(f"{timed(fn):.1f}" for fn in candidates.values())
+            + " |"
+        )
 
     print("\nim2col copy, ms per call")
-    print("| input | one kernel offset at a time "
-          "| numpynn im2col (one copy of the transposed window view; C < 4: per offset) |")
+    print(
+        "| input | one kernel offset at a time "
+        "| numpynn im2col (one copy of the transposed window view; C < 4: per offset) |"
+    )
     print("|---|---|---|")
     for shape in [(128, 28, 28, 1), (128, 16, 16, 32), (128, 26, 26, 32)]:
         x = rng.random(shape, dtype=np.float32)
         out = shape[1] - 2
-        print(f"| {shape} | {timed(lambda: im2col_per_offset(x, out)):.1f} | "
-              f"{timed(lambda: im2col(x, (3, 3), (1, 1), (0, 0, 0, 0), (out, out))):.1f} |")
+        print(
+            f"| {shape} | {timed(lambda: im2col_per_offset(x, out)):.1f} | "
+            f"{timed(lambda: im2col(x, (3, 3), (1, 1), (0, 0, 0, 0), (out, out))):.1f} |"
+        )
 
     print("\nInput gradient of a 3x3 conv, (128, 26, 26, 32) <- (128, 24, 24, 64), ms per call")
     w = rng.random((3, 3, 32, 64), dtype=np.float32)
@@ -79,7 +94,7 @@ def main():
         result = np.zeros((128, 26, 26, 32), dtype=np.float32)
         for i in range(3):
             for j in range(3):
-                result[:, i:i + 24, j:j + 24, :] += columns[:, :, :, i, j, :]
+                result[:, i : i + 24, j : j + 24, :] += columns[:, :, :, i, j, :]
         return result
 
     per_offset = lambda: conv_input_grad(grad, w, (128, 26, 26, 32), (1, 1), (0, 0, 0, 0), (24, 24))  # noqa: E731
@@ -101,6 +116,7 @@ def main():
         return out
 
     from numpynn.nn.layers import MaxPooling2D
+
     layer = MaxPooling2D(2)
     layer.build((28, 28, 32), dtype="float32")
     print("| reshape + max | np.maximum over strided slices | MaxPooling2D.forward (also records the argmax) |")

@@ -8,6 +8,7 @@ Each chosen test digit becomes dark ink on light noisy paper, scaled up 3-6x, pl
 trained here for 3 epochs with one-pixel shifts. Printed: the share of pictures whose prediction equals
 the original digit's, the share predicted correctly, and the same with a plain resize to 28x28.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,20 +21,28 @@ import numpy as np
 
 def as_picture(digit: np.ndarray, rng: np.random.Generator, size: int = 200):
     from PIL import Image
+
     side = int(28 * rng.uniform(3, 6))
     ink = np.asarray(Image.fromarray(255 - digit).resize((side, side), Image.LANCZOS))
     paper = np.clip(rng.normal(235, 6, (size, size)), 0, 255).astype(np.uint8)
     top, left = rng.integers(0, size - side + 1, 2)
-    paper[top:top + side, left:left + side] = np.minimum(paper[top:top + side, left:left + side], ink)
+    paper[top : top + side, left : left + side] = np.minimum(paper[top : top + side, left : left + side], ink)
     return Image.fromarray(paper).convert("RGB")
 
 
 def trained_model(nn, x, y):
-    model = nn.Sequential([nn.Flatten(input_shape=(28, 28)), nn.Dense(256, activation="relu"),
-                           nn.Dense(10, activation="softmax")], seed=0)
+    model = nn.Sequential(
+        [nn.Flatten(input_shape=(28, 28)), nn.Dense(256, activation="relu"), nn.Dense(10, activation="softmax")], seed=0
+    )
     model.compile(nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(nn.preprocessing.scale_pixels(x), y, epochs=3, batch_size=128, verbose=0,
-              augment=lambda batch, rng: nn.preprocessing.random_shift(batch, 1, rng))
+    model.fit(
+        nn.preprocessing.scale_pixels(x),
+        y,
+        epochs=3,
+        batch_size=128,
+        verbose=0,
+        augment=lambda batch, rng: nn.preprocessing.random_shift(batch, 1, rng),
+    )
     return model
 
 
@@ -46,6 +55,7 @@ def main() -> None:
     import numpynn as nn
     from numpynn.data.raw_inputs import image_inputs
     from numpynn.runs.run_folder import load_run
+
     (x, y), (x_test, y_test) = nn.datasets.load_mnist(download=False)
     if args.run:
         config, _, model = load_run(args.run)
@@ -65,8 +75,10 @@ def main() -> None:
     for name, dataset in (("MNIST digit conversion", "mnist"), ("plain resize to 28x28", "idx:")):
         pictures = image_inputs(files, {"dataset": dataset, "input_shape": shape}, {"pixel_scale": 255.0})
         predicted = model.predict_labels(pictures)
-        print(f"{name}: {np.mean(predicted == originals):.3f} keep the original's prediction, "
-              f"{np.mean(predicted == y_test[chosen]):.3f} correct")
+        print(
+            f"{name}: {np.mean(predicted == originals):.3f} keep the original's prediction, "
+            f"{np.mean(predicted == y_test[chosen]):.3f} correct"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Each measurement runs in its own process (the numpynn it imports comes from --ch
 are the untrained seed-0 weights, which cost the same to evaluate as trained ones. With --compare the
 two checkouts alternate, round after round, so a noisy machine slows both alike; the ratio is per round.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ def worker(model_name: str, repeat: int) -> dict:
     from numpynn.data.preprocessing import scale_pixels
     from numpynn.models import specs
     from numpynn.nn import losses
+
     _, (x, y) = load_mnist(download=False)
     x = scale_pixels(x)
     x = x[..., None] if model_name == "cnn" else x.reshape(len(x), -1)
@@ -46,8 +48,13 @@ def worker(model_name: str, repeat: int) -> dict:
 
 def measure(checkout: Path, model_name: str, repeat: int) -> float:
     env = dict(os.environ, PYTHONPATH=str(checkout))
-    out = subprocess.run([sys.executable, __file__, "--worker", model_name, "--repeat", str(repeat)],
-                         env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", model_name, "--repeat", str(repeat)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
 
 
@@ -63,20 +70,27 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.worker, args.repeat)))
         return
-    print(f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(
+        f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}, "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"
+    )
     for model_name in args.models.split(","):
         rows = []
         for _ in range(args.rounds):
             first = measure(args.checkout, model_name, args.repeat)
             second = measure(args.compare, model_name, args.repeat) if args.compare else None
             rows.append((first, second))
-            print(f"{model_name}: {args.checkout.name} {first:.3f} s" +
-                  (f", {args.compare.name} {second:.3f} s, ratio {first / second:.3f}" if second else ""), flush=True)
+            print(
+                f"{model_name}: {args.checkout.name} {first:.3f} s"
+                + (f", {args.compare.name} {second:.3f} s, ratio {first / second:.3f}" if second else ""),
+                flush=True,
+            )
         if args.compare:
             ratios = [a / b for a, b in rows]
-            print(f"{model_name}: median ratio {statistics.median(ratios):.3f} "
-                  f"({args.checkout.name} / {args.compare.name})")
+            print(
+                f"{model_name}: median ratio {statistics.median(ratios):.3f} "
+                f"({args.checkout.name} / {args.compare.name})"
+            )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Each round times --steps steps of each model, one after the other, so a noisy ma
 the table gives the median ms per step and the median of the per-round ratios. Both models start from the
 same weights; the script checks they still hold the same weights, bit for bit, after the timed steps.
 """
+
 from __future__ import annotations
 
 # isort: split
@@ -47,8 +48,10 @@ def compare(network: str, rounds: int, steps: int) -> str:
             times[name].append((time.perf_counter() - start) / steps * 1e3)
     same = all(np.array_equal(a, b) for a, b in zip(*(model.get_weights() for model in models.values())))
     paired, plain = (np.array(times[name]) for name in models)
-    return (f"| {network} | {np.median(plain):.1f} | {np.median(paired):.1f} | "
-            f"**{np.median(paired / plain):.3f}** | {'yes' if same else 'NO'} |")
+    return (
+        f"| {network} | {np.median(plain):.1f} | {np.median(paired):.1f} | "
+        f"**{np.median(paired / plain):.3f}** | {'yes' if same else 'NO'} |"
+    )
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ Writes the MNIST digits (train and test, 70,000 28x28 greyscale PNGs; random dig
 MNIST is not available) into one sub-folder per class, unless --folder already holds them, then times
 reading the whole folder into memory (a cold read of files just written: they are in the page cache).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,10 @@ import numpy as np
 
 def write_pngs(folder: Path, count: int) -> str:
     from PIL import Image
+
     try:
         from numpynn.data.datasets import load_mnist
+
         (x, y), (x_test, y_test) = load_mnist(download=False)
         x, y, source = np.concatenate([x, x_test])[:count], np.concatenate([y, y_test])[:count], "MNIST"
     except Exception:
@@ -40,6 +43,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="a folder of class sub-folders to read (written if empty)")
     args = parser.parse_args()
     from numpynn.data.datasets import load_image_folder
+
     folder = args.folder or Path(tempfile.mkdtemp(prefix="numpynn-pngs-"))
     if not folder.is_dir() or not any(folder.iterdir()):
         start = time.perf_counter()
@@ -50,8 +54,10 @@ def main() -> None:
     seconds = time.perf_counter() - start
     x, y = loaded.splits["all"]
     print(f"CPU {platform.processor() or platform.machine()} ({os.cpu_count()} cores), kernel {platform.release()}")
-    print(f"read {len(y)} images of {loaded.image_size[0]}x{loaded.image_size[1]} ({loaded.color}) in "
-          f"{seconds:.1f} s: {len(y) / seconds:.0f} images/s")
+    print(
+        f"read {len(y)} images of {loaded.image_size[0]}x{loaded.image_size[1]} ({loaded.color}) in "
+        f"{seconds:.1f} s: {len(y) / seconds:.0f} images/s"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ that `numpynn train --inspect` gives it. The epochs run on the training images (
 The last column times LayerStats' end-of-epoch work on its own (the parameter copy before an epoch's last
 step is included in the epochs, not there).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,6 +32,7 @@ def measure(name: str, rounds: int, samples: int | None) -> dict:
     import numpynn as nn
     from numpynn.models import specs
     from numpynn.nn import losses
+
     x, y, source = load_mnist_float(images_4d=name == "cnn")
     x_sample, x, y = x[-256:], x[:samples], y[:samples]
     model = specs.build_model(MODELS[name], x.shape[1:], 10, seed=0)
@@ -52,9 +54,17 @@ def measure(name: str, rounds: int, samples: int | None) -> dict:
         start = time.perf_counter()
         stats.on_epoch_end(epoch, {})
         end_of_epoch.append(time.perf_counter() - start)
-    return {"model": name, "source": source, "samples": len(x), "plain": statistics.median(plain),
-            "inspected": statistics.median(inspected), "ratio": statistics.median(ratios),
-            "low": min(ratios), "high": max(ratios), "epoch_end": statistics.median(end_of_epoch)}
+    return {
+        "model": name,
+        "source": source,
+        "samples": len(x),
+        "plain": statistics.median(plain),
+        "inspected": statistics.median(inspected),
+        "ratio": statistics.median(ratios),
+        "low": min(ratios),
+        "high": max(ratios),
+        "epoch_end": statistics.median(end_of_epoch),
+    }
 
 
 def main() -> None:
@@ -64,17 +74,22 @@ def main() -> None:
     parser.add_argument("--samples", type=int, help="train on the first N images (default: all 60,000)")
     args = parser.parse_args()
     import os
+
     pin = os.environ.get("OPENBLAS_CORETYPE", "unset")
-    print(f"{machine_line()} "
-          f"(OPENBLAS_CORETYPE={pin})")
-    print("| model | data | epoch s, plain | epoch s, --inspect | ratio (median) | ratio range | epoch-end work s "
-          "(share of a plain epoch) |")
+    print(f"{machine_line()} (OPENBLAS_CORETYPE={pin})")
+    print(
+        "| model | data | epoch s, plain | epoch s, --inspect | ratio (median) | ratio range | epoch-end work s "
+        "(share of a plain epoch) |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name in args.models.split(","):
         r = measure(name, args.rounds, args.samples)
-        print(f"| {name} | {r['samples']} {r['source']} images | {r['plain']:.2f} | {r['inspected']:.2f} | "
-              f"{r['ratio']:.3f} | {r['low']:.3f}-{r['high']:.3f} | {r['epoch_end']:.3f} "
-              f"({r['epoch_end'] / r['plain']:.1%}) |", flush=True)
+        print(
+            f"| {name} | {r['samples']} {r['source']} images | {r['plain']:.2f} | {r['inspected']:.2f} | "
+            f"{r['ratio']:.3f} | {r['low']:.3f}-{r['high']:.3f} | {r['epoch_end']:.3f} "
+            f"({r['epoch_end'] / r['plain']:.1%}) |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ Recipes (batch 128, float32, 60,000 training images, no augmentation):
 - adam: Adam lr 1e-3, constant.
 - adam-cosine: Adam from 2e-3 with a cosine decay to 0 over all the epochs, stepped per batch.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,6 +40,7 @@ BATCH = 128
 def load_mnist_flat():
     from numpynn.data.datasets import load_mnist
     from numpynn.data.preprocessing import flatten, scale_pixels
+
     (x, y), (x_test, y_test) = load_mnist(download=False)
     return flatten(scale_pixels(x)), y, flatten(scale_pixels(x_test)), y_test
 
@@ -46,10 +48,16 @@ def load_mnist_flat():
 def numpynn_epochs(data, recipe, epochs, seed):
     """Yields (training seconds of the epoch, test accuracy after it)."""
     import numpynn as nn
+
     x, y, x_test, y_test = data
-    model = nn.Sequential([nn.Dense(HIDDEN[0], activation="relu", input_dim=784, kernel_initializer="he_uniform"),
-                           nn.Dense(HIDDEN[1], activation="relu", kernel_initializer="he_uniform"),
-                           nn.Dense(10)], seed=seed)
+    model = nn.Sequential(
+        [
+            nn.Dense(HIDDEN[0], activation="relu", input_dim=784, kernel_initializer="he_uniform"),
+            nn.Dense(HIDDEN[1], activation="relu", kernel_initializer="he_uniform"),
+            nn.Dense(10),
+        ],
+        seed=seed,
+    )
     steps = epochs * math.ceil(len(x) / BATCH)
     rate = {"sgd": 0.05, "adam": 1e-3, "adam-cosine": nn.schedules.CosineDecay(2e-3, decay_steps=steps)}[recipe]
     optimizer = nn.optimizers.SGD(rate, momentum=0.9) if recipe == "sgd" else nn.optimizers.Adam(rate)
@@ -63,11 +71,17 @@ def numpynn_epochs(data, recipe, epochs, seed):
 
 def torch_epochs(data, recipe, epochs, seed, threads):
     import torch
+
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     x, y, x_test, y_test = (torch.from_numpy(a) for a in data)
-    net = torch.nn.Sequential(torch.nn.Linear(784, HIDDEN[0]), torch.nn.ReLU(), torch.nn.Linear(*HIDDEN),
-                              torch.nn.ReLU(), torch.nn.Linear(HIDDEN[1], 10))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(784, HIDDEN[0]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(*HIDDEN),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN[1], 10),
+    )
     if recipe == "sgd":
         optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
     else:
@@ -94,8 +108,11 @@ def torch_epochs(data, recipe, epochs, seed, threads):
 
 def worker(library, recipe, epochs, threads, seed):
     data = load_mnist_flat()
-    runs = numpynn_epochs(data, recipe, epochs, seed) if library == "numpynn" else \
-        torch_epochs(data, recipe, epochs, seed, threads)
+    runs = (
+        numpynn_epochs(data, recipe, epochs, seed)
+        if library == "numpynn"
+        else torch_epochs(data, recipe, epochs, seed, threads)
+    )
     seconds, accuracies = zip(*runs)
     print(json.dumps({"seconds": list(seconds), "accuracy": list(accuracies)}))
 
@@ -136,19 +153,25 @@ def main():
                 print("torch is not installed: skipping it (make bench installs torch==2.13.0)")
                 continue
             for seed in range(args.seeds):
-                result = run_worker(__file__, [library, recipe, str(seed), "--epochs", str(args.epochs),
-                                               "--threads", str(args.threads)], env)
+                result = run_worker(
+                    __file__,
+                    [library, recipe, str(seed), "--epochs", str(args.epochs), "--threads", str(args.threads)],
+                    env,
+                )
                 if result is None:
                     continue
                 curve = " ".join(f"{a:.4f}" for a in result["accuracy"])
                 print(f"{library:>8} {recipe:>11} seed {seed}: test accuracy per epoch {curve}", flush=True)
                 rows.append((recipe, library, seed, result))
-    print(f"\n| recipe | library | seed | final test accuracy | best | s/epoch (median) "
-          f"| reaches {args.target} after |")
+    print(
+        f"\n| recipe | library | seed | final test accuracy | best | s/epoch (median) | reaches {args.target} after |"
+    )
     print("|---|---|---|---|---|---|---|")
     for recipe, library, seed, result in rows:
-        print(f"| {recipe} | {library} | {seed} | {result['accuracy'][-1]:.4f} | {max(result['accuracy']):.4f} "
-              f"| {np.median(result['seconds']):.2f} | {first_reaching(result, args.target)} |")
+        print(
+            f"| {recipe} | {library} | {seed} | {result['accuracy'][-1]:.4f} | {max(result['accuracy']):.4f} "
+            f"| {np.median(result['seconds']):.2f} | {first_reaching(result, args.target)} |"
+        )
 
 
 if __name__ == "__main__":

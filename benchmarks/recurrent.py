@@ -6,6 +6,7 @@ numpynn and in PyTorch on the CPU, each library in its own process.
 Each process trains ``--batches`` batches (after 5 of warm-up) and the time is scaled to one epoch of
 the 55,000 training images (430 batches).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,17 +25,19 @@ BATCH, EPOCH_BATCHES = 128, 430
 def time_numpynn(kind, x, y, batches):
     import numpynn as nn
     from numpynn.models.specs import build_model
+
     model = build_model(f"{kind}:128", (28, 28), 10, seed=0)
     model.compile(nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     for b in range(5 + batches):
         if b == 5:
             start = time.perf_counter()
-        model.train_step(x[b * BATCH:(b + 1) * BATCH], y[b * BATCH:(b + 1) * BATCH])
+        model.train_step(x[b * BATCH : (b + 1) * BATCH], y[b * BATCH : (b + 1) * BATCH])
     return time.perf_counter() - start
 
 
 def time_torch(kind, x, y, batches, threads):
     import torch
+
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     recurrent = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(28, 128, batch_first=True)
@@ -46,8 +49,8 @@ def time_torch(kind, x, y, batches, threads):
         if b == 5:
             start = time.perf_counter()
         opt.zero_grad()
-        out, _ = recurrent(xt[b * BATCH:(b + 1) * BATCH])
-        loss_fn(head(out[:, -1]), yt[b * BATCH:(b + 1) * BATCH]).backward()
+        out, _ = recurrent(xt[b * BATCH : (b + 1) * BATCH])
+        loss_fn(head(out[:, -1]), yt[b * BATCH : (b + 1) * BATCH]).backward()
         opt.step()
     return time.perf_counter() - start
 
@@ -63,13 +66,18 @@ def main() -> None:
         x, y, _ = load_mnist_float()
         x = x.reshape(-1, 28, 28)
         library, kind = args.worker
-        seconds = (time_numpynn(kind, x, y, args.batches) if library == "numpynn"
-                   else time_torch(kind, x, y, args.batches, args.threads))
+        seconds = (
+            time_numpynn(kind, x, y, args.batches)
+            if library == "numpynn"
+            else time_torch(kind, x, y, args.batches, args.threads)
+        )
         print(json.dumps({"seconds_per_epoch": seconds / args.batches * EPOCH_BATCHES}))
         return
     env = worker_env(args.threads, args.native_blas)
-    print(f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}; OpenBLAS kernel "
-          f"{blas_kernel(env)}; threads {args.threads}")
+    print(
+        f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}; OpenBLAS kernel "
+        f"{blas_kernel(env)}; threads {args.threads}"
+    )
     print("| layer | numpynn s/epoch | PyTorch s/epoch | numpynn / PyTorch |")
     print("|---|---|---|---|")
     for kind in args.kinds.split(","):

@@ -7,6 +7,7 @@ numpynn trains on the training split with early stopping on the validation split
 1e-3..1e3, its own leave-one-out choice) trains on training + validation rows; both are scored on the
 same test rows, in the target's own units.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,6 +27,7 @@ def main() -> None:
 
     from numpynn.nn.metrics import regression_scores
     from numpynn.runs import experiment
+
     print(f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}")
     print("| seed | numpynn R^2 | RidgeCV R^2 | numpynn MAE | RidgeCV MAE |")
     print("|---|---|---|---|---|")
@@ -41,8 +43,10 @@ def main() -> None:
         test = result.metrics["test"]
         ours.append(test["r2"])
         theirs.append(baseline["r2"])
-        print(f"| {seed} | {test['r2']:.4f} | {baseline['r2']:.4f} | {test['mae']:.2f} | {baseline['mae']:.2f} |",
-              flush=True)
+        print(
+            f"| {seed} | {test['r2']:.4f} | {baseline['r2']:.4f} | {test['mae']:.2f} | {baseline['mae']:.2f} |",
+            flush=True,
+        )
     print(f"| mean | {statistics.mean(ours):.4f} | {statistics.mean(theirs):.4f} | | |")
 
 

@@ -8,6 +8,7 @@ and the max pooling after it, which the model runs as one step ("conv2d+max_pool
 numpynn/nn/layers/pooled_relu.py). The step itself is ``model.train_step`` as ``fit`` runs it. Layers inside
 residual blocks are timed as part of their block.
 """
+
 from __future__ import annotations
 
 # isort: split
@@ -31,6 +32,7 @@ def timing(name: str, method, totals: dict):
         result = method(*args, **kwargs)
         totals[name] += time.perf_counter() - start
         return result
+
     return timed
 
 
@@ -47,17 +49,22 @@ class TimedStep:
 
 def main() -> None:
     import numpynn as nn
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--network", default="reference", choices=("reference", "default", "resnet"))
     parser.add_argument("--conv-algorithm", default="auto", choices=("auto", "im2col", "winograd"))
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--no-opt-in", action="store_true",
-                        help="skip numpynn.configure_runtime: what `fit` from your own Python gets without it")
+    parser.add_argument(
+        "--no-opt-in",
+        action="store_true",
+        help="skip numpynn.configure_runtime: what `fit` from your own Python gets without it",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     x, y = rng.random((128, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 128)
     if args.network == "resnet":  # the `--model resnet` preset
         from numpynn.models.specs import build_model
+
         model = build_model("resnet", (28, 28, 1), 10, seed=0)
     else:
         model = numpynn_model(args.network, args.conv_algorithm)
@@ -75,9 +82,11 @@ def main() -> None:
     for _ in range(args.steps):
         model.train_step(x, y)
     step = (time.perf_counter() - start) / args.steps * 1e3
-    print(f"{machine_line()}; "
-          f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}; "
-          f"element-wise threads {parallel.thread_count()}")
+    print(
+        f"{machine_line()}; "
+        f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}; "
+        f"element-wise threads {parallel.thread_count()}"
+    )
     print(f"{args.network} network, Conv2D algorithm {args.conv_algorithm}: {step:.1f} ms per step\n")
     print("| layer and pass | ms per step |")
     print("|---|---|")

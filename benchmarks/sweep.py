@@ -6,6 +6,7 @@ The default grid has 24 configurations of the Breast Cancer recipe (4 learning r
 decays), each scored on 2 folds: 48 tasks. The per-task overhead is (wall time x workers - the sum of the
 tasks' own fit times) / tasks.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,20 +34,32 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     from numpynn.runs.sweep import sweep
+
     fixed = {"epochs": args.epochs} if args.epochs else {}
-    print(f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}; {args.dataset}, "
-          f"grid {args.grid!r}, {args.folds} folds")
+    print(
+        f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}; {args.dataset}, "
+        f"grid {args.grid!r}, {args.folds} folds"
+    )
     root = Path(tempfile.mkdtemp(prefix="numpynn-sweep-"))
     runs = {}
     for name, workers in (("serial", 1), ("2 local processes", 2)):
         start = time.perf_counter()
         sweep(args.dataset, args.grid, root / name, folds=args.folds, workers=workers, quiet=True, **fixed)
         runs[name] = (time.perf_counter() - start, workers)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster):
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster),
+    ):
         start = time.perf_counter()
-        sweep(args.dataset, args.grid, root / "dask", folds=args.folds, scheduler=cluster.scheduler_address,
-              quiet=True, **fixed)
+        sweep(
+            args.dataset,
+            args.grid,
+            root / "dask",
+            folds=args.folds,
+            scheduler=cluster.scheduler_address,
+            quiet=True,
+            **fixed,
+        )
         runs["2-worker Dask LocalCluster"] = (time.perf_counter() - start, 2)
     tasks = len((root / "serial" / "results.csv").read_text().splitlines()) - 1
     serial = runs["serial"][0]

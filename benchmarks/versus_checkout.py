@@ -11,6 +11,7 @@ processes timed minutes apart. ``--tiny`` trains a 20-16-2 MLP on 20,000 random 
 instead, where the Python work of each step (the loop, callbacks, logs) is most of the time. The two
 take turns going first. The first pair is a warm-up and not counted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,6 +57,7 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="a 20-16-2 MLP, batch 32: the per-step overhead")
     args = parser.parse_args()
     import numpynn as ours
+
     theirs = import_other(args.checkout)
     if args.tiny:
         rng = np.random.default_rng(0)
@@ -63,8 +65,10 @@ def main() -> None:
         y, sizes, batch_size = (x[:, 0] > 0).astype(np.int64), (20, 16, 2), 32
     else:
         (x, y, source), sizes, batch_size = load_mnist_float(), (784, 256, 128, 10), 128
-    print(f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, data: {source}")
+    print(
+        f"CPU {platform.processor() or platform.machine()}, kernel {platform.release()}, "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, data: {source}"
+    )
     for optimizer in args.optimizers.split(","):
         models = {"this": compiled_mlp(ours, optimizer, sizes), "other": compiled_mlp(theirs, optimizer, sizes)}
         seconds = {name: [] for name in models}
@@ -77,10 +81,12 @@ def main() -> None:
                 seconds[name].append(time.perf_counter() - start)
         ratios = [a / b for a, b in zip(seconds["this"][1:], seconds["other"][1:])]
         same = all(np.array_equal(a, b) for a, b in zip(models["this"].get_weights(), models["other"].get_weights()))
-        print(f"{optimizer}: this {statistics.median(seconds['this'][1:]):.3f} s/epoch, other "
-              f"{statistics.median(seconds['other'][1:]):.3f} s/epoch (medians); paired ratio median "
-              f"{statistics.median(ratios):.3f}, quartiles {np.percentile(ratios, 25):.3f}-"
-              f"{np.percentile(ratios, 75):.3f}; identical weights after {args.rounds + 1} epochs: {same}")
+        print(
+            f"{optimizer}: this {statistics.median(seconds['this'][1:]):.3f} s/epoch, other "
+            f"{statistics.median(seconds['other'][1:]):.3f} s/epoch (medians); paired ratio median "
+            f"{statistics.median(ratios):.3f}, quartiles {np.percentile(ratios, 25):.3f}-"
+            f"{np.percentile(ratios, 75):.3f}; identical weights after {args.rounds + 1} epochs: {same}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """numpynn: a deep-learning library written from scratch in NumPy.
 
-    import numpynn as nn
-    model = nn.Sequential([nn.Dense(64, activation="relu", input_dim=30), nn.Dense(1, activation="sigmoid")])
-    model.compile(optimizer=nn.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+import numpynn as nn
+model = nn.Sequential([nn.Dense(64, activation="relu", input_dim=30), nn.Dense(1, activation="sigmoid")])
+model.compile(optimizer=nn.optimizers.Adam(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
 """
+
 from numpynn import utils
 from numpynn._version import __version__
 from numpynn.data import datasets, preprocessing
@@ -38,12 +39,44 @@ from numpynn.training import callbacks
 from numpynn.utils import set_seed
 
 __all__ = [
-    "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten",
-    "GlobalAveragePooling2D", "GRU", "LSTM", "MaxPooling2D", "SimpleRNN", "Embedding",
-    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "LayerNormalization", "Residual", "Bidirectional", "Conv1D",
-    "GradcheckResult", "Layer", "RuntimeSettings", "Sequential", "__version__", "configure_runtime", "set_num_threads",
-    "activations", "callbacks",
+    "Activation",
+    "AveragePooling2D",
+    "BatchNormalization",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "GlobalAveragePooling2D",
+    "GRU",
+    "LSTM",
+    "MaxPooling2D",
+    "SimpleRNN",
+    "Embedding",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "LayerNormalization",
+    "Residual",
+    "Bidirectional",
+    "Conv1D",
+    "GradcheckResult",
+    "Layer",
+    "RuntimeSettings",
+    "Sequential",
+    "__version__",
+    "configure_runtime",
+    "set_num_threads",
+    "activations",
+    "callbacks",
     "datasets",
-    "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "optimizers", "preprocessing",
-    "schedules", "set_seed", "utils",
+    "gradcheck",
+    "initializers",
+    "layers",
+    "load_model",
+    "losses",
+    "metrics",
+    "optimizers",
+    "preprocessing",
+    "schedules",
+    "set_seed",
+    "utils",
 ]

@@ -1,4 +1,5 @@
 """`python -m numpynn ...` is the same as the `numpynn` command."""
+
 from numpynn.apps.cli import run
 
 run()

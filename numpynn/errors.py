@@ -4,6 +4,7 @@ Every check of a user's data, file, argument or option raises an ``InputError`` 
 ``except ValueError`` still catches it) whose message names the problem and the fix. The command line
 prints these on one line and exits with status 2; any other exception is a bug and shows its traceback.
 """
+
 from __future__ import annotations
 
 

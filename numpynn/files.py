@@ -2,6 +2,7 @@
 
 A crash or an error half-way leaves the previous file (or nothing) in place, never half a file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,15 +66,17 @@ def read_npz(path, what: str = "NumPy archive") -> dict:
     path = path if hasattr(path, "read") else os.fspath(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            return {name[:-4] if name.endswith(".npy") else name: _read_npy(archive, name)
-                    for name in archive.namelist()}
+            return {
+                name[:-4] if name.endswith(".npy") else name: _read_npy(archive, name) for name in archive.namelist()
+            }
     except InputError as exc:
         raise InputError(f"{path!r} is not a readable {what}: {exc}") from None
     except FileNotFoundError:
         raise
     except Exception as exc:  # outside bytes can fail in any way (MemoryError included): name the file
-        raise InputError(f"{path!r} is not a readable {what} ({type(exc).__name__}: {exc}); it may be truncated "
-                         "or corrupt.") from None
+        raise InputError(
+            f"{path!r} is not a readable {what} ({type(exc).__name__}: {exc}); it may be truncated or corrupt."
+        ) from None
 
 
 def _read_npy(archive, name: str):
@@ -89,8 +92,9 @@ def _read_npy(archive, name: str):
             raise InputError(f"entry {name!r} holds objects, which are not loaded (they could run code)")
         size = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
         if size > MAX_ARRAY_BYTES or size != info.file_size - handle.tell():
-            raise InputError(f"entry {name!r} says {shape} {dtype} ({size} bytes) but holds "
-                             f"{info.file_size - handle.tell()}")
+            raise InputError(
+                f"entry {name!r} says {shape} {dtype} ({size} bytes) but holds {info.file_size - handle.tell()}"
+            )
         data = handle.read(size)
         if len(data) != size:
             raise InputError(f"entry {name!r} is cut short")

@@ -4,6 +4,7 @@ Every random draw in numpynn (weight init, shuffling, dropout masks, splits) com
 ``numpy.random.Generator``. ``set_seed(s)`` resets the global one, so the same seed gives the same
 weights and the same training run, bit for bit.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,8 +40,9 @@ def as_float_dtype(dtype: str | np.dtype) -> np.dtype:
     return dt
 
 
-def check_array(x: ArrayLike, name: str = "X", dtype: str | np.dtype | None = None,
-                ndim: int | tuple | None = None) -> np.ndarray:
+def check_array(
+    x: ArrayLike, name: str = "X", dtype: str | np.dtype | None = None, ndim: int | tuple | None = None
+) -> np.ndarray:
     """Convert ``x`` to an ndarray, checking that it is numeric, non-empty and finite.
 
     Raises ValueError/TypeError with a message that names ``name`` and says how to fix it.
@@ -61,9 +63,7 @@ def check_array(x: ArrayLike, name: str = "X", dtype: str | np.dtype | None = No
         arr = arr.astype(dtype, copy=False)
     if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise InputError(
-            f"{name} contains {bad} NaN or infinite value(s); impute or drop them before training."
-        )
+        raise InputError(f"{name} contains {bad} NaN or infinite value(s); impute or drop them before training.")
     return arr
 
 

@@ -6,6 +6,7 @@ terminal would finally show, so the notebook stays readable and small.
 
     python scripts/execute_notebook.py notebooks/tour.ipynb [--timeout 1800]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,12 @@ def collapse_streams(outputs: list) -> list:
     """Merge consecutive outputs of one stream (stdout, stderr) and apply carriage returns."""
     merged = []
     for output in outputs:
-        if output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream" \
-                and merged[-1]["name"] == output["name"]:
+        if (
+            output.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and merged[-1]["name"] == output["name"]
+        ):
             merged[-1]["text"] += output["text"]
         else:
             merged.append(output)
@@ -48,15 +53,20 @@ def main():
     notebook = nbformat.read(args.notebook, as_version=4)
     os.environ.pop("NUMPYNN_QUICK", None)  # the saved notebook shows the full run
     start = time.perf_counter()
-    nbclient.NotebookClient(notebook, timeout=args.timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(args.notebook.parent)}}).execute()
+    nbclient.NotebookClient(
+        notebook,
+        timeout=args.timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(args.notebook.parent)}},
+    ).execute()
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = collapse_streams(cell.outputs)
     with atomic_write(args.notebook, "w", encoding="utf-8") as handle:  # never half a notebook
         nbformat.write(notebook, handle)
-    print(f"{args.notebook}: executed in {time.perf_counter() - start:.0f} s and saved with its outputs",
-          file=sys.stderr)
+    print(
+        f"{args.notebook}: executed in {time.perf_counter() - start:.0f} s and saved with its outputs", file=sys.stderr
+    )
 
 
 if __name__ == "__main__":

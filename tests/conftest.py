@@ -21,6 +21,7 @@ def have_real_mnist() -> bool:
     """Real MNIST is available offline ($NUMPYNN_DATA/mnist); tests never download it."""
     import os
     from pathlib import Path
+
     root = os.environ.get("NUMPYNN_DATA")
     return bool(root) and (Path(root) / "mnist").is_dir()
 

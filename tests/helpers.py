@@ -1,4 +1,5 @@
 """Small fake data files for dataset and command-line tests."""
+
 import gzip
 from pathlib import Path
 
@@ -37,7 +38,11 @@ def write_fake_mnist_folder(folder: Path, n_train=300, n_test=90, gz=True):
     x, y = fake_digits(n_train)
     xt, yt = fake_digits(n_test, seed=1)
     paths = {}
-    for stem, array in (("train-images-idx3-ubyte", x), ("train-labels-idx1-ubyte", y),
-                        ("t10k-images-idx3-ubyte", xt), ("t10k-labels-idx1-ubyte", yt)):
+    for stem, array in (
+        ("train-images-idx3-ubyte", x),
+        ("train-labels-idx1-ubyte", y),
+        ("t10k-images-idx3-ubyte", xt),
+        ("t10k-labels-idx1-ubyte", yt),
+    ):
         paths[stem] = write_idx(folder / stem, array, gz=gz)
     return paths

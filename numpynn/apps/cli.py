@@ -13,6 +13,7 @@ Bad input (an unknown option, a missing file, a corrupt file, bad data) gets one
 status 2; set NUMPYNN_DEBUG=1 to see its traceback. Anything else is a bug in numpynn: it shows its
 traceback and exits with status 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,15 +52,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_sweep_parser(commands) -> None:
-    sweep = commands.add_parser("sweep", help="train many configurations (locally or on a Dask cluster), keep the best",
-                                description="Every option of `numpynn train` can be a grid axis.")
+    sweep = commands.add_parser(
+        "sweep",
+        help="train many configurations (locally or on a Dask cluster), keep the best",
+        description="Every option of `numpynn train` can be a grid axis.",
+    )
     sweep.add_argument("dataset", help="any dataset numpynn train takes")
-    sweep.add_argument("--grid", required=True, metavar='"OPTION=V1,V2 ..."',
-                       help='e.g. "lr=1e-3,3e-3 model=mlp:16;mlp:32,16" (semicolons when a value holds a comma)')
+    sweep.add_argument(
+        "--grid",
+        required=True,
+        metavar='"OPTION=V1,V2 ..."',
+        help='e.g. "lr=1e-3,3e-3 model=mlp:16;mlp:32,16" (semicolons when a value holds a comma)',
+    )
     sweep.add_argument("--target", help="the target column of a csv: dataset")
     options.add_arguments(sweep)  # fixed settings for every configuration
-    sweep.add_argument("--folds", type=int, default=1, help="score on K folds of train+validation (default: the "
-                                                            "validation split)")
+    sweep.add_argument(
+        "--folds", type=int, default=1, help="score on K folds of train+validation (default: the validation split)"
+    )
     sweep.add_argument("--search", choices=("grid", "random", "halving"), default="grid")
     sweep.add_argument("--n-iter", type=int, default=10, help="configurations drawn by --search random")
     sweep.add_argument("--workers", type=int, default=2, help="local processes (default 2)")
@@ -69,22 +78,36 @@ def _add_sweep_parser(commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="numpynn",
-                     description="Train and inspect numpynn models on Breast Cancer, MNIST or your data.")
+    parser = _Parser(
+        prog="numpynn", description="Train and inspect numpynn models on Breast Cancer, MNIST or your data."
+    )
     parser.add_argument("--version", action="version", version=f"numpynn {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    train = commands.add_parser("train", help="train a model and write a run folder",
-                                description="Train a model; defaults depend on the dataset (tabular or images).",
-                                epilog=options.defaults_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
-    train.add_argument("dataset", nargs="?",
-                       help="breast-cancer, diabetes, mnist, csv:FILE, npz:FILE, idx:FOLDER or images:FOLDER")
-    train.add_argument("--resume", type=Path, metavar="RUN",
-                       help="finish a run that was stopped (Ctrl-C, SIGTERM, a crash) from its checkpoint")
+    train = commands.add_parser(
+        "train",
+        help="train a model and write a run folder",
+        description="Train a model; defaults depend on the dataset (tabular or images).",
+        epilog=options.defaults_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument(
+        "dataset", nargs="?", help="breast-cancer, diabetes, mnist, csv:FILE, npz:FILE, idx:FOLDER or images:FOLDER"
+    )
+    train.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN",
+        help="finish a run that was stopped (Ctrl-C, SIGTERM, a crash) from its checkpoint",
+    )
     train.add_argument("--target", help="the target column of a csv: dataset (class labels or numbers)")
     options.add_arguments(train)
     train.add_argument("--out", type=Path, help="run folder (default runs/<dataset>-<time>)")
-    train.add_argument("--checkpoint-every", type=int, metavar="BATCHES",
-                       help="also checkpoint every BATCHES batches (always: at the end of every epoch)")
+    train.add_argument(
+        "--checkpoint-every",
+        type=int,
+        metavar="BATCHES",
+        help="also checkpoint every BATCHES batches (always: at the end of every epoch)",
+    )
     train.add_argument("--force", action="store_true", help="write into an existing non-empty --out folder")
     train.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     evaluate = commands.add_parser("evaluate", help="re-compute the test metrics of a run from its saved model")
@@ -99,10 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_parser(commands)
     predict = commands.add_parser("predict", help="classify images or the rows of CSV files with a run's model")
     predict.add_argument("run_dir", type=Path)
-    predict.add_argument("files", nargs="+", metavar="FILE",
-                         help="image files, folders of them or glob patterns (image models); CSV files (tables)")
-    predict.add_argument("--out", type=Path, metavar="CSV",
-                         help="also write one line per input: file or row, predicted class, probability of each class")
+    predict.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="image files, folders of them or glob patterns (image models); CSV files (tables)",
+    )
+    predict.add_argument(
+        "--out",
+        type=Path,
+        metavar="CSV",
+        help="also write one line per input: file or row, predicted class, probability of each class",
+    )
     return parser
 
 
@@ -120,11 +151,20 @@ def command_train(args: argparse.Namespace) -> int:
     elif args.dataset is None:
         raise UsageError("name a dataset to train on (e.g. numpynn train mnist), or --resume RUN.")
     else:
-        run_dir, metrics = experiment.train(args.dataset, out=args.out, force=args.force, quiet=args.quiet,
-                                            target=args.target, log=log, checkpoint_every=args.checkpoint_every,
-                                            **given)
-    print(f"{experiment.summary(metrics)}  epochs {metrics['epochs_run']}  train time "
-          f"{metrics['train_seconds']:.1f} s  run {run_dir}")
+        run_dir, metrics = experiment.train(
+            args.dataset,
+            out=args.out,
+            force=args.force,
+            quiet=args.quiet,
+            target=args.target,
+            log=log,
+            checkpoint_every=args.checkpoint_every,
+            **given,
+        )
+    print(
+        f"{experiment.summary(metrics)}  epochs {metrics['epochs_run']}  train time "
+        f"{metrics['train_seconds']:.1f} s  run {run_dir}"
+    )
     return 0
 
 
@@ -137,19 +177,25 @@ def command_evaluate(args: argparse.Namespace) -> int:
     if data.task == "regression":
         target = TargetScaler.from_config(data.preprocessing["target"])
         scores = experiment.evaluate_regression(model, data.x_test, data.y_test, target, target.mean)
-        print(f"test R^2 {scores['r2']:.4f}  MAE {scores['mae']:.4g}  RMSE {scores['rmse']:.4g}  "
-              f"({len(data.y_test)} samples)")
+        print(
+            f"test R^2 {scores['r2']:.4f}  MAE {scores['mae']:.4g}  RMSE {scores['rmse']:.4g}  "
+            f"({len(data.y_test)} samples)"
+        )
         if saved is not None:
-            print(f"saved in metrics.json: R^2 {saved['r2']:.4f} "
-                  f"({'same' if abs(saved['r2'] - scores['r2']) < 1e-9 else 'DIFFERENT'})")
+            print(
+                f"saved in metrics.json: R^2 {saved['r2']:.4f} "
+                f"({'same' if abs(saved['r2'] - scores['r2']) < 1e-9 else 'DIFFERENT'})"
+            )
         return 0
     scores, outputs = model.evaluate(data.x_test, data.y_test, return_outputs=True)
     predicted = labels_from_outputs(outputs)
     accuracy = float(np.mean(predicted == data.y_test))
     print(f"test accuracy {accuracy:.4f}  loss {scores['loss']:.4f}  ({len(data.y_test)} samples)")
     if saved is not None:
-        print(f"saved in metrics.json: {saved['accuracy']:.4f} "
-              f"({'same' if abs(saved['accuracy'] - accuracy) < 1e-9 else 'DIFFERENT'})")
+        print(
+            f"saved in metrics.json: {saved['accuracy']:.4f} "
+            f"({'same' if abs(saved['accuracy'] - accuracy) < 1e-9 else 'DIFFERENT'})"
+        )
     print(classification_report(data.y_test, predicted, config["class_names"], digits=4))
     return 0
 
@@ -160,16 +206,20 @@ def _raw_inputs(files: list[str], config: dict, preprocessing: dict) -> tuple[np
         paths = expand_inputs(files, IMAGE_EXTENSIONS)
         wrong = [p.name for p in paths if p.suffix.lower() not in IMAGE_EXTENSIONS]
         if wrong:
-            raise UsageError(f"this run's model classifies images ({', '.join(IMAGE_EXTENSIONS)} files), not "
-                             f"{wrong[0]}.")
+            raise UsageError(
+                f"this run's model classifies images ({', '.join(IMAGE_EXTENSIONS)} files), not {wrong[0]}."
+            )
         return image_inputs(paths, config, preprocessing), "file", [str(p) for p in paths]
     paths = expand_inputs(files, (".csv",))
     wrong = [p.name for p in paths if p.suffix.lower() != ".csv"]
     if wrong:
         raise UsageError(f"this run's model classifies table rows: give .csv files, not {wrong[0]}.")
     parts = [table_inputs(p, config["feature_names"], preprocessing) for p in paths]
-    names = [str(i + 1) if len(paths) == 1 else f"{path}:{i + 1}"
-             for path, part in zip(paths, parts) for i in range(len(part))]
+    names = [
+        str(i + 1) if len(paths) == 1 else f"{path}:{i + 1}"
+        for path, part in zip(paths, parts)
+        for i in range(len(part))
+    ]
     return np.concatenate(parts), "row", names
 
 
@@ -208,15 +258,20 @@ def _terminate(signum, frame) -> None:
 
 def command_serve(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"numpynn: warning: serving on {args.host}: other machines can reach this page and its API",
-              file=sys.stderr)
+        print(
+            f"numpynn: warning: serving on {args.host}: other machines can reach this page and its API", file=sys.stderr
+        )
     try:
         server = make_server(args.run_dir, args.host, args.port)
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{args.port} ({exc.strerror}); choose another --port.") from None
     host, port = server.server_address[:2]
-    print(f"numpynn: serving {args.run_dir} at http://{'localhost' if host == '127.0.0.1' else host}:{port}/ "
-          "(Ctrl-C stops it)", file=sys.stderr, flush=True)
+    print(
+        f"numpynn: serving {args.run_dir} at http://{'localhost' if host == '127.0.0.1' else host}:{port}/ "
+        "(Ctrl-C stops it)",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -233,14 +288,25 @@ def command_sweep(args: argparse.Namespace) -> int:
     out = args.out or Path("sweeps") / f"{args.dataset.split(':')[0]}-{datetime.now():%Y%m%d-%H%M%S}"
     log = (lambda *a: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
     try:
-        fixed = {option.key: getattr(args, option.key) for option in options.OPTIONS
-                 if getattr(args, option.key) is not None}
-        best = sweep(args.dataset, args.grid, out, target=args.target, folds=args.folds, search=args.search,
-                     n_iter=args.n_iter, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet, log=log,
-                     **fixed)
+        fixed = {
+            option.key: getattr(args, option.key) for option in options.OPTIONS if getattr(args, option.key) is not None
+        }
+        best = sweep(
+            args.dataset,
+            args.grid,
+            out,
+            target=args.target,
+            folds=args.folds,
+            search=args.search,
+            n_iter=args.n_iter,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            quiet=args.quiet,
+            log=log,
+            **fixed,
+        )
     except KeyboardInterrupt:
-        print(f"numpynn: sweep interrupted; the finished configurations are in {out / 'results.csv'}",
-              file=sys.stderr)
+        print(f"numpynn: sweep interrupted; the finished configurations are in {out / 'results.csv'}", file=sys.stderr)
         return 130
     if best is not None:
         print(f"best {json.dumps(best['config'])}: mean score {best['mean']:.4f}; sweep {out}, best run {out / 'best'}")
@@ -260,8 +326,14 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)  # stop as Ctrl-C does: checkpoint kept, resumable
     try:
         args = build_parser().parse_args(argv)
-        commands = {"train": command_train, "evaluate": command_evaluate, "predict": command_predict,
-                    "export": command_export, "serve": command_serve, "sweep": command_sweep}
+        commands = {
+            "train": command_train,
+            "evaluate": command_evaluate,
+            "predict": command_predict,
+            "export": command_export,
+            "serve": command_serve,
+            "sweep": command_sweep,
+        }
         return commands[args.command](args)
     except USER_ERRORS as exc:
         if os.environ.get("NUMPYNN_DEBUG"):

@@ -1,4 +1,5 @@
 """``make demo``: train the Breast Cancer and MNIST demos with their defaults and print the results."""
+
 from __future__ import annotations
 
 import sys
@@ -18,12 +19,16 @@ def main() -> int:
             return 2
         results.append((dataset, metrics, run_dir))
     print("\nnumpynn demo results")
-    print(f"{'dataset':<15}{'test accuracy':>15}{'test loss':>12}{'epochs':>8}{'train s':>9}  "
-          "run folder (report.html inside)")
+    print(
+        f"{'dataset':<15}{'test accuracy':>15}{'test loss':>12}{'epochs':>8}{'train s':>9}  "
+        "run folder (report.html inside)"
+    )
     for dataset, metrics, run_dir in results:
         test = metrics["test"]
-        print(f"{dataset:<15}{test['accuracy']:>15.4f}{test['loss']:>12.4f}{metrics['epochs_run']:>8}"
-              f"{metrics['train_seconds']:>9.2f}  {run_dir}")
+        print(
+            f"{dataset:<15}{test['accuracy']:>15.4f}{test['loss']:>12.4f}{metrics['epochs_run']:>8}"
+            f"{metrics['train_seconds']:>9.2f}  {run_dir}"
+        )
     print(f"total time {time.perf_counter() - start:.1f} s")
     return 0
 

@@ -19,8 +19,13 @@ def expand_inputs(arguments: list[str], suffixes: tuple[str, ...]) -> list[Path]
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
-                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            files += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in suffixes
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
         elif path.is_file():
             files.append(path)
         elif glob.has_magic(argument):
@@ -32,8 +37,9 @@ def expand_inputs(arguments: list[str], suffixes: tuple[str, ...]) -> list[Path]
     return files
 
 
-def write_predictions(path: Path, key: str, names: list[str], class_names: list[str],
-                      probabilities: np.ndarray) -> None:
+def write_predictions(
+    path: Path, key: str, names: list[str], class_names: list[str], probabilities: np.ndarray
+) -> None:
     """CSV: the input (column ``key``: a file, or a row from 1), predicted class, P(class) for every class.
 
     Written atomically (temporary file, then rename)."""

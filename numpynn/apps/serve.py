@@ -10,6 +10,7 @@ centred as MNIST's were). A bad request (not JSON, a wrong shape, NaN, a body ov
 a 400 with {"error": "..."}, never a 500 or a traceback. The standard library's ThreadingHTTPServer
 serves it: one thread per request, no extra dependency, enough for a page on one's own machine.
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,8 +31,11 @@ from numpynn.errors import InputError
 from numpynn.runs.run_folder import load_run
 
 WEB = Path(__file__).parent / "web"
-STATIC = {"/": ("index.html", "text/html; charset=utf-8"), "/app.js": ("app.js", "text/javascript; charset=utf-8"),
-          "/style.css": ("style.css", "text/css; charset=utf-8")}
+STATIC = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/style.css": ("style.css", "text/css; charset=utf-8"),
+}
 MAX_BODY_BYTES = 4 << 20  # a few drawn digits or a few thousand rows; anything larger is refused
 MAX_ITEMS = 1000
 
@@ -49,9 +53,14 @@ class Predictor:
 
     def info(self) -> dict:
         config = self.config
-        info = {"kind": config["kind"], "task": config.get("task", "classification"), "dataset": config["dataset"],
-                "class_names": config["class_names"], "input_shape": config["input_shape"],
-                "target": config.get("target")}
+        info = {
+            "kind": config["kind"],
+            "task": config.get("task", "classification"),
+            "dataset": config["dataset"],
+            "class_names": config["class_names"],
+            "input_shape": config["input_shape"],
+            "target": config.get("target"),
+        }
         if config["kind"] == "tabular":
             info["columns"] = self._form_columns()
         return info
@@ -64,26 +73,39 @@ class Predictor:
         fields = []
         for spec in encoder["columns"]:
             if spec["kind"] == "numeric":
-                fields.append({"name": spec["name"], "kind": "numeric", "blank": bool(spec["indicator"]),
-                               "default": spec["median"]})
+                fields.append(
+                    {
+                        "name": spec["name"],
+                        "kind": "numeric",
+                        "blank": bool(spec["indicator"]),
+                        "default": spec["median"],
+                    }
+                )
             elif spec["kind"] == "categorical":
-                fields.append({"name": spec["name"], "kind": "categorical",
-                               "choices": [c for c in spec["categories"] if c != "(missing)"],
-                               "blank": "(missing)" in spec["categories"]})
+                fields.append(
+                    {
+                        "name": spec["name"],
+                        "kind": "categorical",
+                        "choices": [c for c in spec["categories"] if c != "(missing)"],
+                        "blank": "(missing)" in spec["categories"],
+                    }
+                )
         return fields
 
     def predict(self, request: dict) -> dict:
         if not isinstance(request, dict) or sum(key in request for key in ("images", "rows")) != 1:
-            raise BadRequest('send a JSON object with "images" (a list of PNG data URLs) or "rows" (a list of '
-                             'objects, one per row)')
+            raise BadRequest(
+                'send a JSON object with "images" (a list of PNG data URLs) or "rows" (a list of objects, one per row)'
+            )
         items = request.get("images", request.get("rows"))
         if not isinstance(items, list) or not items or len(items) > MAX_ITEMS:
             raise BadRequest(f"give a list of 1 to {MAX_ITEMS} items")
         if "images" in request:
             if self.config["kind"] != "images":
                 raise BadRequest("this model takes table rows, not images")
-            x = image_inputs([self._decode_image(i, item) for i, item in enumerate(items)], self.config,
-                             self.preprocessing)
+            x = image_inputs(
+                [self._decode_image(i, item) for i, item in enumerate(items)], self.config, self.preprocessing
+            )
         else:
             if self.config["kind"] != "tabular":
                 raise BadRequest("this model takes images, not table rows")
@@ -150,8 +172,10 @@ class Handler(BaseHTTPRequestHandler):
             length = -1
         if not 0 < length <= MAX_BODY_BYTES:
             self.close_connection = True  # the body, if any, is not read
-            return self._json(HTTPStatus.BAD_REQUEST, {"error": f"send a JSON body of 1 to {MAX_BODY_BYTES} bytes "
-                                                                f"with its Content-Length"})
+            return self._json(
+                HTTPStatus.BAD_REQUEST,
+                {"error": f"send a JSON body of 1 to {MAX_BODY_BYTES} bytes with its Content-Length"},
+            )
         try:
             request = json.loads(self.rfile.read(length), parse_constant=_no_constant)
             answer = self.predictor.predict(request)

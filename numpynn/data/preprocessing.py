@@ -6,6 +6,7 @@
 - ``train_val_test_split`` / ``train_test_split``: seeded, stratified by class by default.
 - ``TableEncoder`` (in ``table_encoder``): raw table columns with text and gaps to features.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,17 @@ from numpynn.data.table_encoder import TableEncoder
 from numpynn.errors import InputError, InputTypeError
 from numpynn.utils import check_array, check_same_length, get_rng
 
-__all__ = ["StandardScaler", "TableEncoder", "flatten", "one_hot", "random_shift", "scale_pixels", "split_indices",
-           "train_test_split", "train_val_test_split"]
+__all__ = [
+    "StandardScaler",
+    "TableEncoder",
+    "flatten",
+    "one_hot",
+    "random_shift",
+    "scale_pixels",
+    "split_indices",
+    "train_test_split",
+    "train_val_test_split",
+]
 
 
 class TargetScaler:
@@ -113,8 +123,9 @@ def one_hot(labels: ArrayLike, num_classes: int | None = None, dtype: str | np.d
     """Integer labels (N,) to a (N, num_classes) one-hot matrix."""
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise InputError(f"one_hot expects a 1-D array of integer labels, got shape {labels.shape} "
-                         f"dtype {labels.dtype}.")
+        raise InputError(
+            f"one_hot expects a 1-D array of integer labels, got shape {labels.shape} dtype {labels.dtype}."
+        )
     if num_classes is None:
         num_classes = int(labels.max()) + 1
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
@@ -124,8 +135,9 @@ def one_hot(labels: ArrayLike, num_classes: int | None = None, dtype: str | np.d
     return encoded
 
 
-def split_indices(num_samples: int, fraction: float, stratify: ArrayLike | None = None,
-                  rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+def split_indices(
+    num_samples: int, fraction: float, stratify: ArrayLike | None = None, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Shuffle and split indices into (keep, held_out) with ``fraction`` held out.
 
     With ``stratify`` (class labels), every class is split in the same proportion, so each side keeps
@@ -144,13 +156,15 @@ def split_indices(num_samples: int, fraction: float, stratify: ArrayLike | None 
     classes, counts = np.unique(stratify, return_counts=True)
     if counts.min() < 2:
         rare = classes[counts < 2]
-        raise InputError(f"class(es) {rare.tolist()} have fewer than 2 samples; a stratified split needs at least 2 "
-                         "per class. Collect more data or drop those classes.")
+        raise InputError(
+            f"class(es) {rare.tolist()} have fewer than 2 samples; a stratified split needs at least 2 "
+            "per class. Collect more data or drop those classes."
+        )
     # Largest-remainder rounding: per-class counts that add up to exactly round(n * fraction).
     exact = counts * fraction
     held_counts = np.floor(exact).astype(int)
     missing = int(round(num_samples * fraction)) - held_counts.sum()
-    held_counts[np.argsort(-(exact - held_counts), kind="stable")[:max(missing, 0)]] += 1
+    held_counts[np.argsort(-(exact - held_counts), kind="stable")[: max(missing, 0)]] += 1
     held_counts = np.clip(held_counts, 1, counts - 1)
     keep, held = [], []
     for cls, count in zip(classes, held_counts):
@@ -160,8 +174,9 @@ def split_indices(num_samples: int, fraction: float, stratify: ArrayLike | None 
     return np.sort(np.concatenate(keep)), np.sort(np.concatenate(held))
 
 
-def train_test_split(x: ArrayLike, y: ArrayLike, test_size: float = 0.2, stratify: bool = True,
-                     seed: int | None = None) -> tuple[np.ndarray, ...]:
+def train_test_split(
+    x: ArrayLike, y: ArrayLike, test_size: float = 0.2, stratify: bool = True, seed: int | None = None
+) -> tuple[np.ndarray, ...]:
     """Split (x, y) into (x_train, x_test, y_train, y_test), stratified by the labels y by default."""
     x, y = np.asarray(x), np.asarray(y)
     check_same_length(x, y)
@@ -169,15 +184,22 @@ def train_test_split(x: ArrayLike, y: ArrayLike, test_size: float = 0.2, stratif
     return x[train], x[test], y[train], y[test]
 
 
-def train_val_test_split(x: ArrayLike, y: ArrayLike, val_size: float = 0.2, test_size: float = 0.2,
-                         stratify: bool = True, seed: int | None = None) -> tuple[np.ndarray, ...]:
+def train_val_test_split(
+    x: ArrayLike,
+    y: ArrayLike,
+    val_size: float = 0.2,
+    test_size: float = 0.2,
+    stratify: bool = True,
+    seed: int | None = None,
+) -> tuple[np.ndarray, ...]:
     """Split into train/validation/test (fractions of the whole), stratified by y by default.
 
     Returns (x_train, y_train), (x_val, y_val), (x_test, y_test).
     """
     if not (0 < val_size < 1 and 0 < test_size < 1 and val_size + test_size < 1):
-        raise InputError(f"val_size and test_size must be in (0, 1) and sum to less than 1, "
-                         f"got {val_size}, {test_size}.")
+        raise InputError(
+            f"val_size and test_size must be in (0, 1) and sum to less than 1, got {val_size}, {test_size}."
+        )
     x, y = np.asarray(x), np.asarray(y)
     check_same_length(x, y)
     rng = get_rng(seed)

@@ -5,6 +5,7 @@ with antialiasing, scaled to [0, 1], and inverted when their background is the o
 images' (a dark digit drawn on white paper, for a model trained on MNIST's light strokes on black).
 Table rows: the training feature columns of a CSV, scaled with the training split's statistics.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,19 +32,20 @@ def mnist_digit(image: np.ndarray, size: int = 28, box: int = 20) -> np.ndarray:
     background pulled to 0, cropped to the digit, scaled (antialiased, aspect kept) to fit a box x box
     square, and placed in a size x size image with its centre of mass at the centre."""
     from PIL import Image
+
     background = float(np.median(image))
     peak = float(image.max())
     if peak - background < 1e-3:
         return np.zeros((size, size), np.float32)  # a blank picture
     image = np.clip((image - background) / (peak - background), 0, 1)
     rows, cols = np.flatnonzero(image.max(axis=1) > 0.2), np.flatnonzero(image.max(axis=0) > 0.2)
-    digit = image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    digit = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     scale = box / max(digit.shape)
     height, width = max(1, round(digit.shape[0] * scale)), max(1, round(digit.shape[1] * scale))
     digit = np.asarray(Image.fromarray(digit.astype(np.float32), mode="F").resize((width, height), Image.LANCZOS))
     canvas = np.zeros((size, size), np.float32)
     top, left = (size - height) // 2, (size - width) // 2
-    canvas[top:top + height, left:left + width] = np.clip(digit, 0, 1)
+    canvas[top : top + height, left : left + width] = np.clip(digit, 0, 1)
     mass = canvas.sum()
     centre_y = (canvas.sum(axis=1) @ np.arange(size)) / mass
     centre_x = (canvas.sum(axis=0) @ np.arange(size)) / mass
@@ -80,8 +82,9 @@ def column_inputs(columns: dict[str, list], feature_names: list[str], preprocess
         return TableEncoder.from_config(preprocessing["encoder"]).transform(columns)
     missing = [name for name in feature_names if name not in columns]
     if missing:
-        raise UsageError(f"the rows lack the column(s) {missing[:5]}; the model was trained on {len(feature_names)} "
-                         "numeric columns.")
+        raise UsageError(
+            f"the rows lack the column(s) {missing[:5]}; the model was trained on {len(feature_names)} numeric columns."
+        )
     x = np.empty((len(columns[feature_names[0]]), len(feature_names)), dtype=np.float32)
     for c, name in enumerate(feature_names):
         for r, cell in enumerate(columns[name]):

@@ -9,6 +9,7 @@ Fitted on the training split only, then applied unchanged to validation, test an
   count the rows).
 The fitted state is plain JSON (``get_config`` / ``from_config``), saved in a run folder, never pickled.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -55,8 +56,7 @@ def as_columns(table) -> dict[str, list]:
 class TableEncoder:
     """Raw columns -> float32 features (see the module docstring for what is done to each kind)."""
 
-    def __init__(self, categorical: tuple[str, ...] = (), drop: tuple[str, ...] = (),
-                 na_values: tuple[str, ...] = ()):
+    def __init__(self, categorical: tuple[str, ...] = (), drop: tuple[str, ...] = (), na_values: tuple[str, ...] = ()):
         self.categorical, self.drop, self.na_values = list(categorical), list(drop), list(na_values)
         self.columns: list[dict] = []  # one spec per input column, in order, set by fit
         self.notes: list[str] = []
@@ -89,18 +89,26 @@ class TableEncoder:
         if name not in self.categorical and present and all(value is not None for value in numbers):
             values = np.array(numbers, dtype=np.float64)
             if _row_numbers(values, len(cells)):
-                self.notes.append(f"column {name!r} numbers the rows (an ID?): dropped; pass --categorical "
-                                  f"{name} to keep it")
+                self.notes.append(
+                    f"column {name!r} numbers the rows (an ID?): dropped; pass --categorical {name} to keep it"
+                )
                 return {**spec, "kind": "dropped", "why": "numbers the rows"}
             median = float(np.median(values))
             filled = np.array([median if gone else as_float(cell) for cell, gone in zip(cells, missing)])
             std = float(filled.std())
-            return {**spec, "kind": "numeric", "median": median, "mean": float(filled.mean()),
-                    "scale": std if std > 0 else 1.0, "indicator": bool(spec["missing"])}
+            return {
+                **spec,
+                "kind": "numeric",
+                "median": median,
+                "mean": float(filled.mean()),
+                "scale": std if std > 0 else 1.0,
+                "indicator": bool(spec["missing"]),
+            }
         texts = [str(cell).strip() for cell in present]
         if name not in self.categorical and len(set(texts)) == len(cells) > 20:
-            self.notes.append(f"column {name!r} differs on every row (an ID?): dropped; "
-                              f"pass --categorical {name} to keep it")
+            self.notes.append(
+                f"column {name!r} differs on every row (an ID?): dropped; pass --categorical {name} to keep it"
+            )
             return {**spec, "kind": "dropped", "why": "unique on every row"}
         categories = sorted(set(texts)) + ([MISSING] if spec["missing"] else [])
         return {**spec, "kind": "categorical", "categories": categories}
@@ -113,20 +121,24 @@ class TableEncoder:
         absent = [spec["name"] for spec in self.columns if spec["kind"] != "dropped" and spec["name"] not in columns]
         if absent:
             raise InputError(f"the table lacks the column(s) {absent}; the model was trained with them.")
-        blocks = [self._transform_column(spec, columns[spec["name"]]) for spec in self.columns
-                  if spec["kind"] != "dropped"]
+        blocks = [
+            self._transform_column(spec, columns[spec["name"]]) for spec in self.columns if spec["kind"] != "dropped"
+        ]
         return np.concatenate(blocks, axis=1).astype(np.float32)
 
     def _transform_column(self, spec: dict, cells: list) -> np.ndarray:
         na = self.missing_tokens
         missing = np.array([is_missing(cell, na) for cell in cells])
         if spec["kind"] == "numeric":
-            values = np.array([spec["median"] if gone else as_float(cell) for cell, gone in zip(cells, missing)],
-                              dtype=object)
+            values = np.array(
+                [spec["median"] if gone else as_float(cell) for cell, gone in zip(cells, missing)], dtype=object
+            )
             bad = [i for i, value in enumerate(values) if value is None]
             if bad:
-                raise InputError(f"column {spec['name']!r} row {bad[0] + 1}: {cells[bad[0]]!r} is not a number "
-                                 "(the column was numeric in training).")
+                raise InputError(
+                    f"column {spec['name']!r} row {bad[0] + 1}: {cells[bad[0]]!r} is not a number "
+                    "(the column was numeric in training)."
+                )
             scaled = (values.astype(np.float64) - spec["mean"]) / spec["scale"]
             return np.column_stack([scaled, missing]) if spec["indicator"] else scaled[:, None]
         index = {category: i for i, category in enumerate(spec["categories"])}
@@ -134,8 +146,12 @@ class TableEncoder:
         codes = np.array([index.get(text, -1) for text in texts])
         unseen = sorted({text for text, code in zip(texts, codes) if code < 0})
         if unseen:
-            warnings.warn(f"column {spec['name']!r}: categor{'y' if len(unseen) == 1 else 'ies'} {unseen[:5]} not "
-                          "seen in training, encoded as all zeros.", UserWarning, stacklevel=3)
+            warnings.warn(
+                f"column {spec['name']!r}: categor{'y' if len(unseen) == 1 else 'ies'} {unseen[:5]} not "
+                "seen in training, encoded as all zeros.",
+                UserWarning,
+                stacklevel=3,
+            )
         return (codes[:, None] == np.arange(len(index))[None, :]).astype(np.float64)
 
     @property
@@ -161,15 +177,23 @@ class TableEncoder:
         return names
 
     def get_config(self) -> dict:
-        return {"categorical": self.categorical, "drop": self.drop, "na_values": self.na_values,
-                "columns": self.columns, "notes": self.notes}
+        return {
+            "categorical": self.categorical,
+            "drop": self.drop,
+            "na_values": self.na_values,
+            "columns": self.columns,
+            "notes": self.notes,
+        }
 
     @classmethod
     def from_config(cls, config: dict) -> TableEncoder:
         """The fitted encoder ``get_config`` describes; a damaged description is an InputError."""
         try:
-            encoder = cls(list(config.get("categorical", ())), list(config.get("drop", ())),
-                          [str(value) for value in config.get("na_values", ())])
+            encoder = cls(
+                list(config.get("categorical", ())),
+                list(config.get("drop", ())),
+                [str(value) for value in config.get("na_values", ())],
+            )
             encoder.columns, encoder.notes = [_checked_spec(spec) for spec in config["columns"]], []
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(f"the table encoding is damaged ({type(exc).__name__}: {exc}).") from None
@@ -178,8 +202,11 @@ class TableEncoder:
 
 def _checked_spec(spec: dict) -> dict:
     """A column spec with every field ``transform`` reads, of the right type (else ValueError)."""
-    needed = {"numeric": {"median": float, "mean": float, "scale": float, "indicator": bool},
-              "categorical": {"categories": list}, "dropped": {}}[spec["kind"]]
+    needed = {
+        "numeric": {"median": float, "mean": float, "scale": float, "indicator": bool},
+        "categorical": {"categories": list},
+        "dropped": {},
+    }[spec["kind"]]
     if not isinstance(spec["name"], str):
         raise ValueError(f"column name {spec['name']!r}")
     for key, kind in needed.items():

@@ -10,6 +10,7 @@ way) with its network as numpynn's own ``.npz`` bytes, never pickled internals.
     from numpynn.interop.sklearn import NeuralNetClassifier
     clf = NeuralNetClassifier(hidden="dense:64,dropout:0.1", epochs=200, random_state=0).fit(X, y)
 """
+
 from __future__ import annotations
 
 import io
@@ -35,10 +36,22 @@ except ImportError:  # pragma: no cover - the module is useless without scikit-l
 class _NeuralNet(BaseEstimator):
     """What the classifier and the regressor share: the hyperparameters, training, pickling."""
 
-    def __init__(self, hidden: str = "mlp:64", epochs: int = 200, batch_size: int = 32, optimizer: str = "adam",
-                 learning_rate: float = 1e-3, weight_decay: float = 0.0, schedule: str = "constant",
-                 early_stopping: int = 20, validation_fraction: float = 0.1, random_state: int | None = None,
-                 verbose: int = 0, warm_start: bool = False, dtype: str = "float64"):
+    def __init__(
+        self,
+        hidden: str = "mlp:64",
+        epochs: int = 200,
+        batch_size: int = 32,
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        weight_decay: float = 0.0,
+        schedule: str = "constant",
+        early_stopping: int = 20,
+        validation_fraction: float = 0.1,
+        random_state: int | None = None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        dtype: str = "float64",
+    ):
         # scikit-learn's rule: store every argument as given, validate nothing here (fit does).
         self.hidden, self.epochs, self.batch_size, self.optimizer = hidden, epochs, batch_size, optimizer
         self.learning_rate, self.weight_decay, self.schedule = learning_rate, weight_decay, schedule
@@ -63,16 +76,26 @@ class _NeuralNet(BaseEstimator):
         steps = steps_per_epoch(len(x), self.batch_size)
         rate = schedules.from_name(self.schedule, self.learning_rate, 0.0, steps, self.epochs)
         if fresh or self.model_.optimizer is None:
-            self.model_.compile(optimizers.get(self.optimizer, learning_rate=rate, weight_decay=self.weight_decay),
-                                loss, metrics=[metric])
+            self.model_.compile(
+                optimizers.get(self.optimizer, learning_rate=rate, weight_decay=self.weight_decay),
+                loss,
+                metrics=[metric],
+            )
         fit_callbacks, validation = [], None
         if self.early_stopping and self.validation_fraction and len(x) >= 10:
             labels = y if num_classes and np.bincount(y).min() >= 2 else None
             train, held_out = split_indices(len(x), self.validation_fraction, labels, np.random.default_rng(seed))
             x, y, validation = x[train], y[train], (x[held_out], y[held_out])
             fit_callbacks.append(callbacks.EarlyStopping(patience=self.early_stopping, restore_best_weights=True))
-        history = self.model_.fit(x, y, batch_size=self.batch_size, epochs=self.epochs, verbose=self.verbose,
-                                  validation_data=validation, callbacks=fit_callbacks)
+        history = self.model_.fit(
+            x,
+            y,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            verbose=self.verbose,
+            validation_data=validation,
+            callbacks=fit_callbacks,
+        )
         self.history_ = history.history
         return self
 

@@ -5,6 +5,7 @@ with the flattened kernel; ``conv_input_grad`` sends dL/dz back through the kern
 row came from. Both work on channels-last images (batch, height, width, channels) and split their
 copies over the batch (numpynn/kernels/parallel.py). Conv2D (and Conv1D through it) uses them.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,9 +15,15 @@ from numpynn.kernels.parallel import split_rows
 from numpynn.kernels.workspace import Workspace
 
 
-def im2col(x: np.ndarray, kernel_size: tuple[int, int], strides: tuple[int, int],
-           pads: tuple[int, int, int, int], out_size: tuple[int, int],
-           workspace: Workspace | None = None, ones_column: bool = False) -> np.ndarray:
+def im2col(
+    x: np.ndarray,
+    kernel_size: tuple[int, int],
+    strides: tuple[int, int],
+    pads: tuple[int, int, int, int],
+    out_size: tuple[int, int],
+    workspace: Workspace | None = None,
+    ones_column: bool = False,
+) -> np.ndarray:
     """(N, H, W, C) -> (N * out_h * out_w, kh * kw * C): one row per output pixel, its receptive field,
     and with ``ones_column`` a last column of ones (for the bias).
 
@@ -29,8 +36,13 @@ def im2col(x: np.ndarray, kernel_size: tuple[int, int], strides: tuple[int, int]
     batch, height, width, channels = x.shape
     workspace = workspace or Workspace()
     # Only the interior is ever written, so the zero border of a reused buffer stays zero.
-    padded = workspace.get("padded input", (batch, height + top + bottom, width + left + right, channels), x.dtype,
-                           zeros=True) if top or bottom or left or right else x
+    padded = (
+        workspace.get(
+            "padded input", (batch, height + top + bottom, width + left + right, channels), x.dtype, zeros=True
+        )
+        if top or bottom or left or right
+        else x
+    )
     width_k = kh * kw * channels
     out = workspace.get("columns", (batch * out_h * out_w, width_k + ones_column), x.dtype)
     columns = out[:, :width_k].reshape(batch, out_h, out_w, kh, kw, channels)  # a view: only axes are split
@@ -39,14 +51,15 @@ def im2col(x: np.ndarray, kernel_size: tuple[int, int], strides: tuple[int, int]
     def copy_images(images: slice) -> None:
         ones[images] = 1
         if padded is not x:
-            padded[images, top:top + height, left:left + width] = x[images]
+            padded[images, top : top + height, left : left + width] = x[images]
         if channels < 4:
             # With a channel or two, the transposed copy moves single floats; copying one kernel offset at
             # a time moves whole rows and measured ~3x faster for C = 1.
             for i in range(kh):
                 for j in range(kw):
-                    columns[images, :, :, i, j, :] = padded[images, i:i + sh * (out_h - 1) + 1:sh,
-                                                            j:j + sw * (out_w - 1) + 1:sw, :]
+                    columns[images, :, :, i, j, :] = padded[
+                        images, i : i + sh * (out_h - 1) + 1 : sh, j : j + sw * (out_w - 1) + 1 : sw, :
+                    ]
             return
         windows = sliding_window_view(padded[images], (kh, kw), axis=(1, 2))[:, ::sh, ::sw][:, :out_h, :out_w]
         np.copyto(columns[images], windows.transpose(0, 1, 2, 4, 5, 3))
@@ -71,8 +84,14 @@ def _valid_range(offset, before, stride, out_count, in_count):
 INPUT_GRAD_ROWS = 4096
 
 
-def conv_input_grad(grad_2d: np.ndarray, weights: np.ndarray, input_shape: tuple, strides: tuple[int, int],
-                    pads: tuple[int, int, int, int], out_size: tuple[int, int]) -> np.ndarray:
+def conv_input_grad(
+    grad_2d: np.ndarray,
+    weights: np.ndarray,
+    input_shape: tuple,
+    strides: tuple[int, int],
+    pads: tuple[int, int, int, int],
+    out_size: tuple[int, int],
+) -> np.ndarray:
     """dL/dx from dL/dz (batch * out_h * out_w, filters), im2col's adjoint (col2im), a few images at a time.
 
     For each chunk of images, one matrix product with W^T (filters, kh * kw * C) gives the gradient of
@@ -89,15 +108,18 @@ def conv_input_grad(grad_2d: np.ndarray, weights: np.ndarray, input_shape: tuple
     kernel_t = weights.reshape(kh * kw * channels, -1).T  # (filters, kh * kw * C)
     chunk = max(1, INPUT_GRAD_ROWS // (out_h * out_w))
     columns = np.empty((min(chunk, batch) * out_h * out_w, kh * kw * channels), dtype=grad_2d.dtype)
-    taps = [(i, j, _valid_range(i, top, sh, out_h, height), _valid_range(j, left, sw, out_w, width))
-            for i in range(kh) for j in range(kw)]
+    taps = [
+        (i, j, _valid_range(i, top, sh, out_h, height), _valid_range(j, left, sw, out_w, width))
+        for i in range(kh)
+        for j in range(kw)
+    ]
     taps = [tap for tap in taps if tap[2][1] > tap[2][0] and tap[3][1] > tap[3][0]]  # not only padding
     for start in range(0, batch, chunk):
-        images = per_image[start:start + chunk]
+        images = per_image[start : start + chunk]
         rows = len(images) * out_h * out_w
         np.matmul(images.reshape(rows, -1), kernel_t, out=columns[:rows])
         column_grad = columns[:rows].reshape(len(images), out_h, out_w, kh, kw, channels)
-        grad_chunk = grad[start:start + chunk]
+        grad_chunk = grad[start : start + chunk]
 
         def add_back(part: slice, column_grad=column_grad, grad_chunk=grad_chunk) -> None:
             for i, j, (y0, y1, in_rows), (x0, x1, in_cols) in taps:

@@ -14,6 +14,7 @@ work to a thread costs tens of microseconds (docs/benchmarks.md).
 
 The threads only gain when OpenBLAS's idle threads do not hold the cores: see numpynn/kernels/runtime.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,7 +79,7 @@ def split_rows(work: Callable[[slice], object], rows: int, elements: int) -> Non
     threads = min(threads, part_count)
     bounds = [rows * part // part_count for part in range(part_count + 1)]
     parts = [slice(start, end) for start, end in zip(bounds[:-1], bounds[1:])]
-    runs = [parts[part_count * thread // threads:part_count * (thread + 1) // threads] for thread in range(threads)]
+    runs = [parts[part_count * thread // threads : part_count * (thread + 1) // threads] for thread in range(threads)]
 
     def run(own_parts: list[slice]) -> None:
         nested, _inside.part = getattr(_inside, "part", False), True

@@ -16,6 +16,7 @@ input gradient is 16 products dM U^T taken back through B (dd = B dV B^T) and ad
 overlapping tiles.
 Shapes: x (N, H, W, C) channels last; W (3, 3, C, F).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,12 +29,29 @@ B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtyp
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np.float64)
 A_T = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
 # F(4x4, 3x3): 6x6 input tiles, 4x4 output blocks (Lavin and Gray 2016, with the points 0, +-1, +-2).
-B_T4 = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0],
-                 [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], dtype=np.float64)
-G4 = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6],
-               [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]], dtype=np.float64)
-A_T4 = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
-                dtype=np.float64)
+B_T4 = np.array(
+    [
+        [4, 0, -5, 0, 1, 0],
+        [0, -4, -4, 1, 1, 0],
+        [0, 4, -4, -1, 1, 0],
+        [0, -2, -1, 2, 1, 0],
+        [0, 2, -1, -2, 1, 0],
+        [0, 4, 0, -5, 0, 1],
+    ],
+    dtype=np.float64,
+)
+G4 = np.array(
+    [
+        [1 / 4, 0, 0],
+        [-1 / 6, -1 / 6, -1 / 6],
+        [-1 / 6, 1 / 6, -1 / 6],
+        [1 / 24, 1 / 12, 1 / 6],
+        [1 / 24, -1 / 12, 1 / 6],
+        [0, 0, 1],
+    ],
+    dtype=np.float64,
+)
+A_T4 = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]], dtype=np.float64)
 VARIANTS = {2: (B_T, G, A_T), 4: (B_T4, G4, A_T4)}  # output block size -> its matrices
 
 
@@ -69,8 +87,13 @@ def _tiles(out_size: tuple[int, int], block: int) -> tuple[int, int]:
     return -(-out_size[0] // block), -(-out_size[1] // block)
 
 
-def transform_input(x: np.ndarray, pads: tuple[int, int, int, int], out_size: tuple[int, int],
-                    block: int = 2, workspace: Workspace | None = None) -> np.ndarray:
+def transform_input(
+    x: np.ndarray,
+    pads: tuple[int, int, int, int],
+    out_size: tuple[int, int],
+    block: int = 2,
+    workspace: Workspace | None = None,
+) -> np.ndarray:
     """x (N, H, W, C) -> V (P, N * tiles_h * tiles_w, C): B^T d B of every tile (tiles at stride ``block``).
 
     With a ``workspace`` the scratch arrays, and V itself, are reused from the last call."""
@@ -79,16 +102,19 @@ def transform_input(x: np.ndarray, pads: tuple[int, int, int, int], out_size: tu
     batch, height, width, channels = x.shape
     tiles_h, tiles_w = _tiles(out_size, block)
     # Only the interior is written, so the zero border of a reused buffer stays zero.
-    padded = workspace.get("padded input", (batch, block * tiles_h + 2, block * tiles_w + 2, channels), x.dtype,
-                           zeros=True)
+    padded = workspace.get(
+        "padded input", (batch, block * tiles_h + 2, block * tiles_w + 2, channels), x.dtype, zeros=True
+    )
     rows, cols = min(height, padded.shape[1] - top), min(width, padded.shape[2] - left)
     taps = workspace.get("input taps", (tile * tile, batch, tiles_h, tiles_w, channels), x.dtype)  # (i, j) of each
 
     def gather(images: slice) -> None:
-        padded[images, top:top + rows, left:left + cols] = x[images, :rows, :cols]
+        padded[images, top : top + rows, left : left + cols] = x[images, :rows, :cols]
         for i in range(tile):
             for j in range(tile):
-                taps[tile * i + j, images] = padded[images, i:i + block * tiles_h:block, j:j + block * tiles_w:block]
+                taps[tile * i + j, images] = padded[
+                    images, i : i + block * tiles_h : block, j : j + block * tiles_w : block
+                ]
 
     split_rows(gather, batch, taps.size)
     transformed = workspace.get("tiles", (tile * tile, batch * tiles_h * tiles_w * channels), x.dtype)
@@ -96,8 +122,9 @@ def transform_input(x: np.ndarray, pads: tuple[int, int, int, int], out_size: tu
     return transformed.reshape(tile * tile, -1, channels)
 
 
-def transform_output(products: np.ndarray, batch: int, out_size: tuple[int, int], block: int = 2,
-                     workspace: Workspace | None = None) -> np.ndarray:
+def transform_output(
+    products: np.ndarray, batch: int, out_size: tuple[int, int], block: int = 2, workspace: Workspace | None = None
+) -> np.ndarray:
     """M (P, N * tiles, F) -> Y (N, out_h, out_w, F): A^T m A of every tile, the output blocks side by side.
     Y is a new array (never workspace memory)."""
     workspace = workspace or Workspace()
@@ -113,8 +140,9 @@ def transform_output(products: np.ndarray, batch: int, out_size: tuple[int, int]
         for dy in range(block):
             for dx in range(block):
                 # Output row block * ty + dy comes from tile row ty; the last tiles may hang over the edge.
-                out[images, dy::block, dx::block] = blocks[dy, dx, images, :len(range(dy, rows, block)),
-                                                           :len(range(dx, cols, block))]
+                out[images, dy::block, dx::block] = blocks[
+                    dy, dx, images, : len(range(dy, rows, block)), : len(range(dx, cols, block))
+                ]
 
     split_rows(scatter, batch, out.size)
     return out
@@ -131,8 +159,9 @@ def output_grad_transform(grad: np.ndarray, block: int = 2, workspace: Workspace
     def gather(images: slice) -> None:
         for dy in range(block):
             for dx in range(block):
-                blocks[dy, dx, images, :len(range(dy, out_h, block)), :len(range(dx, out_w, block))] = \
-                    grad[images, dy::block, dx::block]
+                blocks[dy, dx, images, : len(range(dy, out_h, block)), : len(range(dx, out_w, block))] = grad[
+                    images, dy::block, dx::block
+                ]
 
     split_rows(gather, batch, blocks.size)
     transform = _kron(block)[1].T.astype(grad.dtype)
@@ -141,8 +170,14 @@ def output_grad_transform(grad: np.ndarray, block: int = 2, workspace: Workspace
     return transformed.reshape(len(transformed), -1, filters)
 
 
-def input_grad(grad_v: np.ndarray, input_shape: tuple, pads: tuple[int, int, int, int],
-               out_size: tuple[int, int], block: int = 2, workspace: Workspace | None = None) -> np.ndarray:
+def input_grad(
+    grad_v: np.ndarray,
+    input_shape: tuple,
+    pads: tuple[int, int, int, int],
+    out_size: tuple[int, int],
+    block: int = 2,
+    workspace: Workspace | None = None,
+) -> np.ndarray:
     """dV (P, N * tiles, C) -> dx (N, H, W, C): B dV B^T per tile, added onto the overlapping tiles.
     dx is a new array (never workspace memory)."""
     workspace = workspace or Workspace()
@@ -152,18 +187,22 @@ def input_grad(grad_v: np.ndarray, input_shape: tuple, pads: tuple[int, int, int
     taps = workspace.get("gradient taps", (tile * tile, grad_v[0].size), grad_v.dtype)
     np.matmul(_kron(block)[0].T.astype(grad_v.dtype), grad_v.reshape(tile * tile, -1), out=taps)
     taps = taps.reshape(tile * tile, batch, tiles_h, tiles_w, channels)
-    padded = workspace.get("padded gradient", (batch, block * tiles_h + 2, block * tiles_w + 2, channels),
-                           grad_v.dtype)
+    padded = workspace.get("padded gradient", (batch, block * tiles_h + 2, block * tiles_w + 2, channels), grad_v.dtype)
     rows, cols = min(height, padded.shape[1] - top), min(width, padded.shape[2] - left)
-    grad = np.zeros(input_shape, dtype=grad_v.dtype) if (rows, cols) != (height, width) else np.empty(
-        input_shape, dtype=grad_v.dtype)
+    grad = (
+        np.zeros(input_shape, dtype=grad_v.dtype)
+        if (rows, cols) != (height, width)
+        else np.empty(input_shape, dtype=grad_v.dtype)
+    )
 
     def scatter_add(images: slice) -> None:
         padded[images] = 0
         for i in range(tile):
             for j in range(tile):
-                padded[images, i:i + block * tiles_h:block, j:j + block * tiles_w:block] += taps[tile * i + j, images]
-        grad[images, :rows, :cols] = padded[images, top:top + rows, left:left + cols]
+                padded[images, i : i + block * tiles_h : block, j : j + block * tiles_w : block] += taps[
+                    tile * i + j, images
+                ]
+        grad[images, :rows, :cols] = padded[images, top : top + rows, left : left + cols]
 
     split_rows(scatter_add, batch, taps.size)
     return grad

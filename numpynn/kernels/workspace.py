@@ -7,6 +7,7 @@ memory in a caching allocator for the same reason. Only a layer's internal tempo
 an array it returns: outputs and gradients handed on are fresh, so nobody holds a buffer that the next
 step overwrites.
 """
+
 from __future__ import annotations
 
 import numpy as np

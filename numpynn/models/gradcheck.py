@@ -7,6 +7,7 @@
 - a compiled Sequential model: the objective is the training loss; only parameters are checked.
 The target is copied and converted to float64 first; the original is not touched.
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,14 +38,25 @@ class GradcheckResult:
         return self.ok
 
     def __str__(self):
-        rows = [f"{name:>12}: error ratio {self.errors[name]:.3g}, relative error {self.relative[name]:.3g}"
-                for name in self.errors]
+        rows = [
+            f"{name:>12}: error ratio {self.errors[name]:.3g}, relative error {self.relative[name]:.3g}"
+            for name in self.errors
+        ]
         return ("gradient check passed" if self.ok else "gradient check FAILED") + "\n" + "\n".join(rows)
 
 
-def gradcheck(target: Layer | Loss | Sequential, x: ArrayLike, y: ArrayLike | None = None, *, training: bool = True,
-              eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-4, seed: int = 0,
-              raise_on_failure: bool = False) -> GradcheckResult:
+def gradcheck(
+    target: Layer | Loss | Sequential,
+    x: ArrayLike,
+    y: ArrayLike | None = None,
+    *,
+    training: bool = True,
+    eps: float = 1e-6,
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+    seed: int = 0,
+    raise_on_failure: bool = False,
+) -> GradcheckResult:
     """Check ``target``'s gradients at input ``x`` (targets ``y`` for a Loss or a model)."""
     rng = np.random.default_rng(seed)
     integers = getattr(target, "integer_input", False)  # token ids: no gradient to check for them

@@ -1,10 +1,11 @@
 """Look inside a trained model: every layer's output, saliency maps and permutation importance.
 
-    outputs = inspection.layer_outputs(model, x)            # {"conv2d": (N, 28, 28, 32), "residual/conv2d": ...}
-    maps = inspection.feature_maps(model, x[:1])            # the convolutional layers' outputs only
-    heat = inspection.saliency(model, images)               # |d score / d pixel|, shaped like the images
-    drop = inspection.permutation_importance(model, x, y, "accuracy", repeats=10, seed=0)
+outputs = inspection.layer_outputs(model, x)            # {"conv2d": (N, 28, 28, 32), "residual/conv2d": ...}
+maps = inspection.feature_maps(model, x[:1])            # the convolutional layers' outputs only
+heat = inspection.saliency(model, images)               # |d score / d pixel|, shaped like the images
+drop = inspection.permutation_importance(model, x, y, "accuracy", repeats=10, seed=0)
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -70,10 +71,15 @@ def saliency(model: Sequential, x: np.ndarray, class_index: int | np.ndarray | N
     return np.abs(grad)
 
 
-def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
-                           metric: str | Callable[[np.ndarray, np.ndarray], float] = "accuracy", repeats: int = 10,
-                           seed: int | None = 0,
-                           groups: list[list[int]] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def permutation_importance(
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    metric: str | Callable[[np.ndarray, np.ndarray], float] = "accuracy",
+    repeats: int = 10,
+    seed: int | None = 0,
+    groups: list[list[int]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """How much the score drops when one input column is shuffled (Breiman 2001; scikit-learn's
     ``permutation_importance``): (mean drop, standard deviation over repeats), each (features,), or
     (groups,) with ``groups``: lists of feature indices shuffled together (the one-hot block of one column).
@@ -84,8 +90,9 @@ def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
     """
     x = model.check_inputs(x)
     if x.ndim != 2:
-        raise InputError(f"permutation importance shuffles the columns of a table (samples, features), got shape "
-                         f"{x.shape}.")
+        raise InputError(
+            f"permutation importance shuffles the columns of a table (samples, features), got shape {x.shape}."
+        )
     if repeats < 1:
         raise InputError(f"repeats must be at least 1, got {repeats!r}.")
     score = _scorer(metric, np.asarray(y))
@@ -105,10 +112,12 @@ def permutation_importance(model: Sequential, x: np.ndarray, y: np.ndarray,
 def _scorer(metric: str | Callable, y: np.ndarray) -> Callable[[np.ndarray], float]:
     """model outputs -> score (higher is better) against the targets y, for permutation_importance."""
     if metric == "accuracy":
+
         def score(outputs):
             predicted = outputs.argmax(axis=1) if outputs.shape[1] > 1 else (outputs[:, 0] > 0.5).astype(int)
             return float(np.mean(predicted == y))
     elif metric == "log_loss":
+
         def score(outputs):
             probabilities = np.clip(outputs.astype(np.float64), 1e-12, 1.0)
             labels = y.astype(int)
@@ -118,9 +127,11 @@ def _scorer(metric: str | Callable, y: np.ndarray) -> Callable[[np.ndarray], flo
                 picked = probabilities[np.arange(len(labels)), labels]
             return float(np.mean(np.log(np.maximum(picked, 1e-12))))
     elif metric == "r2":
+
         def score(outputs):
             return regression_scores(y.astype(np.float64), outputs[:, 0])["r2"]
     elif callable(metric):
+
         def score(outputs):
             return float(metric(y, outputs))
     else:

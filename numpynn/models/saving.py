@@ -6,6 +6,7 @@ Layout of the archive (every entry a plain array; loaded with ``allow_pickle=Fal
   state/<i>/<name>      non-trained state (running statistics) of layer i
   optimizer/<name>      optimizer state (iterations, moments), keyed like the parameters
 """
+
 from __future__ import annotations
 
 import json
@@ -69,8 +70,9 @@ def _read_meta(path: str, entry: np.ndarray) -> dict:
     try:
         meta = json.loads(str(entry))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path!r} has an unreadable header ({exc}); it may be corrupt: save the model "
-                         "again.") from None
+        raise InputError(
+            f"{path!r} has an unreadable header ({exc}); it may be corrupt: save the model again."
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME or not isinstance(meta.get("version"), int):
         raise InputError(f"{path!r} is not a numpynn model file (unknown format).")
     if meta["version"] > FORMAT_VERSION:
@@ -91,8 +93,10 @@ def _check_sizes(path: str, layer_configs: list, input_shape: list, arrays: dict
         if expected is not None:
             stored = sum(int(a.size) for name, a in arrays.items() if name.startswith((f"params/{i}/", f"state/{i}/")))
             if stored != expected:
-                raise InputError(f"{path!r} is corrupt: layer {i} ({type(layer).__name__}) would hold {expected} "
-                                 f"numbers, the file has {stored}.")
+                raise InputError(
+                    f"{path!r} is corrupt: layer {i} ({type(layer).__name__}) would hold {expected} "
+                    f"numbers, the file has {stored}."
+                )
         shape = tuple(layer.compute_output_shape(shape))
 
 
@@ -105,8 +109,10 @@ def _copy_weights(path, model: Sequential, arrays: dict[str, np.ndarray]) -> Non
                 if name not in arrays:
                     raise InputError(f"{path!r} is corrupt: the weights {name!r} are missing.")
                 if arrays[name].shape != array.shape:
-                    raise InputError(f"{path!r} is corrupt: {name!r} has shape {arrays[name].shape}, "
-                                     f"the architecture needs {array.shape}.")
+                    raise InputError(
+                        f"{path!r} is corrupt: {name!r} has shape {arrays[name].shape}, "
+                        f"the architecture needs {array.shape}."
+                    )
                 np.copyto(array, arrays[name])
 
 
@@ -121,27 +127,34 @@ def load_model(path) -> Sequential:
             raise FileNotFoundError(f"No model file at {path!r}.")
     arrays = read_npz(source, "numpynn model file")
     if META_KEY not in arrays:
-        raise InputError(f"{path!r} is a NumPy archive but not a numpynn model (no {META_KEY} entry); "
-                         "save models with model.save(path).")
+        raise InputError(
+            f"{path!r} is a NumPy archive but not a numpynn model (no {META_KEY} entry); "
+            "save models with model.save(path)."
+        )
     meta = _read_meta(path, arrays.pop(META_KEY))
 
     class_name = meta.get("class_name", "Sequential")
     if class_name not in MODEL_CLASSES:
-        raise InputError(f"{path!r} holds a {class_name} model, a class numpynn does not know: import the module "
-                         "that defines it (decorated with @numpynn.models.saving.register_model) before loading.")
+        raise InputError(
+            f"{path!r} holds a {class_name} model, a class numpynn does not know: import the module "
+            "that defines it (decorated with @numpynn.models.saving.register_model) before loading."
+        )
     try:
         _check_sizes(path, meta["model"]["layers"], meta["input_shape"], arrays)
         model = MODEL_CLASSES[class_name].from_config(meta["model"])
         model.build(meta["input_shape"])
     except (KeyError, TypeError, MemoryError) as exc:  # a config that was edited or damaged
-        raise InputError(f"{path!r} describes a model that cannot be built ({type(exc).__name__}: {exc}); it may be "
-                         "corrupt: save the model again.") from None
+        raise InputError(
+            f"{path!r} describes a model that cannot be built ({type(exc).__name__}: {exc}); it may be "
+            "corrupt: save the model again."
+        ) from None
     _copy_weights(path, model, arrays)
     if meta["optimizer"] is not None and meta["loss"] is not None:
-        model.compile(optimizer=optimizers.get(meta["optimizer"]), loss=losses.get(meta["loss"]),
-                      metrics=meta["metrics"])
+        model.compile(
+            optimizer=optimizers.get(meta["optimizer"]), loss=losses.get(meta["loss"]), metrics=meta["metrics"]
+        )
         prefix = "optimizer/"
-        state = {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+        state = {name[len(prefix) :]: value for name, value in arrays.items() if name.startswith(prefix)}
         missing = sorted(set(meta.get("optimizer_state", state)) - set(state))
         if missing:
             raise InputError(f"{path!r} is corrupt: the optimizer state {missing[:3]} is missing.")

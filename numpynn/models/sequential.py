@@ -1,4 +1,5 @@
 """Sequential: a stack of layers, with Keras's compile / fit / evaluate / predict (from ``Trainer``)."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,13 @@ class Sequential(Trainer):
         see ``numpynn.utils.set_seed``).
     """
 
-    def __init__(self, layers: list[Layer] | None = None, dtype: str = "float32", seed: int | None = None,
-                 name: str = "sequential"):
+    def __init__(
+        self,
+        layers: list[Layer] | None = None,
+        dtype: str = "float32",
+        seed: int | None = None,
+        name: str = "sequential",
+    ):
         super().__init__()  # the training state: numpynn/training/trainer.py declares it
         self.name = name
         self.dtype = as_float_dtype(dtype)
@@ -69,13 +75,17 @@ class Sequential(Trainer):
         self.input_shape = shape
         for layer in self.layers:
             if layer.dtype is not None and layer.dtype != self.dtype:
-                raise InputError(f"{layer.describe()} has dtype {layer.dtype}, the model {self.dtype}; "
-                                 "give the model the dtype instead.")
+                raise InputError(
+                    f"{layer.describe()} has dtype {layer.dtype}, the model {self.dtype}; "
+                    "give the model the dtype instead."
+                )
             if not layer.built:
                 layer.build(shape, dtype=self.dtype, rng=self.rng)
             elif layer.input_shape != shape:
-                raise InputError(f"{layer.describe()} was built for input {layer.input_shape}, "
-                                 f"but the layer before it outputs {shape}.")
+                raise InputError(
+                    f"{layer.describe()} was built for input {layer.input_shape}, "
+                    f"but the layer before it outputs {shape}."
+                )
             shape = layer.output_shape
         self.output_shape = shape
         # Gradients flow back only as far as the first layer with parameters; nothing before it
@@ -88,8 +98,11 @@ class Sequential(Trainer):
         # it, which run as one (layers/pooled_relu.py: ReLU on the pooled map, a quarter of the size).
         hidden = self.layers[:-1]
         self._steps = pooled_relu.plan(hidden) if self.pair_relu_and_pooling else list(hidden)
-        self._backward_steps = [step for step, first in zip(self._steps, pooled_relu.first_positions(self._steps))
-                                if first >= self._first_trainable][::-1]
+        self._backward_steps = [
+            step
+            for step, first in zip(self._steps, pooled_relu.first_positions(self._steps))
+            if first >= self._first_trainable
+        ][::-1]
         self._variables, self._segments = self._pack_parameters()
         self.built = True
         if self.loss is not None:
@@ -109,9 +122,9 @@ class Sequential(Trainer):
         offset, sizes, self._views = 0, [], []
         for layer, key in entries:
             shape, size = layer.params[key].shape, layer.params[key].size
-            flat_params[offset:offset + size] = layer.params[key].ravel()
-            layer.params[key] = flat_params[offset:offset + size].reshape(shape)
-            layer.grads[key] = flat_grads[offset:offset + size].reshape(shape)
+            flat_params[offset : offset + size] = layer.params[key].ravel()
+            layer.params[key] = flat_params[offset : offset + size].reshape(shape)
+            layer.grads[key] = flat_grads[offset : offset + size].reshape(shape)
             self._views.append((layer, key, layer.params[key], layer.grads[key]))
             offset += size
             sizes.append(size)
@@ -133,20 +146,25 @@ class Sequential(Trainer):
         integers = bool(self.layers) and self.layers[0].integer_input  # token ids stay integers
         x = check_array(x, name, dtype=None if integers else self.dtype)
         if x.ndim < 2:
-            raise InputError(f"{name} must have a batch axis: shape (samples, features...), got {x.shape}; "
-                             "for a single sample use x[None].")
+            raise InputError(
+                f"{name} must have a batch axis: shape (samples, features...), got {x.shape}; "
+                "for a single sample use x[None]."
+            )
         if not self.built:
             if not self.layers:
                 raise RuntimeError("The model has no layers; add some before using it.")
             self.build(x.shape[1:])
         elif x.shape[1:] != self.input_shape:
-            raise InputError(f"The model expects samples of shape {self.input_shape}, {name} has samples of shape "
-                             f"{x.shape[1:]} (array shape {x.shape}); pass data with the features it was built for.")
+            raise InputError(
+                f"The model expects samples of shape {self.input_shape}, {name} has samples of shape "
+                f"{x.shape[1:]} (array shape {x.shape}); pass data with the features it was built for."
+            )
         return x
 
     # ----- the forward and backward pass -----------------------------------------------------
-    def forward(self, x: np.ndarray, training: bool = False,
-                with_logits: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    def forward(
+        self, x: np.ndarray, training: bool = False, with_logits: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """The outputs for a checked batch x; ``with_logits``: (outputs, the last layer's logits)."""
         last = self.layers[-1]
         for step in self._steps:
@@ -174,13 +192,13 @@ class Sequential(Trainer):
                 raise RuntimeError(
                     f"{layer.describe()} replaced {which}[{key!r}] with a new array, so the optimizer would no "
                     f"longer see it. Write into the existing array instead: np.matmul(..., out=self.{which}"
-                    f"[{key!r}]) or self.{which}[{key!r}][...] = value.")
+                    f"[{key!r}]) or self.{which}[{key!r}][...] = value."
+                )
 
     # ----- weights ----------------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every parameter and state array, layer by layer."""
-        return [array.copy() for layer in self.layers
-                for array in (*layer.params.values(), *layer.state.values())]
+        return [array.copy() for layer in self.layers for array in (*layer.params.values(), *layer.state.values())]
 
     def set_weights(self, weights: list[np.ndarray]) -> None:
         """Copy arrays (as from get_weights) into the model's own, keeping their identity and dtype."""
@@ -205,8 +223,13 @@ class Sequential(Trainer):
         lines = [f'Model: "{self.name}"', rule, "".join(c.ljust(w) for c, w in zip(rows[0], widths)), "=" * len(rule)]
         lines += ["".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows[1:]]
         non_trainable = sum(a.size for layer in self.layers for a in layer.state.values())
-        lines += ["=" * len(rule), f"Total params: {self.count_params() + non_trainable:,}",
-                  f"Trainable params: {self.count_params():,}", f"Non-trainable params: {non_trainable:,}", rule]
+        lines += [
+            "=" * len(rule),
+            f"Total params: {self.count_params() + non_trainable:,}",
+            f"Trainable params: {self.count_params():,}",
+            f"Non-trainable params: {non_trainable:,}",
+            rule,
+        ]
         print_fn("\n".join(lines))
 
     def save(self, path: str | os.PathLike) -> None:
@@ -216,13 +239,16 @@ class Sequential(Trainer):
     def to_onnx(self, path: str | os.PathLike | None = None, **options) -> bytes:
         """The model as ONNX (see ``numpynn.interop.onnx.export.to_onnx``); needs ``pip install 'numpynn[onnx]'``."""
         from numpynn.interop.onnx.export import to_onnx
+
         return to_onnx(self, path, **options)
 
     def get_config(self) -> dict:
         """Constructor arguments (JSON-serialisable); a subclass adds its own."""
-        return {"name": self.name, "dtype": self.dtype.name,
-                "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                           for layer in self.layers]}
+        return {
+            "name": self.name,
+            "dtype": self.dtype.name,
+            "layers": [{"class_name": type(layer).__name__, "config": layer.get_config()} for layer in self.layers],
+        }
 
     @classmethod
     def from_config(cls, config: dict) -> Sequential:
@@ -230,7 +256,6 @@ class Sequential(Trainer):
         config = dict(config)
         layers = [layers_module.from_config(entry["class_name"], entry["config"]) for entry in config.pop("layers")]
         return cls(layers, **config)
-
 
 
 def _summary_rows(layers: list[Layer], depth: int) -> list[tuple[str, str, str]]:

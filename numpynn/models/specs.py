@@ -13,6 +13,7 @@
 
 The output layer is added for you: Dense(1, sigmoid) for two classes, Dense(K, softmax) for more.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -66,13 +67,14 @@ def parse_layers(spec: str) -> list:
         return []
     if spec.startswith("mlp:") or spec.startswith("mlp,"):
         sizes = [s for s in spec[4:].split(",") if s]
-        return [layers.Dense(_number(s, int, spec), activation="relu", kernel_initializer="he_uniform")
-                for s in sizes]
+        return [layers.Dense(_number(s, int, spec), activation="relu", kernel_initializer="he_uniform") for s in sizes]
     tokens = split_tokens(spec)
     # A recurrent layer feeding another recurrent layer passes every step on, not just the last.
     recurrent = [_is_recurrent(token) for token in tokens]
-    return [_layer(token, spec, keep_steps=recurrent[i] and i + 1 < len(tokens) and recurrent[i + 1])
-            for i, token in enumerate(tokens)]
+    return [
+        _layer(token, spec, keep_steps=recurrent[i] and i + 1 < len(tokens) and recurrent[i + 1])
+        for i, token in enumerate(tokens)
+    ]
 
 
 def _is_recurrent(token: str) -> bool:
@@ -99,9 +101,11 @@ def _layer(token: str, spec: str, keep_steps: bool = False):
         return _image_layer(name, arg, token)
     if name in RECURRENT:
         return RECURRENT[name](_number(arg, int, token), return_sequences=keep_steps)
-    raise InputError(f"unknown layer {name!r} in model spec {spec!r}; use mlp:256,128, logistic, cnn, resnet, or "
-                     "a list of dense:N, dropout:R, conv:F[xK], conv1d:F[xK], pool[:S], avgpool[:S], gap, bn, "
-                     "flatten, rnn:N, lstm:N, gru:N, bi(lstm:N), res(layers...).")
+    raise InputError(
+        f"unknown layer {name!r} in model spec {spec!r}; use mlp:256,128, logistic, cnn, resnet, or "
+        "a list of dense:N, dropout:R, conv:F[xK], conv1d:F[xK], pool[:S], avgpool[:S], gap, bn, "
+        "flatten, rnn:N, lstm:N, gru:N, bi(lstm:N), res(layers...)."
+    )
 
 
 def _empty(token):
@@ -112,8 +116,13 @@ def _image_layer(name, arg, token):
     if name in ("conv", "conv1d"):
         filters, _, kernel = arg.partition("x")
         conv = layers.Conv2D if name == "conv" else layers.Conv1D
-        return conv(_number(filters, int, token), _number(kernel or "3", int, token), padding="same",
-                    activation="relu", kernel_initializer="he_uniform")
+        return conv(
+            _number(filters, int, token),
+            _number(kernel or "3", int, token),
+            padding="same",
+            activation="relu",
+            kernel_initializer="he_uniform",
+        )
     if name == "pool":
         return layers.MaxPooling2D(_number(arg or "2", int, token))
     if name == "avgpool":
@@ -131,8 +140,9 @@ def is_convolutional(spec: str) -> bool:
     return any(type(layer).__name__ in IMAGE_LAYERS for _, layer in named_leaves(parse_layers(spec)))
 
 
-def build_model(spec: str, input_shape: tuple, num_classes: int, seed: int | None = None,
-                dtype: str = "float32") -> Sequential:
+def build_model(
+    spec: str, input_shape: tuple, num_classes: int, seed: int | None = None, dtype: str = "float32"
+) -> Sequential:
     """A Sequential for inputs of ``input_shape`` (no batch axis) with the right output layer:
     Dense(1, sigmoid) for 2 classes, Dense(K, softmax) for K > 2, one linear output for 0 (regression).
 
@@ -141,8 +151,11 @@ def build_model(spec: str, input_shape: tuple, num_classes: int, seed: int | Non
     if num_classes == 0:
         output = layers.Dense(1)
     else:
-        output = layers.Dense(1, activation="sigmoid") if num_classes == 2 else layers.Dense(num_classes,
-                                                                                              activation="softmax")
+        output = (
+            layers.Dense(1, activation="sigmoid")
+            if num_classes == 2
+            else layers.Dense(num_classes, activation="softmax")
+        )
     model_layers, shape = [], tuple(input_shape)
     for layer in parse_layers(spec) + [output]:
         if isinstance(layer, layers.Dense) and len(shape) > 1:

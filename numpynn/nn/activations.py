@@ -4,6 +4,7 @@ Every backward here is written in terms of the activation's *output* (ReLU: out 
 out * (1 - out), tanh: 1 - out**2, softmax: out * (g - sum(g * out))), so a layer caches one array
 and may compute the forward in place on a buffer it owns (``out=x``).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@
 Normal variants use a truncated-free normal with std = sqrt(scale / fan); uniform variants draw from
 [-limit, limit] with limit = sqrt(3 * scale / fan) so both have the same variance.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,8 +14,9 @@ from numpynn.utils import lookup
 
 
 def _variance_scaling(scale: float, mode: str, distribution: str) -> Callable[..., np.ndarray]:
-    def init(shape: tuple, fan_in: float, fan_out: float, rng: np.random.Generator,
-             dtype: str | np.dtype) -> np.ndarray:
+    def init(
+        shape: tuple, fan_in: float, fan_out: float, rng: np.random.Generator, dtype: str | np.dtype
+    ) -> np.ndarray:
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
         variance = scale / max(1.0, fan)
         if distribution == "normal":

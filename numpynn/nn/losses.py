@@ -8,6 +8,7 @@ error, dL/dz = (prediction - target) / batch. The model uses it when the last la
 matches the loss (``fused_activation``), computing the loss from the logits, so probabilities that
 round to 0 or 1 never reach a log or a division.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -85,9 +86,7 @@ class Loss:
 
 def _check_batch(y_pred, y_true):
     if len(y_pred) != len(y_true):
-        raise InputError(
-            f"y_pred and y_true have different batch sizes ({len(y_pred)} vs {len(y_true)})."
-        )
+        raise InputError(f"y_pred and y_true have different batch sizes ({len(y_pred)} vs {len(y_true)}).")
 
 
 def _check_labels(y_true, num_classes: int) -> np.ndarray:
@@ -101,11 +100,12 @@ def _check_labels(y_true, num_classes: int) -> np.ndarray:
             "for one-hot targets use CategoricalCrossentropy."
         )
     if not np.issubdtype(y.dtype, np.integer) and (
-            not np.issubdtype(y.dtype, np.floating) or not np.all(np.isfinite(y)) or np.any(y != np.round(y))):
+        not np.issubdtype(y.dtype, np.floating) or not np.all(np.isfinite(y)) or np.any(y != np.round(y))
+    ):
         raise InputError(
-                f"Sparse labels must be integer class ids, got dtype {y.dtype} with non-integer values; "
-                "map the classes to 0..K-1 first."
-            )
+            f"Sparse labels must be integer class ids, got dtype {y.dtype} with non-integer values; "
+            "map the classes to 0..K-1 first."
+        )
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         raise InputError(
             f"Class labels must lie in [0, {num_classes - 1}] for a model with {num_classes} outputs, "
@@ -190,12 +190,16 @@ class BinaryCrossentropy(_CrossEntropy):
 
     def prepare_targets(self, y_true: ArrayLike, output_shape: tuple) -> np.ndarray:
         if output_shape[-1] != 1:
-            raise InputError(f"BinaryCrossentropy needs a model with 1 output, this one has {output_shape[-1]}; "
-                             "use Dense(1) as the last layer.")
+            raise InputError(
+                f"BinaryCrossentropy needs a model with 1 output, this one has {output_shape[-1]}; "
+                "use Dense(1) as the last layer."
+            )
         y = np.asarray(y_true)
         if y.size and (np.min(y) < 0 or np.max(y) > 1):
-            raise InputError(f"BinaryCrossentropy targets must lie in [0, 1], got values from {np.min(y)} to "
-                             f"{np.max(y)}; for more than two classes use SparseCategoricalCrossentropy.")
+            raise InputError(
+                f"BinaryCrossentropy targets must lie in [0, 1], got values from {np.min(y)} to "
+                f"{np.max(y)}; for more than two classes use SparseCategoricalCrossentropy."
+            )
         return y.reshape(len(y), 1) if y.ndim == 1 else y
 
     def _compute(self, y_pred, y_true, with_grad):

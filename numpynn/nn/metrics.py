@@ -3,6 +3,7 @@
 Conventions follow scikit-learn: confusion_matrix rows are true classes, columns predicted classes;
 a precision or recall with a zero denominator is reported as 0.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -91,8 +92,9 @@ def precision_recall_f1(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int |
     return result
 
 
-def classification_report(y_true: ArrayLike, y_pred: ArrayLike, class_names: list | None = None,
-                          digits: int = 3) -> str:
+def classification_report(
+    y_true: ArrayLike, y_pred: ArrayLike, class_names: list | None = None, digits: int = 3
+) -> str:
     """A text table of per-class precision/recall/F1/support with accuracy and averages."""
     scores = precision_recall_f1(y_true, y_pred, None if class_names is None else len(class_names))
     num_classes = len(scores["support"])
@@ -101,15 +103,19 @@ def classification_report(y_true: ArrayLike, y_pred: ArrayLike, class_names: lis
     header = f"{'':>{width}} {'precision':>10} {'recall':>10} {'f1-score':>10} {'support':>10}"
     lines = [header, ""]
     for i, name in enumerate(names):
-        lines.append(f"{name:>{width}} {scores['precision'][i]:>10.{digits}f} {scores['recall'][i]:>10.{digits}f} "
-                     f"{scores['f1'][i]:>10.{digits}f} {scores['support'][i]:>10d}")
+        lines.append(
+            f"{name:>{width}} {scores['precision'][i]:>10.{digits}f} {scores['recall'][i]:>10.{digits}f} "
+            f"{scores['f1'][i]:>10.{digits}f} {scores['support'][i]:>10d}"
+        )
     total = int(scores["support"].sum())
     lines.append("")
     lines.append(f"{'accuracy':>{width}} {'':>10} {'':>10} {accuracy(y_true, y_pred):>10.{digits}f} {total:>10d}")
     for avg in ("macro", "weighted"):
         s = scores[avg]
-        lines.append(f"{avg + ' avg':>{width}} {s['precision']:>10.{digits}f} {s['recall']:>10.{digits}f} "
-                     f"{s['f1']:>10.{digits}f} {total:>10d}")
+        lines.append(
+            f"{avg + ' avg':>{width}} {s['precision']:>10.{digits}f} {s['recall']:>10.{digits}f} "
+            f"{s['f1']:>10.{digits}f} {total:>10d}"
+        )
     return "\n".join(lines)
 
 
@@ -152,8 +158,8 @@ def regression_scores(y_true: ArrayLike, y_pred: ArrayLike) -> dict:
         raise InputError(f"y_true and y_pred have different lengths ({len(y_true)} vs {len(y_pred)}).")
     residual = y_true - y_pred
     total = np.sum((y_true - y_true.mean()) ** 2)
-    r2 = 1.0 - np.sum(residual ** 2) / total if total > 0 else (1.0 if np.allclose(residual, 0) else 0.0)
-    return {"mae": float(np.mean(np.abs(residual))), "rmse": float(np.sqrt(np.mean(residual ** 2))), "r2": float(r2)}
+    r2 = 1.0 - np.sum(residual**2) / total if total > 0 else (1.0 if np.allclose(residual, 0) else 0.0)
+    return {"mae": float(np.mean(np.abs(residual))), "rmse": float(np.sqrt(np.mean(residual**2))), "r2": float(r2)}
 
 
 # ----- metrics the model tracks during fit (name -> fn(y_true_labels_or_values, outputs, threshold)) ----

@@ -4,6 +4,7 @@
 schedule's ``decay_steps`` says otherwise (set decay_steps = steps per epoch to decay per epoch).
 Each schedule also accepts an array of steps, which is what the plots use.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,8 +42,9 @@ class InverseTimeDecay(LearningRateSchedule):
 
     name = "inverse_time_decay"
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int = 1, decay_rate: float = 1e-3,
-                 staircase: bool = False):
+    def __init__(
+        self, initial_learning_rate: float, decay_steps: int = 1, decay_rate: float = 1e-3, staircase: bool = False
+    ):
         self.initial_learning_rate = float(_check_positive(initial_learning_rate, "initial_learning_rate"))
         self.decay_steps = float(_check_positive(decay_steps, "decay_steps"))
         self.decay_rate = float(decay_rate)
@@ -55,8 +57,13 @@ class InverseTimeDecay(LearningRateSchedule):
         return _as_float(self.initial_learning_rate / (1 + self.decay_rate * t), step)
 
     def get_config(self) -> dict:
-        return {"name": self.name, "initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate, "staircase": self.staircase}
+        return {
+            "name": self.name,
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+        }
 
 
 class ExponentialDecay(LearningRateSchedule):
@@ -74,11 +81,16 @@ class ExponentialDecay(LearningRateSchedule):
         t = np.asarray(step, dtype=np.float64) / self.decay_steps
         if self.staircase:
             t = np.floor(t)
-        return _as_float(self.initial_learning_rate * self.decay_rate ** t, step)
+        return _as_float(self.initial_learning_rate * self.decay_rate**t, step)
 
     def get_config(self) -> dict:
-        return {"name": self.name, "initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate, "staircase": self.staircase}
+        return {
+            "name": self.name,
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+        }
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -114,8 +126,14 @@ class CosineDecay(LearningRateSchedule):
 
     name = "cosine_decay"
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
-                 warmup_target: float | None = None, warmup_steps: int = 0):
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        alpha: float = 0.0,
+        warmup_target: float | None = None,
+        warmup_steps: int = 0,
+    ):
         self.initial_learning_rate = float(initial_learning_rate)
         if self.initial_learning_rate < 0:
             raise InputError(f"initial_learning_rate must be >= 0, got {initial_learning_rate}.")
@@ -138,9 +156,14 @@ class CosineDecay(LearningRateSchedule):
         return _as_float(lr, step)
 
     def get_config(self) -> dict:
-        return {"name": self.name, "initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "alpha": self.alpha, "warmup_target": self.warmup_target,
-                "warmup_steps": self.warmup_steps}
+        return {
+            "name": self.name,
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
 
 
 SCHEDULES = {cls.name: cls for cls in (InverseTimeDecay, ExponentialDecay, PiecewiseConstantDecay, CosineDecay)}
@@ -155,8 +178,9 @@ def from_config(config: dict) -> LearningRateSchedule:
 NAMES = ("constant", "inverse-time", "exponential", "cosine", "step")
 
 
-def from_name(name: str, learning_rate: float, decay: float = 0.0, steps_per_epoch: int = 1,
-              epochs: int = 1) -> float | LearningRateSchedule:
+def from_name(
+    name: str, learning_rate: float, decay: float = 0.0, steps_per_epoch: int = 1, epochs: int = 1
+) -> float | LearningRateSchedule:
     """A learning rate for a run of ``epochs`` x ``steps_per_epoch`` steps, from one word.
 
     constant: ``learning_rate`` (inverse-time instead if ``decay`` is given); inverse-time:
@@ -174,8 +198,13 @@ def from_name(name: str, learning_rate: float, decay: float = 0.0, steps_per_epo
         return ExponentialDecay(learning_rate, decay_steps=steps_per_epoch, decay_rate=decay or 0.9)
     if name == "cosine":
         warmup = min(steps_per_epoch, max(total_steps // 10, 1))
-        return CosineDecay(learning_rate / 10, decay_steps=max(total_steps - warmup, 1), alpha=0.01,
-                           warmup_target=learning_rate, warmup_steps=warmup)
+        return CosineDecay(
+            learning_rate / 10,
+            decay_steps=max(total_steps - warmup, 1),
+            alpha=0.01,
+            warmup_target=learning_rate,
+            warmup_steps=warmup,
+        )
     if name == "step":
         boundaries = [int(total_steps * f) for f in (0.5, 0.75)]
         return PiecewiseConstantDecay(boundaries, [learning_rate, learning_rate / 10, learning_rate / 100])

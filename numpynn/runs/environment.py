@@ -1,5 +1,6 @@
 """What a run ran on: versions, machine and thread settings, saved with every run folder so a result
 can be traced and reproduced (the same seed on the same versions gives the same weights)."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,15 @@ import numpy as np
 from numpynn._version import __version__
 
 # Environment variables that change which BLAS kernels run or how many threads they use.
-THREAD_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT", "OMP_NUM_THREADS",
-                    "MKL_NUM_THREADS", "NUMPYNN_THREADS", "NUMPYNN_DATA")
+THREAD_VARIABLES = (
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_NUM_THREADS",
+    "OPENBLAS_THREAD_TIMEOUT",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMPYNN_THREADS",
+    "NUMPYNN_DATA",
+)
 
 
 def blas_description() -> str:

@@ -3,6 +3,7 @@
 ``fit_and_evaluate`` trains and evaluates and writes nothing; ``train`` also writes the run folder
 (``runs.py``). The options and their defaults are in ``options.py``, the splits in ``preparation.py``.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -53,8 +54,14 @@ class TrainingResult:
     layer_stats: callbacks.LayerStats | None = None  # with --inspect: the per-layer statistics
 
 
-def evaluate_split(model: Sequential, x: np.ndarray, y: np.ndarray, class_names: list,
-                   rows: np.ndarray | None = None, files: list[str] | None = None) -> dict:
+def evaluate_split(
+    model: Sequential,
+    x: np.ndarray,
+    y: np.ndarray,
+    class_names: list,
+    rows: np.ndarray | None = None,
+    files: list[str] | None = None,
+) -> dict:
     """Loss, accuracy, confusion matrix and per-class scores of ``model`` on one split.
 
     With ``rows`` (where each sample came from) the result also lists the misclassified samples,
@@ -69,9 +76,15 @@ def evaluate_split(model: Sequential, x: np.ndarray, y: np.ndarray, class_names:
         "loss": float(evaluation["loss"]),
         "samples": int(len(y)),
         "confusion_matrix": confusion_matrix(y, predicted, k).tolist(),
-        "per_class": {str(name): {"precision": float(scores["precision"][i]), "recall": float(scores["recall"][i]),
-                                  "f1": float(scores["f1"][i]), "support": int(scores["support"][i])}
-                      for i, name in enumerate(class_names)},
+        "per_class": {
+            str(name): {
+                "precision": float(scores["precision"][i]),
+                "recall": float(scores["recall"][i]),
+                "f1": float(scores["f1"][i]),
+                "support": int(scores["support"][i]),
+            }
+            for i, name in enumerate(class_names)
+        },
         "macro": scores["macro"],
         "weighted": scores["weighted"],
     }
@@ -86,37 +99,57 @@ def _misclassified(outputs, predicted, y, class_names, rows, files) -> list[dict
     confidence = prediction_confidence(outputs, predicted)
     wrong = np.flatnonzero(predicted != y)
     wrong = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISCLASSIFIED_LISTED]
-    return [{"row": int(rows[i]), **({"file": files[i]} if files is not None else {}), "true": str(class_names[y[i]]),
-             "predicted": str(class_names[predicted[i]]), "confidence": round(float(confidence[i]), 4)}
-            for i in wrong]
+    return [
+        {
+            "row": int(rows[i]),
+            **({"file": files[i]} if files is not None else {}),
+            "true": str(class_names[y[i]]),
+            "predicted": str(class_names[predicted[i]]),
+            "confidence": round(float(confidence[i]), 4),
+        }
+        for i in wrong
+    ]
 
 
-def evaluate_regression(model: Sequential, x: np.ndarray, y: np.ndarray, target: TargetScaler,
-                        baseline: float) -> dict:
+def evaluate_regression(model: Sequential, x: np.ndarray, y: np.ndarray, target: TargetScaler, baseline: float) -> dict:
     """Loss (on standardised targets), MAE, RMSE and R^2 in the target's own units, and the same scores of
     the baseline that always predicts ``baseline`` (the training targets' mean)."""
     evaluation, outputs = model.evaluate(x, y, return_outputs=True)
     y_true = target.inverse_transform(y)
     predicted = target.inverse_transform(outputs[:, 0])
-    return {**regression_scores(y_true, predicted), "loss": float(evaluation["loss"]), "samples": int(len(y)),
-            "baseline": regression_scores(y_true, np.full(len(y), baseline))}
+    return {
+        **regression_scores(y_true, predicted),
+        "loss": float(evaluation["loss"]),
+        "samples": int(len(y)),
+        "baseline": regression_scores(y_true, np.full(len(y), baseline)),
+    }
 
 
-def prepare_run_data(config: dict, channels_last: bool, log: Callable[[str], None] = lambda message: None,
-                     progress: bool = False) -> PreparedData:
+def prepare_run_data(
+    config: dict, channels_last: bool, log: Callable[[str], None] = lambda message: None, progress: bool = False
+) -> PreparedData:
     """The splits a run's settings describe (the same ones again for a run folder's config.json)."""
-    return prepare_data(config["dataset"], config.get("target"), config["seed"], config["val_size"],
-                        config["test_size"], channels_last=channels_last, image_size=config.get("image_size"),
-                        color=config.get("color"), log=log, progress=progress,
-                        table_options=options.table_options(config), task=config.get("task") or "auto")
+    return prepare_data(
+        config["dataset"],
+        config.get("target"),
+        config["seed"],
+        config["val_size"],
+        config["test_size"],
+        channels_last=channels_last,
+        image_size=config.get("image_size"),
+        color=config.get("color"),
+        log=log,
+        progress=progress,
+        table_options=options.table_options(config),
+        task=config.get("task") or "auto",
+    )
 
 
 def compiled_model(config: dict, data: PreparedData) -> Sequential:
     """The model, optimizer and loss a run's settings describe, for the shapes of ``data``."""
     model = build_model(config["model"], data.x_train.shape[1:], len(data.class_names), seed=config["seed"])
     steps = steps_per_epoch(len(data.x_train), config["batch_size"])
-    learning_rate = schedules.from_name(config["schedule"], config["lr"], config["lr_decay"], steps,
-                                        config["epochs"])
+    learning_rate = schedules.from_name(config["schedule"], config["lr"], config["lr_decay"], steps, config["epochs"])
     optimizer = optimizers.get(config["optimizer"], learning_rate=learning_rate, weight_decay=config["weight_decay"])
     if data.task == "regression":
         model.compile(optimizer=optimizer, loss=losses.get(config["loss"] or "mse"), metrics=["mae"])
@@ -126,9 +159,15 @@ def compiled_model(config: dict, data: PreparedData) -> Sequential:
     return model
 
 
-def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None, log: Callable[[str], None] = print,
-                     data: PreparedData | None = None, extra_callbacks: list | None = None,
-                     **given) -> TrainingResult:
+def fit_and_evaluate(
+    dataset: str,
+    quiet: bool = True,
+    target: str | None = None,
+    log: Callable[[str], None] = print,
+    data: PreparedData | None = None,
+    extra_callbacks: list | None = None,
+    **given,
+) -> TrainingResult:
     """Train on one split and evaluate on train/val/test, writing nothing (but what ``extra_callbacks`` do).
 
     ``given``: training options by key (see ``options.OPTIONS``); the rest take the dataset's defaults.
@@ -137,8 +176,9 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
     """
     config = {**options.resolve(dataset_kind(dataset), dataset, **given), "dataset": dataset, "target": target}
     if data is None:
-        data = prepare_run_data(config, is_convolutional(config["model"]), log=(lambda message: None) if quiet else log,
-                                progress=not quiet)
+        data = prepare_run_data(
+            config, is_convolutional(config["model"]), log=(lambda message: None) if quiet else log, progress=not quiet
+        )
     if dataset.startswith("images:"):  # what was chosen from the images, so the reproduce command says it
         config["image_size"], config["color"] = data.preprocessing["image_size"], data.preprocessing["color"]
     config["task"] = data.task
@@ -147,30 +187,46 @@ def fit_and_evaluate(dataset: str, quiet: bool = True, target: str | None = None
     model = compiled_model(config, data)
     if not quiet:
         what = f"{len(data.class_names)} classes" if data.class_names else "regression"
-        log(f"{dataset}: {len(data.x_train)} train / {len(data.x_val)} validation / {len(data.x_test)} test samples, "
+        log(
+            f"{dataset}: {len(data.x_train)} train / {len(data.x_val)} validation / {len(data.x_test)} test samples, "
             f"{what}; model {config['model']} ({model.count_params():,} parameters), "
             f"{config['optimizer']} lr {config['lr']} ({config['schedule']})"
-            + (f", weight decay {config['weight_decay']}" if config["weight_decay"] else ""))
+            + (f", weight decay {config['weight_decay']}" if config["weight_decay"] else "")
+        )
     start = time.perf_counter()
     layer_stats = callbacks.LayerStats(data.x_val[:INSPECT_SAMPLES]) if config.get("inspect") else None
-    history, best_epoch = _fit(model, config, data, quiet,
-                               list(extra_callbacks or []) + ([layer_stats] if layer_stats else []))
-    metrics = {"dataset": dataset, "epochs_run": len(history.epoch),
-               "train_seconds": round(time.perf_counter() - start, 3)}
+    history, best_epoch = _fit(
+        model, config, data, quiet, list(extra_callbacks or []) + ([layer_stats] if layer_stats else [])
+    )
+    metrics = {
+        "dataset": dataset,
+        "epochs_run": len(history.epoch),
+        "train_seconds": round(time.perf_counter() - start, 3),
+    }
     if best_epoch is not None:
         metrics["best_epoch"] = best_epoch + 1
     metrics.update(_evaluate_splits(model, data))
-    config.update({"class_names": data.class_names, "feature_names": data.feature_names,
-                   "input_shape": list(model.input_shape), "kind": data.kind})
-    return TrainingResult(model=model, data=data, history=history.history, metrics=metrics, config=config,
-                          layer_stats=layer_stats)
+    config.update(
+        {
+            "class_names": data.class_names,
+            "feature_names": data.feature_names,
+            "input_shape": list(model.input_shape),
+            "kind": data.kind,
+        }
+    )
+    return TrainingResult(
+        model=model, data=data, history=history.history, metrics=metrics, config=config, layer_stats=layer_stats
+    )
 
 
 def _evaluate_splits(model: Sequential, data: PreparedData) -> dict:
     """The metrics of every split, with the baseline of the task: the training targets' mean, or the most
     frequent training class."""
-    splits = (("train", data.x_train, data.y_train), ("val", data.x_val, data.y_val),
-              ("test", data.x_test, data.y_test))
+    splits = (
+        ("train", data.x_train, data.y_train),
+        ("val", data.x_val, data.y_val),
+        ("test", data.x_test, data.y_test),
+    )
     if data.task == "regression":
         target = TargetScaler.from_config(data.preprocessing["target"])
         baseline = float(np.mean(target.inverse_transform(data.y_train)))
@@ -179,8 +235,9 @@ def _evaluate_splits(model: Sequential, data: PreparedData) -> dict:
     result = {}
     for split, x, y in splits:
         test = split == "test"
-        result[split] = evaluate_split(model, x, y, data.class_names, data.test_rows if test else None,
-                                       data.test_files if test else None)
+        result[split] = evaluate_split(
+            model, x, y, data.class_names, data.test_rows if test else None, data.test_files if test else None
+        )
         result[split]["baseline_accuracy"] = float(np.mean(y == majority))
     return result
 
@@ -199,9 +256,16 @@ def _fit(model: Sequential, config: dict, data: PreparedData, quiet: bool, extra
     if config["augment"]:
         shift = int(config["augment"])
         augment = lambda batch, rng: random_shift(batch, shift, rng)  # noqa: E731
-    history = model.fit(data.x_train, data.y_train, batch_size=config["batch_size"], epochs=config["epochs"],
-                        validation_data=(data.x_val, data.y_val), callbacks=callback_list,
-                        verbose=1 if per_epoch_bars else 0, augment=augment)
+    history = model.fit(
+        data.x_train,
+        data.y_train,
+        batch_size=config["batch_size"],
+        epochs=config["epochs"],
+        validation_data=(data.x_val, data.y_val),
+        callbacks=callback_list,
+        verbose=1 if per_epoch_bars else 0,
+        augment=augment,
+    )
     return history, stopper.best_epoch if stopper is not None else None
 
 
@@ -209,10 +273,14 @@ def summary(metrics: dict) -> str:
     """The test scores in a few words: accuracy and loss, or R^2, MAE and RMSE, with the baseline."""
     test = metrics["test"]
     if "r2" in test:
-        return (f"test R^2 {test['r2']:.4f}, MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} (predicting the "
-                f"training mean: R^2 {test['baseline']['r2']:.4f}, MAE {test['baseline']['mae']:.4g})")
-    return (f"test accuracy {test['accuracy']:.4f} (loss {test['loss']:.4f}; the most frequent class: "
-            f"{test['baseline_accuracy']:.4f})")
+        return (
+            f"test R^2 {test['r2']:.4f}, MAE {test['mae']:.4g}, RMSE {test['rmse']:.4g} (predicting the "
+            f"training mean: R^2 {test['baseline']['r2']:.4f}, MAE {test['baseline']['mae']:.4g})"
+        )
+    return (
+        f"test accuracy {test['accuracy']:.4f} (loss {test['loss']:.4f}; the most frequent class: "
+        f"{test['baseline_accuracy']:.4f})"
+    )
 
 
 class Terminated(KeyboardInterrupt):
@@ -224,13 +292,22 @@ class Interrupted(Exception):
 
     def __init__(self, run_dir: Path, epochs_done: int, epochs: int, exit_status: int):
         self.run_dir, self.epochs_done, self.epochs, self.exit_status = run_dir, epochs_done, epochs, exit_status
-        super().__init__(f"interrupted after epoch {epochs_done} of {epochs}; resume with: "
-                         f"{shlex.join(['numpynn', 'train', '--resume', str(run_dir)])}")
+        super().__init__(
+            f"interrupted after epoch {epochs_done} of {epochs}; resume with: "
+            f"{shlex.join(['numpynn', 'train', '--resume', str(run_dir)])}"
+        )
 
 
-def train(dataset: str, out: str | Path | None = None, force: bool = False, quiet: bool = False,
-          target: str | None = None, log: Callable[[str], None] = print, checkpoint_every: int | None = None,
-          **given) -> tuple[Path, dict]:
+def train(
+    dataset: str,
+    out: str | Path | None = None,
+    force: bool = False,
+    quiet: bool = False,
+    target: str | None = None,
+    log: Callable[[str], None] = print,
+    checkpoint_every: int | None = None,
+    **given,
+) -> tuple[Path, dict]:
     """Run the whole pipeline for one dataset and write its run folder; returns (run_dir, metrics dict).
 
     The folder is claimed and its config.json written first; a checkpoint follows every epoch, so a run
@@ -238,8 +315,13 @@ def train(dataset: str, out: str | Path | None = None, force: bool = False, quie
     ``checkpoint_every`` adds one every that many batches (the results do not change).
     """
     kind = dataset_kind(dataset)
-    settings = {**options.resolve(kind, dataset, **given), "dataset": dataset, "target": target, "status": "running",
-                "checkpoint_every": checkpoint_every}
+    settings = {
+        **options.resolve(kind, dataset, **given),
+        "dataset": dataset,
+        "target": target,
+        "status": "running",
+        "checkpoint_every": checkpoint_every,
+    }
     folder = RunFolder.create(dataset, out, force)
     folder.write_config(settings)
     return _train_into(folder, settings, quiet, log)
@@ -254,20 +336,24 @@ def resume(run_dir: str | Path, quiet: bool = False, log: Callable[[str], None] 
     if folder.checkpoint_path.is_file():
         written_by = load_checkpoint(folder.checkpoint_path).numpynn_version
         if written_by != __version__:
-            raise UsageError(f"{folder.path} was checkpointed by numpynn {written_by}, this is {__version__}; "
-                             "resume it with that version, or start the run again.")
+            raise UsageError(
+                f"{folder.path} was checkpointed by numpynn {written_by}, this is {__version__}; "
+                "resume it with that version, or start the run again."
+            )
     folder.lock(take_over=True)
     folder.remove_unfinished_writes()
     return _train_into(folder, settings, quiet, log)
 
 
 def _train_into(folder: RunFolder, settings: dict, quiet: bool, log: Callable[[str], None]) -> tuple[Path, dict]:
-    backup = callbacks.BackupAndRestore(folder.path, delete_on_finish=False,
-                                        save_every=settings.get("checkpoint_every"))
+    backup = callbacks.BackupAndRestore(
+        folder.path, delete_on_finish=False, save_every=settings.get("checkpoint_every")
+    )
     given = {key: settings[key] for key in options.BY_KEY if key in settings}
     try:
-        result = fit_and_evaluate(settings["dataset"], quiet, settings.get("target"), log,
-                                  extra_callbacks=[backup], **given)
+        result = fit_and_evaluate(
+            settings["dataset"], quiet, settings.get("target"), log, extra_callbacks=[backup], **given
+        )
         if backup.resumed_from is not None and not quiet:
             log(f"{settings['dataset']}: went on from the checkpoint after epoch {backup.resumed_from}")
     except KeyboardInterrupt as stop:
@@ -279,8 +365,10 @@ def _train_into(folder: RunFolder, settings: dict, quiet: bool, log: Callable[[s
     folder.checkpoint_path.unlink(missing_ok=True)
     folder.unlock()
     if not quiet:
-        log(f"{settings['dataset']}: {summary(result.metrics)} after {result.metrics['epochs_run']} epochs in "
-            f"{result.metrics['train_seconds']:.1f} s; run folder {folder.path}")
+        log(
+            f"{settings['dataset']}: {summary(result.metrics)} after {result.metrics['epochs_run']} epochs in "
+            f"{result.metrics['train_seconds']:.1f} s; run folder {folder.path}"
+        )
     return folder.path, result.metrics
 
 

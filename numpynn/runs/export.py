@@ -24,14 +24,22 @@ def export_run(run_dir: str | os.PathLike, path: str | os.PathLike) -> list[str]
     elif "encoder" in preprocessing:
         beside = f"{os.fspath(path)}.encoder.json"
         write_text(beside, json.dumps(preprocessing["encoder"], indent=2) + "\n")
-        notes.append(f"features encoded by numpynn's TableEncoder (text columns cannot go into ONNX); its state: "
-                     f"{beside}")
+        notes.append(
+            f"features encoded by numpynn's TableEncoder (text columns cannot go into ONNX); its state: {beside}"
+        )
     else:
         preprocess = {"mean": preprocessing["scaler_mean"], "scale": preprocessing["scaler_scale"]}
         notes.append("raw numeric columns in the training order (config.json feature_names); the graph standardises")
     postprocess = preprocessing.get("target") if config.get("task") == "regression" else None
     to_onnx(model, path, preprocess=preprocess, postprocess=postprocess)
-    notes.append("output: " + ("the predicted target, in its units" if postprocess else
-                               f"probabilities of {config['class_names']}" if len(config["class_names"]) > 2 else
-                               f"the probability of {config['class_names'][-1]}"))
+    notes.append(
+        "output: "
+        + (
+            "the predicted target, in its units"
+            if postprocess
+            else f"probabilities of {config['class_names']}"
+            if len(config["class_names"]) > 2
+            else f"the probability of {config['class_names'][-1]}"
+        )
+    )
     return notes

@@ -1,7 +1,8 @@
 """Figures for a training run (matplotlib, headless). Each function returns a matplotlib Figure.
 
-    fig = plot_history(history.history); fig.savefig("loss.png")
+fig = plot_history(history.history); fig.savefig("loss.png")
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -60,8 +61,9 @@ def plot_history(history: dict, title: str = "Training history", best_epoch: int
     return fig
 
 
-def plot_learning_rate(learning_rates: ArrayLike, steps_per_epoch: int | None = None,
-                       title: str = "Learning-rate schedule") -> Figure:
+def plot_learning_rate(
+    learning_rates: ArrayLike, steps_per_epoch: int | None = None, title: str = "Learning-rate schedule"
+) -> Figure:
     """Learning rate per optimizer step (``learning_rates`` indexed by step); epochs marked on top."""
     rates = np.asarray(learning_rates, dtype=np.float64)
     fig = _figure(figsize=(6, 3.8))
@@ -78,8 +80,9 @@ def plot_learning_rate(learning_rates: ArrayLike, steps_per_epoch: int | None = 
     return fig
 
 
-def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str] | None = None, normalize: bool = False,
-                          title: str | None = None) -> Figure:
+def plot_confusion_matrix(
+    matrix: np.ndarray, class_names: list[str] | None = None, normalize: bool = False, title: str | None = None
+) -> Figure:
     """Confusion matrix heat map; rows true class, columns predicted. ``normalize`` divides each row by its total."""
     matrix = np.asarray(matrix)
     shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
@@ -96,8 +99,15 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str] | None = No
             if normalize and matrix[i, j] == 0:
                 continue  # an empty cell says "never" more clearly than 0.00
             text = f"{shown[i, j]:.2f}" if normalize else f"{int(shown[i, j])}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8 if k > 5 else 11,
-                    color="white" if shown[i, j] > threshold else "black")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8 if k > 5 else 11,
+                color="white" if shown[i, j] > threshold else "black",
+            )
     long_names = max(map(len, names)) > 3
     ax.set_xticks(range(k), names, rotation=45 if long_names else 0, ha="right" if long_names else "center")
     ax.set_yticks(range(k), names)
@@ -107,8 +117,9 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str] | None = No
     return fig
 
 
-def plot_per_class_metrics(scores: dict, class_names: list[str] | None = None,
-                           title: str = "Per-class precision, recall and F1") -> Figure:
+def plot_per_class_metrics(
+    scores: dict, class_names: list[str] | None = None, title: str = "Per-class precision, recall and F1"
+) -> Figure:
     """Grouped bars of precision, recall and F1 per class (``scores`` from metrics.precision_recall_f1)."""
     k = len(scores["precision"])
     names = [str(n) for n in class_names] if class_names is not None else [str(i) for i in range(k)]
@@ -129,9 +140,15 @@ def plot_per_class_metrics(scores: dict, class_names: list[str] | None = None,
     return fig
 
 
-def plot_misclassified(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, confidence: np.ndarray,
-                       class_names: list[str] | None = None, max_images: int = 25,
-                       title: str = "Misclassified test examples") -> Figure:
+def plot_misclassified(
+    images: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    confidence: np.ndarray,
+    class_names: list[str] | None = None,
+    max_images: int = 25,
+    title: str = "Misclassified test examples",
+) -> Figure:
     """A grid of misclassified images with true label, predicted label and the model's confidence."""
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
     # Most confident mistakes first: the most instructive ones.
@@ -146,8 +163,9 @@ def plot_misclassified(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarra
     for ax, index in zip(axes, wrong):
         image = np.asarray(images[index])
         ax.imshow(image.squeeze(), cmap="gray_r" if image.ndim == 2 or image.shape[-1] == 1 else None)
-        ax.set_title(f"true {names(y_true[index])}, pred {names(y_pred[index])}\n{confidence[index]:.1%} sure",
-                     fontsize=9)
+        ax.set_title(
+            f"true {names(y_true[index])}, pred {names(y_pred[index])}\n{confidence[index]:.1%} sure", fontsize=9
+        )
     if len(wrong) == 0:
         axes[0].text(0.5, 0.5, "no misclassified examples", ha="center", va="center")
     fig.suptitle(f"{title} ({len(np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred)))} in all)")
@@ -171,8 +189,13 @@ def plot_roc(y_true: np.ndarray, scores: ArrayLike, title: str = "ROC curve") ->
     return fig
 
 
-def plot_score_distribution(y_true: np.ndarray, probabilities: np.ndarray, class_names: list[str] | None = None,
-                            threshold: float = 0.5, title: str = "Predicted probability per true class") -> Figure:
+def plot_score_distribution(
+    y_true: np.ndarray,
+    probabilities: np.ndarray,
+    class_names: list[str] | None = None,
+    threshold: float = 0.5,
+    title: str = "Predicted probability per true class",
+) -> Figure:
     """Histograms of P(class 1) for the samples of each true class (binary), with the decision threshold.
 
     Well-separated humps near 0 and 1 mean confident, correct predictions; mass on the wrong side of
@@ -184,17 +207,25 @@ def plot_score_distribution(y_true: np.ndarray, probabilities: np.ndarray, class
     ax = fig.subplots()
     bins = np.linspace(0, 1, 26)
     for label, colour in ((0, "tab:red"), (1, "tab:blue")):
-        ax.hist(probabilities[y_true == label], bins=bins, alpha=0.6, color=colour,
-                label=f"true {names[label]} ({int(np.sum(y_true == label))})")
+        ax.hist(
+            probabilities[y_true == label],
+            bins=bins,
+            alpha=0.6,
+            color=colour,
+            label=f"true {names[label]} ({int(np.sum(y_true == label))})",
+        )
     ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
     ax.set_xlabel(f"predicted probability of {names[1]}")
     ax.set_ylabel("samples")
     ax.set_yscale("symlog", linthresh=1)  # errors are a handful of samples beside hundreds of correct ones
     from matplotlib.ticker import NullLocator
-    top = max([1] + [int(np.histogram(probabilities[y_true == label], bins=bins)[0].max(initial=0))
-                     for label in (0, 1)])
-    ticks = [t for t in (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
-             if t <= top * 1.5]
+
+    top = max(
+        [1] + [int(np.histogram(probabilities[y_true == label], bins=bins)[0].max(initial=0)) for label in (0, 1)]
+    )
+    ticks = [
+        t for t in (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000) if t <= top * 1.5
+    ]
     ax.set_yticks(ticks, [str(t) for t in ticks])
     ax.yaxis.set_minor_locator(NullLocator())
     ax.set_ylim(0, top * 3)  # room above the tallest bar for the legend
@@ -204,8 +235,9 @@ def plot_score_distribution(y_true: np.ndarray, probabilities: np.ndarray, class
     return fig
 
 
-def plot_regression(y_true: ArrayLike, y_pred: ArrayLike, target_name: str = "target",
-                    title: str = "Predicted against true") -> Figure:
+def plot_regression(
+    y_true: ArrayLike, y_pred: ArrayLike, target_name: str = "target", title: str = "Predicted against true"
+) -> Figure:
     """Two panels: predicted against true values (the diagonal is a perfect model), and the residuals
     (true - predicted) against the prediction (a good model leaves a structureless band around 0)."""
     y_true, y_pred = np.asarray(y_true, dtype=np.float64).ravel(), np.asarray(y_pred, dtype=np.float64).ravel()

@@ -7,6 +7,7 @@ naming the process that writes it; an interrupted run keeps its checkpoint and a
 Every file is written atomically; an existing non-empty folder is never written into unless asked
 (``force``), and never by two processes at once.
 """
+
 from __future__ import annotations
 
 import csv
@@ -80,8 +81,9 @@ class RunFolder:
         folder.lock(take_over=force)  # first, so two runs started together cannot both pass the check below
         if not force and any(path.name != LOCK_NAME for path in folder.path.iterdir()):
             folder.unlock()
-            raise UsageError(f"run folder {folder.path} already exists and is not empty; choose another --out or "
-                             "pass --force.")
+            raise UsageError(
+                f"run folder {folder.path} already exists and is not empty; choose another --out or pass --force."
+            )
         folder.figures_path.mkdir(exist_ok=True)
         return folder
 
@@ -95,8 +97,10 @@ class RunFolder:
         except FileExistsError:
             owner = _lock_owner(self.lock_path)
             if not take_over or (owner is not None and owner != os.getpid() and _alive(owner)):
-                raise UsageError(f"run folder {self.path} is being written by another numpynn process "
-                                 f"({owner or 'unknown'}); choose another --out or wait for it.") from None
+                raise UsageError(
+                    f"run folder {self.path} is being written by another numpynn process "
+                    f"({owner or 'unknown'}); choose another --out or wait for it."
+                ) from None
             self.lock_path.unlink(missing_ok=True)
             return self.lock()
         with os.fdopen(fd, "w") as handle:
@@ -134,13 +138,27 @@ class RunFolder:
         if result.layer_stats is not None:
             write_text(self.layer_stats_path, result.layer_stats.to_csv())
         outputs = result.model.predict(result.data.x_test, verbose=0)  # once, for both sets of figures
-        figures = report.save_figures(self.figures_path, config, result.metrics, result.history, result.model,
-                                      result.data, outputs)
-        inside = inside_report.save_inside(self.figures_path, result.model, result.data, result.history,
-                                           result.layer_stats, outputs, seed=config.get("seed") or 0)
-        page = report.report_page(self.path, config, result.metrics, figures,
-                                  inside_report.inside_html(self.path, inside),
-                                  encoder=result.data.preprocessing.get("encoder"), environment=self.read_environment())
+        figures = report.save_figures(
+            self.figures_path, config, result.metrics, result.history, result.model, result.data, outputs
+        )
+        inside = inside_report.save_inside(
+            self.figures_path,
+            result.model,
+            result.data,
+            result.history,
+            result.layer_stats,
+            outputs,
+            seed=config.get("seed") or 0,
+        )
+        page = report.report_page(
+            self.path,
+            config,
+            result.metrics,
+            figures,
+            inside_report.inside_html(self.path, inside),
+            encoder=result.data.preprocessing.get("encoder"),
+            environment=self.read_environment(),
+        )
         write_text(self.report_path, page)
 
     def write_interrupted_run(self, settings: dict, history: dict, message: str) -> None:
@@ -150,15 +168,18 @@ class RunFolder:
         if history.get("loss"):
             write_text(self.history_path, history_csv(history))
             figures = report.save_history_figure(self.figures_path, settings, history)
-        write_text(self.report_path, report.interrupted_page(self.path, settings, message, figures,
-                                                             environment=self.read_environment()))
+        write_text(
+            self.report_path,
+            report.interrupted_page(self.path, settings, message, figures, environment=self.read_environment()),
+        )
 
     # ----- reading --------------------------------------------------------------------------
     def read_config(self) -> dict:
         """config.json, with the keys every run has."""
         if not self.config_path.is_file():
-            raise UsageError(f"{self.path} is not a run folder (no config.json); pass a folder written by "
-                             "'numpynn train'.")
+            raise UsageError(
+                f"{self.path} is not a run folder (no config.json); pass a folder written by 'numpynn train'."
+            )
         return _read_json(self.config_path, {"dataset": str})
 
     def read_metrics(self) -> dict | None:
@@ -176,14 +197,18 @@ class RunFolder:
     def load(self) -> tuple[dict, dict, Sequential]:
         """(config, preprocessing, model) of a finished run, with clear errors when it is not one."""
         self.read_config()
-        config = _read_json(self.config_path, {"dataset": str, "kind": str, "class_names": list,
-                                               "input_shape": list, "seed": int})
+        config = _read_json(
+            self.config_path, {"dataset": str, "kind": str, "class_names": list, "input_shape": list, "seed": int}
+        )
         if config["kind"] not in ("tabular", "images") or config.get("task", "classification") not in (
-                "classification", "regression"):
+            "classification",
+            "regression",
+        ):
             raise UsageError(f"{self.config_path} names an unknown kind or task; the run folder is damaged.")
         if config.get("status") == "running":
-            raise UsageError(f"{self.path} holds a run that has not finished; finish it with numpynn train --resume "
-                             f"{self.path}.")
+            raise UsageError(
+                f"{self.path} holds a run that has not finished; finish it with numpynn train --resume {self.path}."
+            )
         needs = {"images": {"pixel_scale": (int, float)}, "tabular": {}}[config["kind"]]
         preprocessing = _read_json(self.preprocessing_path, needs)
         model = load_model(self.model_path)
@@ -231,8 +256,11 @@ def history_csv(history: dict) -> str:
 
 
 def _numbers(value, length: int | None = None) -> bool:
-    return (isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-            and (length is None or len(value) == length))
+    return (
+        isinstance(value, list)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        and (length is None or len(value) == length)
+    )
 
 
 def _run_problem(config: dict, preprocessing: dict, model) -> str | None:
@@ -244,14 +272,20 @@ def _run_problem(config: dict, preprocessing: dict, model) -> str | None:
         target = preprocessing.get("target")
         if not (isinstance(target, dict) and _numbers([target.get("mean"), target.get("scale")])):
             return "preprocessing.json lacks the target's mean and scale"
-    elif not (all(isinstance(name, str) for name in config["class_names"])
-              and len(config["class_names"]) == (2 if outputs == 1 else outputs)):
+    elif not (
+        all(isinstance(name, str) for name in config["class_names"])
+        and len(config["class_names"]) == (2 if outputs == 1 else outputs)
+    ):
         return f"config.json names {len(config['class_names'])} classes for a model with {outputs} outputs"
     if config["kind"] == "images":
         size = preprocessing.get("image_size", [1, 1])
-        if not (preprocessing["pixel_scale"] > 0 and _numbers(size, 2) and min(size) >= 1
-                and preprocessing.get("color", "gray") in ("gray", "rgb")
-                and preprocessing.get("background", "dark") in ("dark", "light")):
+        if not (
+            preprocessing["pixel_scale"] > 0
+            and _numbers(size, 2)
+            and min(size) >= 1
+            and preprocessing.get("color", "gray") in ("gray", "rgb")
+            and preprocessing.get("background", "dark") in ("dark", "light")
+        ):
             return "preprocessing.json describes the images (pixel_scale, image_size, color, background) wrongly"
         return None
     if "encoder" in preprocessing:
@@ -261,9 +295,12 @@ def _run_problem(config: dict, preprocessing: dict, model) -> str | None:
             return f"preprocessing.json: {exc}"
         return None
     features = config.get("feature_names")
-    if not (isinstance(features, list) and all(isinstance(f, str) for f in features)
-            and _numbers(preprocessing.get("scaler_mean"), len(features))
-            and _numbers(preprocessing.get("scaler_scale"), len(features))):
+    if not (
+        isinstance(features, list)
+        and all(isinstance(f, str) for f in features)
+        and _numbers(preprocessing.get("scaler_mean"), len(features))
+        and _numbers(preprocessing.get("scaler_scale"), len(features))
+    ):
         return "the feature names and their scaling in config.json and preprocessing.json do not match"
     return None
 
@@ -280,8 +317,9 @@ def _read_json(path: Path, required: dict) -> dict:
     missing = [key for key in required if key not in content]
     if missing:
         raise UsageError(f"{path} lacks {', '.join(missing)}; the run folder is damaged: train again.")
-    wrong = [key for key, kind in required.items() if not isinstance(content[key], kind) or
-             isinstance(content[key], bool)]
+    wrong = [
+        key for key, kind in required.items() if not isinstance(content[key], kind) or isinstance(content[key], bool)
+    ]
     if wrong:
         raise UsageError(f"{path} holds a value of the wrong type for {', '.join(wrong)}; the run folder is damaged.")
     return content

@@ -14,6 +14,7 @@ data is prepared once and sent to each worker once. The sweep folder holds resul
 score against every swept option, the best configuration retrained as a full run folder (``best/``), and
 report.html linking it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -92,13 +93,17 @@ def run_task(dataset: str, target: str | None, data: PreparedData, settings: dic
     start = time.perf_counter()
     split = fold_data(data, folds, fold, settings.get("seed") or 0) if folds > 1 else data
     metrics = fit_and_evaluate(dataset, quiet=True, target=target, data=split, **settings).metrics["val"]
-    return {"score": metrics["r2"] if "r2" in metrics else metrics["accuracy"],
-            "seconds": time.perf_counter() - start, "worker": _worker_name()}
+    return {
+        "score": metrics["r2"] if "r2" in metrics else metrics["accuracy"],
+        "seconds": time.perf_counter() - start,
+        "worker": _worker_name(),
+    }
 
 
 def _worker_name() -> str:
     try:
         from distributed import get_worker
+
         return get_worker().address
     except (ImportError, ValueError):
         return f"{socket.gethostname()}:{os.getpid()}"
@@ -113,13 +118,25 @@ def _connect(scheduler: str):
     try:
         return Client(scheduler, timeout="5s")
     except (OSError, TimeoutError) as exc:
-        raise UsageError(f"no Dask scheduler answers at {scheduler} ({exc}); start one with `dask "
-                         "scheduler`.") from None
+        raise UsageError(
+            f"no Dask scheduler answers at {scheduler} ({exc}); start one with `dask scheduler`."
+        ) from None
 
 
-def sweep(dataset: str, grid_text: str, out: Path, target: str | None = None, folds: int = 1, search: str = "grid",
-          n_iter: int = 10, workers: int = 2, scheduler: str | None = None, quiet: bool = False,
-          log: Callable[[str], None] = print, **fixed) -> dict:
+def sweep(
+    dataset: str,
+    grid_text: str,
+    out: Path,
+    target: str | None = None,
+    folds: int = 1,
+    search: str = "grid",
+    n_iter: int = 10,
+    workers: int = 2,
+    scheduler: str | None = None,
+    quiet: bool = False,
+    log: Callable[[str], None] = print,
+    **fixed,
+) -> dict:
     """Run a sweep and write its folder; returns the best configuration with its score."""
     kind = dataset_kind(dataset)
     grid = parse_grid(grid_text, kind, dataset)
@@ -127,10 +144,12 @@ def sweep(dataset: str, grid_text: str, out: Path, target: str | None = None, fo
     base = {**options.resolve(kind, dataset, **fixed), "dataset": dataset, "target": target}
     # Images get a channel axis if any configuration is convolutional; the dense ones flatten it anyway.
     convolutional = any(is_convolutional(spec) for spec in grid.get("model", [base["model"]]))
-    data = prepare_run_data(base, channels_last=convolutional, log=(lambda m: None) if quiet else log,
-                            progress=not quiet)
+    data = prepare_run_data(
+        base, channels_last=convolutional, log=(lambda m: None) if quiet else log, progress=not quiet
+    )
     out.mkdir(parents=True, exist_ok=True)
     import joblib
+
     client = _connect(scheduler) if scheduler else None
     try:
         # On a cluster, joblib's Dask backend sends the data to every worker once, not with every task.
@@ -159,24 +178,30 @@ def halving_rounds(candidates: int, max_epochs: int) -> list[int]:
     if candidates <= 1:
         return [max_epochs]
     rounds = 1
-    while 3 ** rounds < candidates:
+    while 3**rounds < candidates:
         rounds += 1
     return [max(1, round(max_epochs / 3 ** (rounds - 1 - r))) for r in range(rounds)]
 
 
-def _run_all(parallel, dataset, target, data, fixed, configs, folds, quiet,
-             rounds: list[int | None]) -> tuple[list[dict], bool]:
+def _run_all(
+    parallel, dataset, target, data, fixed, configs, folds, quiet, rounds: list[int | None]
+) -> tuple[list[dict], bool]:
     """Every task, round after round (one round with ``[None]``; successive halving otherwise, each round
     with its epochs): (one entry per configuration, whether Ctrl-C cut it short)."""
     import joblib
 
-    results = [{"config": config, "scores": [], "seconds": 0.0, "workers": set(), "folds": folds, "epochs": None}
-               for config in configs]
+    results = [
+        {"config": config, "scores": [], "seconds": 0.0, "workers": set(), "folds": folds, "epochs": None}
+        for config in configs
+    ]
     alive, interrupted = list(range(len(configs))), False
     for number, epochs in enumerate(rounds):
         budget = {} if epochs is None else {"epochs": epochs}
-        tasks = [joblib.delayed(_indexed)(i, fold, dataset, target, data, {**fixed, **configs[i], **budget}, folds)
-                 for i in alive for fold in range(folds)]
+        tasks = [
+            joblib.delayed(_indexed)(i, fold, dataset, target, data, {**fixed, **configs[i], **budget}, folds)
+            for i in alive
+            for fold in range(folds)
+        ]
         for i in alive:
             results[i].update(scores=[], epochs=epochs)
         bar = None if quiet else progress_bar(len(tasks), f"Sweep round {number + 1}/{len(rounds)}", "task")
@@ -194,7 +219,7 @@ def _run_all(parallel, dataset, target, data, fixed, configs, folds, quiet,
                 bar.close()
         if interrupted:
             break
-        alive = sorted(alive, key=lambda i: -float(np.mean(results[i]["scores"])))[:max(1, len(alive) // 3)]
+        alive = sorted(alive, key=lambda i: -float(np.mean(results[i]["scores"])))[: max(1, len(alive) // 3)]
     for entry in results:
         entry["mean"] = float(np.mean(entry["scores"])) if entry["scores"] else float("nan")
         entry["std"] = float(np.std(entry["scores"])) if entry["scores"] else float("nan")
@@ -211,30 +236,50 @@ def write_results(out: Path, grid: dict, results: list[dict]) -> None:
     writer = csv.writer(buffer)
     writer.writerow([*grid, "epochs", "mean_score", "std_score", "folds_done", "fit_seconds", "workers"])
     for entry in sorted(results, key=lambda r: -np.nan_to_num(r["mean"], nan=-np.inf)):
-        writer.writerow([entry["config"][key] for key in grid] + [entry["epochs"] or "", f"{entry['mean']:.6f}",
-                        f"{entry['std']:.6f}",
-                        len(entry["scores"]), f"{entry['seconds']:.2f}", " ".join(sorted(entry["workers"]))])
+        writer.writerow(
+            [entry["config"][key] for key in grid]
+            + [
+                entry["epochs"] or "",
+                f"{entry['mean']:.6f}",
+                f"{entry['std']:.6f}",
+                len(entry["scores"]),
+                f"{entry['seconds']:.2f}",
+                " ".join(sorted(entry["workers"])),
+            ]
+        )
     write_text(out / "results.csv", buffer.getvalue())
 
 
-def write_sweep_report(out: Path, dataset: str, grid: dict, results: list[dict], best: dict | None,
-                       interrupted: bool = False) -> None:
+def write_sweep_report(
+    out: Path, dataset: str, grid: dict, results: list[dict], best: dict | None, interrupted: bool = False
+) -> None:
     """A figure of the score against each swept option and report.html with the table and the best run."""
 
     figure = plots.plot_sweep(grid, [(r["config"], r["mean"]) for r in results if r["scores"]])
     save_figure(figure, out / "scores.png")
-    rows = [[*(str(r["config"][key]) for key in grid), f"{r['mean']:.4f}", f"{r['std']:.4f}",
-             f"{r['seconds']:.1f}", " ".join(sorted(r["workers"]))]
-            for r in sorted(results, key=lambda r: -np.nan_to_num(r["mean"], nan=-np.inf))]
+    rows = [
+        [
+            *(str(r["config"][key]) for key in grid),
+            f"{r['mean']:.4f}",
+            f"{r['std']:.4f}",
+            f"{r['seconds']:.1f}",
+            " ".join(sorted(r["workers"])),
+        ]
+        for r in sorted(results, key=lambda r: -np.nan_to_num(r["mean"], nan=-np.inf))
+    ]
     if best is None:
         best_text = "<p>No configuration finished.</p>"
     elif interrupted:
-        best_text = (f"<p><b>Interrupted</b>: the best finished configuration was "
-                     f"<code>{html.escape(json.dumps(best['config']))}</code> ({best['mean']:.4f}).</p>")
+        best_text = (
+            f"<p><b>Interrupted</b>: the best finished configuration was "
+            f"<code>{html.escape(json.dumps(best['config']))}</code> ({best['mean']:.4f}).</p>"
+        )
     else:
-        best_text = (f"<p>Best: <code>{html.escape(json.dumps(best['config']))}</code>, mean score "
-                     f"{best['mean']:.4f}; retrained with its settings as a full run: "
-                     "<a href='best/report.html'>best/report.html</a>.</p>")
+        best_text = (
+            f"<p>Best: <code>{html.escape(json.dumps(best['config']))}</code>, mean score "
+            f"{best['mean']:.4f}; retrained with its settings as a full run: "
+            "<a href='best/report.html'>best/report.html</a>.</p>"
+        )
     image = base64.b64encode((out / "scores.png").read_bytes()).decode()
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>numpynn sweep: {html.escape(dataset)}</title>

@@ -10,6 +10,7 @@ A checkpoint is written at the end of an epoch, when every piece of state is con
 JSON and NumPy arrays only (loaded with ``allow_pickle=False``), written to a temporary file and renamed,
 so the previous checkpoint stays whole until the new one is complete.
 """
+
 from __future__ import annotations
 
 import json
@@ -92,18 +93,31 @@ def save_checkpoint(path: str | os.PathLike, model, epochs_done: int, callbacks:
     arrays = {f"weights/{i}": array for i, array in enumerate(model.get_weights())}
     arrays.update({f"optimizer/{key}": value for key, value in model.optimizer.get_state().items()})
     stateful = [(type(callback).__name__, state) for callback in callbacks if (state := callback.get_state())]
-    callback_states = [{"name": name, "state": _split_state(state, f"callbacks/{i}", arrays)}
-                       for i, (name, state) in enumerate(stateful)]
+    callback_states = [
+        {"name": name, "state": _split_state(state, f"callbacks/{i}", arrays)}
+        for i, (name, state) in enumerate(stateful)
+    ]
     learning_rate = model.optimizer.learning_rate
-    meta = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "numpynn": __version__, "epochs_done": epochs_done,
-            "stop_training": bool(model.stop_training), "history": model.history.history,
-            "model": model.get_config(), "learning_rate": learning_rate if isinstance(learning_rate, float) else None,
-            "rng": {name: rng.bit_generator.state for name, rng in _generators(model).items()},
-            "callbacks": callback_states}
+    meta = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "numpynn": __version__,
+        "epochs_done": epochs_done,
+        "stop_training": bool(model.stop_training),
+        "history": model.history.history,
+        "model": model.get_config(),
+        "learning_rate": learning_rate if isinstance(learning_rate, float) else None,
+        "rng": {name: rng.bit_generator.state for name, rng in _generators(model).items()},
+        "callbacks": callback_states,
+    }
     if progress is not None:
         arrays["progress/order"] = progress.order
-        meta["progress"] = {"next_batch": progress.next_batch, "sums": progress.means.sums,
-                            "count": progress.means.count, "learning_rate": progress.learning_rate}
+        meta["progress"] = {
+            "next_batch": progress.next_batch,
+            "sums": progress.means.sums,
+            "count": progress.means.count,
+            "learning_rate": progress.learning_rate,
+        }
     arrays[META_KEY] = np.array(json.dumps(meta))
     with atomic_write(path, "wb") as handle:
         np.savez(handle, **arrays)
@@ -120,12 +134,22 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             raise InputError(f"{path} is not a checkpoint this numpynn can read (format {meta.get('version')}).")
         weights = [arrays[f"weights/{i}"] for i in range(sum(name.startswith("weights/") for name in arrays))]
         prefix = "optimizer/"
-        return Checkpoint(meta["epochs_done"], meta["stop_training"], meta["history"], meta["model"],
-                          meta["learning_rate"], meta["numpynn"], meta["rng"],
-                          [(entry["name"], _join_state(entry["state"], f"callbacks/{i}", arrays))
-                           for i, entry in enumerate(meta["callbacks"])],
-                          weights, {name[len(prefix):]: value for name, value in arrays.items()
-                                    if name.startswith(prefix)}, _read_progress(meta.get("progress"), arrays))
+        return Checkpoint(
+            meta["epochs_done"],
+            meta["stop_training"],
+            meta["history"],
+            meta["model"],
+            meta["learning_rate"],
+            meta["numpynn"],
+            meta["rng"],
+            [
+                (entry["name"], _join_state(entry["state"], f"callbacks/{i}", arrays))
+                for i, entry in enumerate(meta["callbacks"])
+            ],
+            weights,
+            {name[len(prefix) :]: value for name, value in arrays.items() if name.startswith(prefix)},
+            _read_progress(meta.get("progress"), arrays),
+        )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a damaged header: name the file
         if isinstance(exc, InputError):
             raise
@@ -151,8 +175,10 @@ def _match_callbacks(saved: list, callbacks: list) -> list:
         name = type(callback).__name__
         match = next((i for i, (saved_name, _) in enumerate(saved) if saved_name == name), None)
         if match is None:
-            raise InputError(f"the checkpoint holds no state for the {name} callback; resume with the callbacks it "
-                             "was written with, or delete the checkpoint to start over.")
+            raise InputError(
+                f"the checkpoint holds no state for the {name} callback; resume with the callbacks it "
+                "was written with, or delete the checkpoint to start over."
+            )
         pairs.append((callback, saved.pop(match)[1]))
     return pairs
 
@@ -160,8 +186,10 @@ def _match_callbacks(saved: list, callbacks: list) -> list:
 def restore_checkpoint(checkpoint: Checkpoint, model, callbacks: list) -> None:
     """Put a checkpoint's state back into a compiled, built model and its callbacks (in the same order)."""
     if checkpoint.model_config["layers"] != model.get_config()["layers"]:
-        raise InputError("the checkpoint was written by a model with other layers; resume with the model it was "
-                         "written by, or delete the checkpoint to start over.")
+        raise InputError(
+            "the checkpoint was written by a model with other layers; resume with the model it was "
+            "written by, or delete the checkpoint to start over."
+        )
     states = _match_callbacks(checkpoint.callback_states, callbacks)
     model.set_weights(checkpoint.weights)
     model.optimizer.set_state(checkpoint.optimizer_state)

@@ -14,6 +14,7 @@ The fused output gradient: when the last layer ends in softmax (or sigmoid) and 
 matching cross-entropy on probabilities, the model asks that layer for its logits and scores them with
 the same loss ``from_logits``, whose gradient (prediction - target) goes straight back into the layer.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,8 +74,12 @@ class Trainer:
         self.initial_epoch = 0
         self.resume_progress: EpochProgress | None = None
 
-    def compile(self, optimizer: str | optimizers.Optimizer = "adam", loss: str | losses.Loss | None = None,
-                metrics: str | list[str] | None = None) -> None:
+    def compile(
+        self,
+        optimizer: str | optimizers.Optimizer = "adam",
+        loss: str | losses.Loss | None = None,
+        metrics: str | list[str] | None = None,
+    ) -> None:
         """Choose the optimizer, the loss and the metrics to track (names or objects)."""
         if loss is None:
             raise InputError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'.")
@@ -88,8 +93,13 @@ class Trainer:
     def _choose_scoring_loss(self) -> None:
         """Score the last layer's logits (the fused gradient) when its activation matches the loss."""
         last = self.layers[-1] if self.layers else None
-        self.scores_logits = (self.loss is not None and last is not None and not self.loss.from_logits
-                       and last.fused_activation is not None and last.fused_activation == self.loss.fused_activation)
+        self.scores_logits = (
+            self.loss is not None
+            and last is not None
+            and not self.loss.from_logits
+            and last.fused_activation is not None
+            and last.fused_activation == self.loss.fused_activation
+        )
         self.scoring_loss = self.loss.as_from_logits() if self.scores_logits else self.loss
 
     def _check_compiled(self, what: str) -> None:
@@ -144,9 +154,20 @@ class Trainer:
         return self.forward(x, training=False)
 
     # ----- loops ------------------------------------------------------------------------------
-    def fit(self, x: ArrayLike, y: ArrayLike, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
-            callbacks: list | None = None, validation_split: float = 0.0, validation_data: tuple | None = None,
-            shuffle: bool = True, augment: Callable | None = None, initial_epoch: int = 0) -> History:
+    def fit(
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        batch_size: int = 32,
+        epochs: int = 1,
+        verbose: int = 1,
+        callbacks: list | None = None,
+        validation_split: float = 0.0,
+        validation_data: tuple | None = None,
+        shuffle: bool = True,
+        augment: Callable | None = None,
+        initial_epoch: int = 0,
+    ) -> History:
         """Train for ``epochs`` passes over (x, y). Returns the History callback.
 
         x: (samples, *input_shape); y: (samples,) labels or (samples, outputs) targets.
@@ -165,9 +186,11 @@ class Trainer:
         x, y, validation = self._split_validation(x, y, validation_data, validation_split)
         self.history = History()
         progress = [ProgressBar(verbose)] if verbose else []
-        callback_list = CallbackList([self.history, *progress, *(callbacks or [])], self,
-                                     {"epochs": epochs, "steps": steps_per_epoch(len(x), batch_size),
-                                      "verbose": verbose})
+        callback_list = CallbackList(
+            [self.history, *progress, *(callbacks or [])],
+            self,
+            {"epochs": epochs, "steps": steps_per_epoch(len(x), batch_size), "verbose": verbose},
+        )
         self.stop_training = False
         self.initial_epoch = initial_epoch
         callback_list.on_train_begin()
@@ -180,9 +203,13 @@ class Trainer:
                 lr = self.epoch_progress.learning_rate
                 if not math.isfinite(logs["loss"]):
                     self.set_weights(last_finite_weights)
-                    warnings.warn(f"The loss became {logs['loss']} in epoch {epoch + 1}; training stopped and the "
-                                  "weights of the last finite epoch were kept. Lower the learning rate or scale "
-                                  "the inputs.", RuntimeWarning, stacklevel=2)
+                    warnings.warn(
+                        f"The loss became {logs['loss']} in epoch {epoch + 1}; training stopped and the "
+                        "weights of the last finite epoch were kept. Lower the learning rate or scale "
+                        "the inputs.",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
                     break
                 if validation is not None:
                     logs.update({f"val_{k}": v for k, v in self._evaluate_checked(*validation)[0].items()})
@@ -203,14 +230,13 @@ class Trainer:
         progress, self.resume_progress = self.resume_progress, None
         if progress is None:
             order = self.rng.permutation(len(x)) if shuffle else np.arange(len(x))
-            progress = EpochProgress(order, 0, metrics_module.RunningMeans(),
-                                     self.optimizer.current_learning_rate())
+            progress = EpochProgress(order, 0, metrics_module.RunningMeans(), self.optimizer.current_learning_rate())
         self.epoch_progress = progress
         means = progress.means
         for batch, start in enumerate(range(0, len(x), batch_size)):
             if batch < progress.next_batch:
                 continue  # done before the checkpoint this fit resumed from
-            index = progress.order[start:start + batch_size]
+            index = progress.order[start : start + batch_size]
             x_batch, y_batch = x[index], y[index]
             if augment is not None:
                 x_batch = augment(x_batch, self.rng)
@@ -238,8 +264,9 @@ class Trainer:
         train_idx, val_idx = split_indices(len(x), validation_split, stratify, self.rng)
         return x[train_idx], y[train_idx], (x[val_idx], y[val_idx])
 
-    def evaluate(self, x: ArrayLike, y: ArrayLike, batch_size: int | None = None, verbose: int = 0,
-                 return_outputs: bool = False) -> dict | tuple[dict, np.ndarray]:
+    def evaluate(
+        self, x: ArrayLike, y: ArrayLike, batch_size: int | None = None, verbose: int = 0, return_outputs: bool = False
+    ) -> dict | tuple[dict, np.ndarray]:
         """Loss and compiled metrics on (x, y): {"loss": ..., "accuracy": ...}.
 
         With ``return_outputs`` also the model outputs it computed on the way, as (scores, outputs),
@@ -256,7 +283,7 @@ class Trainer:
         means, all_outputs = metrics_module.RunningMeans(), []
         with _batch_bar(verbose, steps_per_epoch(len(x), batch_size), "evaluate") as bar:
             for start in range(0, len(x), batch_size):
-                logs, outputs = self.test_step(x[start:start + batch_size], y[start:start + batch_size])
+                logs, outputs = self.test_step(x[start : start + batch_size], y[start : start + batch_size])
                 means.add(logs, len(outputs))
                 all_outputs.append(outputs)
                 bar.update()
@@ -270,7 +297,7 @@ class Trainer:
         outputs = []
         with _batch_bar(verbose, steps_per_epoch(len(x), batch_size), "predict") as bar:
             for start in range(0, len(x), batch_size):
-                outputs.append(self.predict_step(x[start:start + batch_size]))
+                outputs.append(self.predict_step(x[start : start + batch_size]))
                 bar.update()
         return np.concatenate(outputs)
 

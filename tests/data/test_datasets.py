@@ -35,13 +35,16 @@ def test_idx_round_trip_gz_and_raw(tmp_path):
     np.testing.assert_array_equal(datasets.read_idx(write_idx(tmp_path / "c", floats.astype(">f4"))), floats)
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (lambda b: b"\x01\x00" + b[2:], "bad IDX magic"),
-    (lambda b: b[:2] + b"\x07" + b[3:], "bad IDX magic"),
-    (lambda b: b[:-5], "truncated"),
-    (lambda b: b + b"\x00", "longer than its header"),
-    (lambda b: b[:6], "truncated"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda b: b"\x01\x00" + b[2:], "bad IDX magic"),
+        (lambda b: b[:2] + b"\x07" + b[3:], "bad IDX magic"),
+        (lambda b: b[:-5], "truncated"),
+        (lambda b: b + b"\x00", "longer than its header"),
+        (lambda b: b[:6], "truncated"),
+    ],
+)
 def test_bad_idx_files(tmp_path, mutate, message):
     path = tmp_path / "bad-idx"
     path.write_bytes(mutate(idx_bytes(fake_digits(4)[0])))
@@ -97,8 +100,12 @@ def test_load_csv_rejects_an_empty_label_and_a_table_without_features(tmp_path):
 @pytest.mark.parametrize("delimiter", [";", "\t"])
 def test_load_csv_with_semicolons_or_tabs(tmp_path, delimiter):
     path = tmp_path / "data.csv"
-    path.write_text(delimiter.join(["a", "b", "label"]) + "\n" + "\n".join(
-        delimiter.join(row) for row in (["1.5", " 2", "cat"], ["-3e2", "4", "dog"])) + "\n")
+    path.write_text(
+        delimiter.join(["a", "b", "label"])
+        + "\n"
+        + "\n".join(delimiter.join(row) for row in (["1.5", " 2", "cat"], ["-3e2", "4", "dog"]))
+        + "\n"
+    )
     data = datasets.load_csv(path, target="label")
     np.testing.assert_array_equal(data.x, np.array([[1.5, 2], [-300, 4]], dtype=np.float32))
     assert data.x.dtype == np.float32 and data.class_names == ["cat", "dog"]
@@ -138,8 +145,13 @@ def fake_mnist(tmp_path, monkeypatch):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}/", "served": served, "requests": requests,
-           "cache": tmp_path / "home" / "mnist", "dead": "http://127.0.0.1:9/"}
+    yield {
+        "url": f"http://127.0.0.1:{server.server_port}/",
+        "served": served,
+        "requests": requests,
+        "cache": tmp_path / "home" / "mnist",
+        "dead": "http://127.0.0.1:9/",
+    }
     server.shutdown()
 
 
@@ -147,7 +159,8 @@ def test_download_tries_next_mirror_verifies_and_caches(fake_mnist):
     (x, y), (xt, yt) = datasets.load_mnist(mirrors=[fake_mnist["dead"], fake_mnist["url"]], progress=False)
     assert x.shape == (300, 8, 8) and xt.shape == (90, 8, 8)
     assert sorted(p.name for p in fake_mnist["cache"].iterdir()) == sorted(
-        f"{stem}.gz" for stem in datasets.MNIST_FILES)
+        f"{stem}.gz" for stem in datasets.MNIST_FILES
+    )
     count = len(fake_mnist["requests"])
     datasets.load_mnist(mirrors=[fake_mnist["url"]], progress=False)  # second time: from the cache
     assert len(fake_mnist["requests"]) == count

@@ -1,4 +1,5 @@
 """Folders of images, one sub-folder per class: reading, splitting, training and predicting."""
+
 import json
 
 import numpy as np
@@ -15,7 +16,7 @@ def bar_image(label, size=16, rng=None, rgb=False):
     rng = rng or np.random.default_rng(0)
     pixels = rng.integers(0, 50, (size, size)).astype(np.uint8)
     rows = slice(0, size // 2) if label == 0 else slice(size // 2, size)
-    pixels[rows, size // 4:3 * size // 4] = 230
+    pixels[rows, size // 4 : 3 * size // 4] = 230
     if rgb:
         pixels = np.stack([pixels, pixels // 2, 255 - pixels], axis=-1)
     return Image.fromarray(pixels)
@@ -87,8 +88,18 @@ def run(capsys, *argv):
 @pytest.mark.parametrize("model", ["mlp:32", "cnn"])
 def test_train_an_image_folder_and_predict_its_files(model, tmp_path, capsys):
     make_folder(tmp_path / "d", per_class=30, rgb=model == "cnn")
-    code, out, err = run(capsys, "train", f"images:{tmp_path / 'd'}", "--model", model, "--epochs", "15",
-                         "--out", tmp_path / "run", "--quiet")
+    code, out, err = run(
+        capsys,
+        "train",
+        f"images:{tmp_path / 'd'}",
+        "--model",
+        model,
+        "--epochs",
+        "15",
+        "--out",
+        tmp_path / "run",
+        "--quiet",
+    )
     assert code == 0, err
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
@@ -112,6 +123,7 @@ def test_image_options_apply_to_image_folders_only(tmp_path, capsys):
 
 def test_reading_images_needs_pillow_and_says_so(monkeypatch, tmp_path):
     import builtins
+
     real_import = builtins.__import__
 
     def no_pillow(name, *args, **kwargs):

@@ -1,4 +1,5 @@
 """Arrays in an .npz file: npz:FILE with x_train/y_train/x_test/y_test, or x/y for numpynn to split."""
+
 import json
 
 import numpy as np
@@ -19,8 +20,9 @@ def test_image_arrays_with_their_own_test_split(tmp_path, capsys):
     x, y = fake_digits(240)
     x_test, y_test = fake_digits(60, seed=1)
     np.savez(tmp_path / "digits.npz", x_train=x, y_train=y, x_test=x_test, y_test=y_test)
-    code, out, err = run(capsys, "train", f"npz:{tmp_path / 'digits.npz'}", "--epochs", "10", "--out",
-                         tmp_path / "run", "--quiet")
+    code, out, err = run(
+        capsys, "train", f"npz:{tmp_path / 'digits.npz'}", "--epochs", "10", "--out", tmp_path / "run", "--quiet"
+    )
     assert code == 0, err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["test"]["samples"] == 60 and metrics["val"]["samples"] == 24 and metrics["test"]["accuracy"] > 0.9

@@ -1,4 +1,5 @@
 """Pictures of digits (dark on white, large, off-centre, RGB, JPEG) are read the way MNIST's digits were."""
+
 import numpy as np
 from conftest import requires_mnist
 from PIL import Image
@@ -15,8 +16,8 @@ def as_picture(digit: np.ndarray, rng, size=200) -> Image.Image:
     ink = Image.fromarray(255 - digit).resize((side, side), Image.LANCZOS)
     paper = np.clip(rng.normal(235, 6, (size, size)), 0, 255).astype(np.uint8)
     top, left = rng.integers(0, size - side + 1, 2)
-    region = paper[top:top + side, left:left + side]
-    paper[top:top + side, left:left + side] = np.minimum(region, np.asarray(ink))
+    region = paper[top : top + side, left : left + side]
+    paper[top : top + side, left : left + side] = np.minimum(region, np.asarray(ink))
     return Image.fromarray(paper).convert("RGB")
 
 
@@ -34,11 +35,18 @@ def test_mnist_digit_centres_the_mass_and_fits_a_20_pixel_box():
 @requires_mnist
 def test_pictures_of_test_digits_keep_their_label(tmp_path):
     (x, y), (x_test, y_test) = nn.datasets.load_mnist(download=False)
-    model = nn.Sequential([nn.Flatten(input_shape=(28, 28)), nn.Dense(256, activation="relu"),
-                           nn.Dense(10, activation="softmax")], seed=0)
+    model = nn.Sequential(
+        [nn.Flatten(input_shape=(28, 28)), nn.Dense(256, activation="relu"), nn.Dense(10, activation="softmax")], seed=0
+    )
     model.compile(nn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(nn.preprocessing.scale_pixels(x), y, epochs=3, batch_size=128, verbose=0,
-              augment=lambda batch, rng: nn.preprocessing.random_shift(batch, 1, rng))
+    model.fit(
+        nn.preprocessing.scale_pixels(x),
+        y,
+        epochs=3,
+        batch_size=128,
+        verbose=0,
+        augment=lambda batch, rng: nn.preprocessing.random_shift(batch, 1, rng),
+    )
     rng = np.random.default_rng(0)
     chosen = rng.choice(len(x_test), 300, replace=False)
     files = []

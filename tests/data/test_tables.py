@@ -1,4 +1,5 @@
 """Tables as they come: text categories, missing cells, ID columns, odd CSV dialects; TableEncoder."""
+
 import json
 import warnings
 
@@ -87,8 +88,7 @@ def run(capsys, *argv):
 @pytest.mark.parametrize("delimiter,bom", [(",", False), (";", True)])
 def test_train_on_a_raw_table_and_predict_raw_rows(delimiter, bom, tmp_path, capsys):
     path = penguins_csv(tmp_path / "penguins.csv", delimiter=delimiter, bom=bom)
-    code, out, err = run(capsys, "train", f"csv:{path}", "--target", "species",
-                         "--out", tmp_path / "run")
+    code, out, err = run(capsys, "train", f"csv:{path}", "--target", "species", "--out", tmp_path / "run")
     assert code == 0, err
     assert "column 'id' differs on every row (an ID?): dropped" in err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
@@ -96,8 +96,10 @@ def test_train_on_a_raw_table_and_predict_raw_rows(delimiter, bom, tmp_path, cap
     report = (tmp_path / "run" / "report.html").read_text()
     assert "Columns as understood" in report and "one-hot, 3 categories: Biscoe, Dream, Torgersen" in report
     rows = tmp_path / "rows.csv"
-    rows.write_text("island,bill_length_mm,sex,note,Körpergewicht (g)\nBiscoe,47.5,,quiet,NA\n"
-                    "Torgersen,NA,male,x,3100\n", encoding="utf-8")
+    rows.write_text(
+        "island,bill_length_mm,sex,note,Körpergewicht (g)\nBiscoe,47.5,,quiet,NA\nTorgersen,NA,male,x,3100\n",
+        encoding="utf-8",
+    )
     code, out, err = run(capsys, "predict", tmp_path / "run", rows)
     assert code == 0, err
     assert out.splitlines()[0].startswith("row 1: Gentoo") and out.splitlines()[1].startswith("row 2: Adelie")
@@ -108,8 +110,23 @@ def test_table_options_and_rows_without_a_target(tmp_path, capsys):
     text = path.read_text().splitlines()
     text[5] = text[5].replace(",Gentoo,", ",,")  # one row has no species
     path.write_text("\n".join(text) + "\n")
-    code, out, err = run(capsys, "train", f"csv:{path}", "--target", "species", "--epochs", "5", "--drop", "note",
-                         "--categorical", "Körpergewicht (g)", "--na", "quiet", "--out", tmp_path / "run")
+    code, out, err = run(
+        capsys,
+        "train",
+        f"csv:{path}",
+        "--target",
+        "species",
+        "--epochs",
+        "5",
+        "--drop",
+        "note",
+        "--categorical",
+        "Körpergewicht (g)",
+        "--na",
+        "quiet",
+        "--out",
+        tmp_path / "run",
+    )
     assert code == 0, err
     assert "1 row(s) with no 'species' value left out" in err
     encoder = json.loads((tmp_path / "run" / "preprocessing.json").read_text())["encoder"]
@@ -117,8 +134,9 @@ def test_table_options_and_rows_without_a_target(tmp_path, capsys):
     assert kinds["note"] == "dropped" and kinds["Körpergewicht (g)"] == "categorical"
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert "--drop note" in config["command"] and "--categorical 'Körpergewicht (g)'" in config["command"]
-    code, out, err = run(capsys, "train", f"csv:{path}", "--target", "species", "--drop", "wingspan",
-                         "--out", tmp_path / "r2")
+    code, out, err = run(
+        capsys, "train", f"csv:{path}", "--target", "species", "--drop", "wingspan", "--out", tmp_path / "r2"
+    )
     assert code == 2 and "no column(s) ['wingspan']" in err
     code, out, err = run(capsys, "train", "breast-cancer", "--drop", "x", "--out", tmp_path / "r3")
     assert code == 2 and "--drop applies to CSV files" in err

@@ -1,4 +1,5 @@
 """TargetScaler: the one place a regression target is standardised and mapped back to its units."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """Every bad input gets a ValueError/TypeError that names the problem and the fix."""
+
 import numpy as np
 import pytest
 
@@ -32,12 +33,15 @@ def test_x_and_y_of_different_lengths(model):
         model.fit(X, Y[:9], verbose=0)
 
 
-@pytest.mark.parametrize("labels,message", [
-    (np.full(10, 3), r"must lie in \[0, 2\]"),
-    (np.full(10, -1), r"must lie in \[0, 2\]"),
-    (np.full(10, 0.5), "integer class ids"),
-    (np.zeros((10, 3)), "1-D array of class ids"),
-])
+@pytest.mark.parametrize(
+    "labels,message",
+    [
+        (np.full(10, 3), r"must lie in \[0, 2\]"),
+        (np.full(10, -1), r"must lie in \[0, 2\]"),
+        (np.full(10, 0.5), "integer class ids"),
+        (np.zeros((10, 3)), "1-D array of class ids"),
+    ],
+)
 def test_bad_class_labels(model, labels, message):
     with pytest.raises(ValueError, match=message):
         model.fit(X, labels, verbose=0)

@@ -1,4 +1,5 @@
 """The benchmark scripts still run: each answers --help, and the quick ones run a tiny configuration."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,9 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def run(script, *args):
-    result = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True, text=True,
-                            timeout=240)
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args], capture_output=True, text=True, timeout=240
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 

@@ -1,4 +1,5 @@
 """The code blocks of docs/*.md run as written, one page at a time, in a scratch folder."""
+
 import re
 from pathlib import Path
 

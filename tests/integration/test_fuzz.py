@@ -3,6 +3,7 @@ naming the file; never another exception, a hang or a giant allocation.
 
 A bounded number of examples runs in `make test`; NUMPYNN_FUZZ_EXAMPLES=2000 runs more.
 """
+
 import gzip
 import io
 import json
@@ -26,9 +27,11 @@ EXAMPLES = int(os.environ.get("NUMPYNN_FUZZ_EXAMPLES", "40"))
 fuzz = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # A damage to a byte string: cut it short, flip bits, overwrite a stretch, or both.
-damage = st.tuples(st.one_of(st.none(), st.floats(0, 1)),
-                   st.lists(st.tuples(st.floats(0, 1), st.integers(0, 7)), max_size=8),
-                   st.one_of(st.none(), st.tuples(st.floats(0, 1), st.binary(min_size=1, max_size=16))))
+damage = st.tuples(
+    st.one_of(st.none(), st.floats(0, 1)),
+    st.lists(st.tuples(st.floats(0, 1), st.integers(0, 7)), max_size=8),
+    st.one_of(st.none(), st.tuples(st.floats(0, 1), st.binary(min_size=1, max_size=16))),
+)
 
 
 def damaged(data: bytes, how) -> bytes:
@@ -39,9 +42,9 @@ def damaged(data: bytes, how) -> bytes:
             data[int(where * (len(data) - 1))] ^= 1 << bit
     if patch is not None and data:
         start = int(patch[0] * (len(data) - 1))
-        data[start:start + len(patch[1])] = patch[1]
+        data[start : start + len(patch[1])] = patch[1]
     if cut is not None:
-        data = data[:int(cut * len(data))]
+        data = data[: int(cut * len(data))]
     return bytes(data)
 
 
@@ -55,11 +58,15 @@ def loads_or_names_the_problem(read, path):
 @pytest.fixture(scope="module")
 def model_bytes(tmp_path_factory):
     folder = tmp_path_factory.mktemp("model")
-    model = nn.Sequential([nn.Dense(4, activation="relu", input_dim=3), nn.BatchNormalization(), nn.Dense(2)],
-                          seed=0)
+    model = nn.Sequential([nn.Dense(4, activation="relu", input_dim=3), nn.BatchNormalization(), nn.Dense(2)], seed=0)
     model.compile("adam", "sparse_categorical_crossentropy")
-    model.fit(np.ones((8, 3), np.float32), np.zeros(8, int), epochs=2, verbose=0,
-              callbacks=[nn.callbacks.BackupAndRestore(folder, delete_on_finish=False)])
+    model.fit(
+        np.ones((8, 3), np.float32),
+        np.zeros(8, int),
+        epochs=2,
+        verbose=0,
+        callbacks=[nn.callbacks.BackupAndRestore(folder, delete_on_finish=False)],
+    )
     model.save(folder / "model.npz")
     return (folder / "model.npz").read_bytes(), (folder / "checkpoint.npz").read_bytes()
 
@@ -116,7 +123,7 @@ def test_npz_arrays(how, tmp_path):
 
 
 @fuzz
-@given(text=st.text(alphabet=st.sampled_from(list("ab1.,;\t\"\n\r ?NA-é\x00")), max_size=200))
+@given(text=st.text(alphabet=st.sampled_from(list('ab1.,;\t"\n\r ?NA-é\x00')), max_size=200))
 def test_csv_files_and_the_table_encoder(text, tmp_path):
     path = tmp_path / "t.csv"
     path.write_text(text, encoding="utf-8")
@@ -136,6 +143,7 @@ def test_csv_files_and_the_table_encoder(text, tmp_path):
 @given(how=damage)
 def test_image_files(how, tmp_path):
     from PIL import Image
+
     buffer = io.BytesIO()
     Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8)).save(buffer, format="PNG")
     path = tmp_path / "image.png"
@@ -144,9 +152,12 @@ def test_image_files(how, tmp_path):
 
 
 @fuzz
-@given(which=st.sampled_from(["config.json", "preprocessing.json"]),
-       value=st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=3)),
-       drop=st.booleans(), key_index=st.integers(0, 30))
+@given(
+    which=st.sampled_from(["config.json", "preprocessing.json"]),
+    value=st.one_of(st.none(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=3)),
+    drop=st.booleans(),
+    key_index=st.integers(0, 30),
+)
 def test_run_folder_json(which, value, drop, key_index, tmp_path_factory, run_folder):
     folder = tmp_path_factory.mktemp("run")
     for name in ("config.json", "preprocessing.json", "model.npz"):
@@ -163,12 +174,14 @@ def test_run_folder_json(which, value, drop, key_index, tmp_path_factory, run_fo
     except InputError as error:
         assert str(folder) in str(error)
     from numpynn.apps.cli import main
+
     assert main(["predict", str(folder), str(run_folder / "rows.csv")]) in (0, 2)  # never a traceback
 
 
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory):
     from numpynn.apps.cli import main
+
     out = tmp_path_factory.mktemp("runs") / "bc"
     assert main(["train", "breast-cancer", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
     data = nn.datasets.load_breast_cancer()
@@ -180,6 +193,7 @@ def run_folder(tmp_path_factory):
 def rewrite_npz(source, target, change):
     """Copy an .npz, letting ``change(name, data) -> (name, data) or None`` alter or drop each entry."""
     import zipfile
+
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
         for info in old.infolist():
             result = change(info.filename, old.read(info))
@@ -189,8 +203,11 @@ def rewrite_npz(source, target, change):
 
 def test_a_model_file_without_its_optimizer_state_is_refused(model_bytes, tmp_path):
     (tmp_path / "m.npz").write_bytes(model_bytes[0])
-    rewrite_npz(tmp_path / "m.npz", tmp_path / "cut.npz",
-                lambda name, data: None if name.startswith("optimizer/m") else (name, data))
+    rewrite_npz(
+        tmp_path / "m.npz",
+        tmp_path / "cut.npz",
+        lambda name, data: None if name.startswith("optimizer/m") else (name, data),
+    )
     with pytest.raises(InputError, match="optimizer state"):
         nn.load_model(tmp_path / "cut.npz")
 
@@ -214,13 +231,14 @@ def test_a_model_config_too_large_to_build_is_refused(model_bytes, tmp_path):
 def test_zeroed_zip_size_fields_are_named(model_bytes, tmp_path):
     data = bytearray(model_bytes[0])
     central = data.rfind(b"PK\x01\x02")  # the last central directory entry: zero its sizes
-    data[central + 20:central + 28] = bytes(8)
+    data[central + 20 : central + 28] = bytes(8)
     (tmp_path / "zeroed.npz").write_bytes(bytes(data))
     loads_or_names_the_problem(nn.load_model, tmp_path / "zeroed.npz")
 
 
 def test_a_mangled_run_folder_gives_one_line_not_a_traceback(run_folder, tmp_path, capsys):
     from numpynn.apps.cli import main
+
     for name in ("config.json", "preprocessing.json", "model.npz"):
         (tmp_path / name).write_bytes((run_folder / name).read_bytes())
     preprocessing = json.loads((tmp_path / "preprocessing.json").read_text())
@@ -237,11 +255,16 @@ def test_a_mangled_run_folder_gives_one_line_not_a_traceback(run_folder, tmp_pat
 @pytest.mark.parametrize("damage", ["truncated", "flipped bit", "not an object", "no test scores"])
 def test_a_damaged_metrics_json_gives_evaluate_one_line_naming_the_file(damage, run_folder, tmp_path, capsys):
     from numpynn.apps.cli import main
+
     for name in ("config.json", "preprocessing.json", "model.npz", "metrics.json"):
         (tmp_path / name).write_bytes((run_folder / name).read_bytes())
     text = (tmp_path / "metrics.json").read_bytes()
-    damaged_text = {"truncated": text[:len(text) // 2], "flipped bit": text.replace(b"{", b"}", 1),
-                    "not an object": b"[1, 2]", "no test scores": b'{"train": {}}'}[damage]
+    damaged_text = {
+        "truncated": text[: len(text) // 2],
+        "flipped bit": text.replace(b"{", b"}", 1),
+        "not an object": b"[1, 2]",
+        "no test scores": b'{"train": {}}',
+    }[damage]
     (tmp_path / "metrics.json").write_bytes(damaged_text)
     assert main(["evaluate", str(tmp_path)]) == 2
     error = capsys.readouterr().err.strip()

@@ -1,4 +1,5 @@
 """numpynn train stopped by Ctrl-C, SIGTERM or SIGKILL, then resumed: the same model.npz as a run never stopped."""
+
 import json
 import signal
 import subprocess
@@ -14,8 +15,21 @@ from numpynn.apps.cli import main
 from numpynn.training.checkpoints import load_checkpoint
 
 # Slow enough (small batches, many epochs) that a signal lands mid-training; dropout and shifts on.
-OPTIONS = ["--model", "dense:32,dropout:0.2", "--epochs", "25", "--batch-size", "8", "--val-size", "60",
-           "--augment", "1", "--early-stopping", "8", "--quiet"]
+OPTIONS = [
+    "--model",
+    "dense:32,dropout:0.2",
+    "--epochs",
+    "25",
+    "--batch-size",
+    "8",
+    "--val-size",
+    "60",
+    "--augment",
+    "1",
+    "--early-stopping",
+    "8",
+    "--quiet",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +49,23 @@ def reference(digits, tmp_path_factory):
 
 def start(digits, out):
     """A run in its own process, checkpointing every 5 batches too (which changes nothing in its results)."""
-    return subprocess.Popen([sys.executable, "-m", "numpynn", "train", f"idx:{digits}", *OPTIONS, "--out", str(out),
-                             "--checkpoint-every", "5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "numpynn",
+            "train",
+            f"idx:{digits}",
+            *OPTIONS,
+            "--out",
+            str(out),
+            "--checkpoint-every",
+            "5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(path, timeout=60):
@@ -52,8 +81,9 @@ def assert_same_model(a, b):
 
 
 @pytest.mark.parametrize("signum,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_keeps_the_checkpoint_and_resume_finishes_the_same_run(signum, status, digits, reference,
-                                                                          tmp_path, capsys):
+def test_a_signal_keeps_the_checkpoint_and_resume_finishes_the_same_run(
+    signum, status, digits, reference, tmp_path, capsys
+):
     out = tmp_path / "run"
     process = start(digits, out)
     wait_for(out / "checkpoint.npz")
@@ -112,6 +142,7 @@ def test_resume_refuses_what_it_cannot_resume(reference, tmp_path, capsys):
 def test_a_failed_checkpoint_write_keeps_the_previous_one(monkeypatch, tmp_path):
     import numpynn as nn
     from numpynn.training import checkpoints
+
     model = nn.Sequential([nn.Dense(2, input_dim=3)], seed=0)
     model.compile("sgd", "sparse_categorical_crossentropy")
     x, y = np.ones((8, 3), np.float32), np.zeros(8, int)

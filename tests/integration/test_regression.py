@@ -1,4 +1,5 @@
 """Regression: the task chosen from the target, standardised targets, scores in the target's units."""
+
 import json
 
 import numpy as np
@@ -47,11 +48,13 @@ def test_a_numeric_target_trains_a_regression_and_predicts_in_its_units(tmp_path
     price = 1000 + 200 * x[:, 0] - 100 * x[:, 1] + rng.normal(0, 10, 300)
     district = np.where(x[:, 2] > 0, "north", "south")
     price += np.where(district == "north", 150, 0)
-    lines = ["size,age,district,price"] + [f"{a:.3f},{b:.3f},{d},{p:.1f}" for (a, b, _), d, p in
-                                          zip(x, district, price)]
+    lines = ["size,age,district,price"] + [
+        f"{a:.3f},{b:.3f},{d},{p:.1f}" for (a, b, _), d, p in zip(x, district, price)
+    ]
     (tmp_path / "houses.csv").write_text("\n".join(lines) + "\n")
-    code, out, err = run(capsys, "train", f"csv:{tmp_path / 'houses.csv'}", "--target", "price",
-                         "--out", tmp_path / "run")
+    code, out, err = run(
+        capsys, "train", f"csv:{tmp_path / 'houses.csv'}", "--target", "price", "--out", tmp_path / "run"
+    )
     assert code == 0, err
     assert "regression (the target is numeric with 293 distinct values)" in err  # prices rounded to 0.1
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())

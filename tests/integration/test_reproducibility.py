@@ -6,6 +6,7 @@ so they are recorded per machine fingerprint in tests/data/weight_hashes.json. O
 fingerprint is not recorded yet the test is skipped with the command that records it:
     NUMPYNN_RECORD_HASHES=1 .venv/bin/python -m pytest tests/integration/test_reproducibility.py
 """
+
 import hashlib
 import json
 import os
@@ -32,8 +33,12 @@ RUNS = {
 def machine_fingerprint() -> str:
     """NumPy version and the BLAS kernels it runs: what decides the rounding of every matrix product."""
     from threadpoolctl import threadpool_info
-    blas = [f"{i['internal_api']} {i['version']} {i.get('architecture')} x{i['num_threads']}"
-            for i in threadpool_info() if i["user_api"] == "blas" and "numpy" in i["filepath"]]
+
+    blas = [
+        f"{i['internal_api']} {i['version']} {i.get('architecture')} x{i['num_threads']}"
+        for i in threadpool_info()
+        if i["user_api"] == "blas" and "numpy" in i["filepath"]
+    ]
     return f"numpy {np.__version__}; " + "; ".join(blas)
 
 

@@ -1,4 +1,5 @@
 """Interrupted and resumed runs end with the weights of runs that were never interrupted, bit for bit."""
+
 import numpy as np
 import pytest
 
@@ -27,14 +28,29 @@ class Interrupt(callbacks.Callback):
 
 
 def mlp():
-    return nn.Sequential([nn.Flatten(input_shape=(8, 8, 1)), nn.Dense(16, activation="relu"), nn.Dropout(0.3),
-                          nn.Dense(2, activation="softmax")], seed=3)
+    return nn.Sequential(
+        [
+            nn.Flatten(input_shape=(8, 8, 1)),
+            nn.Dense(16, activation="relu"),
+            nn.Dropout(0.3),
+            nn.Dense(2, activation="softmax"),
+        ],
+        seed=3,
+    )
 
 
 def cnn():
-    return nn.Sequential([nn.Conv2D(4, 3, padding="same", activation="relu", input_shape=(8, 8, 1)),
-                          nn.BatchNormalization(), nn.MaxPooling2D(2), nn.Flatten(), nn.Dropout(0.2),
-                          nn.Dense(2, activation="softmax")], seed=3)
+    return nn.Sequential(
+        [
+            nn.Conv2D(4, 3, padding="same", activation="relu", input_shape=(8, 8, 1)),
+            nn.BatchNormalization(),
+            nn.MaxPooling2D(2),
+            nn.Flatten(),
+            nn.Dropout(0.2),
+            nn.Dense(2, activation="softmax"),
+        ],
+        seed=3,
+    )
 
 
 def train(make_model, folder, extra=(), epochs=6, lr_schedule=False, save_every=None):
@@ -45,9 +61,16 @@ def train(make_model, folder, extra=(), epochs=6, lr_schedule=False, save_every=
     stateful = [callbacks.EarlyStopping(patience=2, restore_best_weights=True)]
     if not lr_schedule:
         stateful.append(callbacks.ReduceLROnPlateau(factor=0.5, patience=1))
-    history = model.fit(IMAGES, LABELS, batch_size=16, epochs=epochs, validation_split=0.25, verbose=0,
-                        augment=lambda batch, generator: nn.preprocessing.random_shift(batch, 1, generator),
-                        callbacks=[callbacks.BackupAndRestore(folder, save_every=save_every), *stateful, *extra])
+    history = model.fit(
+        IMAGES,
+        LABELS,
+        batch_size=16,
+        epochs=epochs,
+        validation_split=0.25,
+        verbose=0,
+        augment=lambda batch, generator: nn.preprocessing.random_shift(batch, 1, generator),
+        callbacks=[callbacks.BackupAndRestore(folder, save_every=save_every), *stateful, *extra],
+    )
     return model, history.history
 
 
@@ -66,8 +89,9 @@ def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(make_model,
     for key in reference_history:  # every logged value but the seconds an epoch took
         if key != "seconds":
             assert resumed_history[key] == reference_history[key], key
-    np.testing.assert_array_equal(reference.optimizer.get_state()["iterations"],
-                                  resumed.optimizer.get_state()["iterations"])
+    np.testing.assert_array_equal(
+        reference.optimizer.get_state()["iterations"], resumed.optimizer.get_state()["iterations"]
+    )
 
 
 def test_resume_with_a_schedule_and_a_second_interruption(tmp_path):

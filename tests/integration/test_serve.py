@@ -3,6 +3,7 @@
 The browser tests drive the system's Chromium through Playwright (`apt-get install chromium`; no browser is
 ever downloaded) and skip, saying why, where Chromium or Playwright is missing.
 """
+
 import base64
 import io
 import json
@@ -87,6 +88,7 @@ def test_info_and_a_prediction_equal_numpynn_predict(digits_run, tmp_path, capsy
     status, info = served.request("/api/info")
     assert status == 200 and info["kind"] == "images" and info["class_names"] == ["0", "1", "2"]
     from helpers import fake_digits
+
     images, labels = fake_digits(3, seed=4)
     status, answer = served.request("/predict", {"images": [png_data_url(image) for image in images]})
     assert status == 200 and [p["label"] for p in answer["predictions"]] == [str(label) for label in labels]
@@ -108,16 +110,19 @@ def test_rows_with_blanks_and_text(table_run):
     assert abs(sum(answer["predictions"][1]["probabilities"].values()) - 1) < 1e-6
 
 
-@pytest.mark.parametrize("raw,message", [
-    (b"not json", "Expecting value"),
-    (b'{"rows": [{"size": NaN}]}', "NaN is not a number JSON allows"),
-    (b'{"images": [[1, 2], [3, 4]]}', "must be a data URL"),
-    (b'{"images": ["@@@"]}', "not base64"),
-    (b'{"images": ["aGVsbG8="]}', "not a readable image"),
-    (b'{"pictures": []}', 'send a JSON object with "images"'),
-    (b'{"images": []}', "a list of 1 to"),
-    (b'[1, 2, 3]', 'send a JSON object'),
-])
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        (b"not json", "Expecting value"),
+        (b'{"rows": [{"size": NaN}]}', "NaN is not a number JSON allows"),
+        (b'{"images": [[1, 2], [3, 4]]}', "must be a data URL"),
+        (b'{"images": ["@@@"]}', "not base64"),
+        (b'{"images": ["aGVsbG8="]}', "not a readable image"),
+        (b'{"pictures": []}', 'send a JSON object with "images"'),
+        (b'{"images": []}', "a list of 1 to"),
+        (b"[1, 2, 3]", "send a JSON object"),
+    ],
+)
 def test_bad_requests_get_a_400_with_a_json_error(raw, message, digits_run):
     _, served = digits_run
     status, answer = served.request("/predict", raw=raw, headers={"Content-Type": "application/json"})
@@ -140,6 +145,7 @@ def test_too_large_unknown_paths_and_no_traversal(digits_run, table_run):
 def test_a_hundred_requests_at_once_all_succeed(digits_run):
     _, served = digits_run
     from helpers import fake_digits
+
     images, labels = fake_digits(100, seed=9)
 
     def one(i):
@@ -222,6 +228,7 @@ def test_digits_drawn_with_the_mouse_are_recognised(browser, mnist_run, tmp_path
 
 def test_uploading_an_image_predicts_it(browser, digits_run, tmp_path):
     from helpers import fake_digits
+
     images, labels = fake_digits(3, seed=3)
     Image.fromarray(np.repeat(np.repeat(images[2], 10, axis=0), 10, axis=1)).convert("RGB").save(tmp_path / "u.png")
     page = open_page(browser, digits_run[1].url)
@@ -242,8 +249,9 @@ def test_the_breast_cancer_form_gives_the_command_lines_answer(browser, tmp_path
                 page.fill(f"[name='{name}']", repr(float(value)))
             page.click("form button")
             settle(page)
-            (tmp_path / "row.csv").write_text(",".join(data.feature_names) + "\n" +
-                                              ",".join(repr(float(v)) for v in data.x[i]) + "\n")
+            (tmp_path / "row.csv").write_text(
+                ",".join(data.feature_names) + "\n" + ",".join(repr(float(v)) for v in data.x[i]) + "\n"
+            )
             capsys.readouterr()
             assert main(["predict", str(out), str(tmp_path / "row.csv")]) == 0
             expected = capsys.readouterr().out.split(": ")[1].split(" ")[0]
@@ -273,8 +281,10 @@ def test_the_command_serves_on_a_port_and_ctrl_c_stops_it(digits_run):
     import signal
     import subprocess
     import sys
-    process = subprocess.Popen([sys.executable, "-m", "numpynn", "serve", str(digits_run[0]), "--port", "0"],
-                               stderr=subprocess.PIPE, text=True)
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "numpynn", "serve", str(digits_run[0]), "--port", "0"], stderr=subprocess.PIPE, text=True
+    )
     line = process.stderr.readline()
     url = re.search(r"http://\S+/", line).group(0)
     with urllib.request.urlopen(url + "api/info", timeout=30) as response:

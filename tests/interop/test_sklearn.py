@@ -1,4 +1,5 @@
 """numpynn's scikit-learn estimators: scikit-learn's own checks, pickling, pipelines and searches."""
+
 import pickle
 
 import numpy as np
@@ -23,8 +24,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from numpynn.interop.sklearn import NeuralNetClassifier, NeuralNetRegressor  # noqa: E402
 
 
-@parametrize_with_checks([NeuralNetClassifier(random_state=0, epochs=60),
-                          NeuralNetRegressor(random_state=0, epochs=60)])
+@parametrize_with_checks(
+    [NeuralNetClassifier(random_state=0, epochs=60), NeuralNetRegressor(random_state=0, epochs=60)]
+)
 def test_scikit_learns_estimator_checks(estimator, check):
     check(estimator)
 
@@ -61,15 +63,29 @@ def test_the_same_random_state_gives_the_same_scores_serial_or_parallel(cancer):
 
 def test_searches_and_pipelines(cancer):
     x, y = cancer
-    grid = GridSearchCV(NeuralNetClassifier(epochs=30, random_state=0),
-                        {"hidden": ["mlp:8", "mlp:32"], "learning_rate": [1e-3, 1e-2]}, cv=3).fit(x, y)
+    grid = GridSearchCV(
+        NeuralNetClassifier(epochs=30, random_state=0),
+        {"hidden": ["mlp:8", "mlp:32"], "learning_rate": [1e-3, 1e-2]},
+        cv=3,
+    ).fit(x, y)
     assert grid.best_score_ > 0.9 and len(grid.cv_results_["params"]) == 4
-    random = RandomizedSearchCV(NeuralNetClassifier(epochs=20, random_state=0),
-                                {"weight_decay": [0.0, 1e-3, 1e-2]}, n_iter=2, cv=2, random_state=0).fit(x, y)
+    random = RandomizedSearchCV(
+        NeuralNetClassifier(epochs=20, random_state=0),
+        {"weight_decay": [0.0, 1e-3, 1e-2]},
+        n_iter=2,
+        cv=2,
+        random_state=0,
+    ).fit(x, y)
     assert random.best_estimator_.weight_decay in (0.0, 1e-3, 1e-2)
-    halving = HalvingGridSearchCV(NeuralNetClassifier(random_state=0, early_stopping=0),
-                                  {"hidden": ["mlp:4", "mlp:16", "logistic"]}, resource="epochs", min_resources=5,
-                                  max_resources=40, cv=2, random_state=0).fit(x, y)
+    halving = HalvingGridSearchCV(
+        NeuralNetClassifier(random_state=0, early_stopping=0),
+        {"hidden": ["mlp:4", "mlp:16", "logistic"]},
+        resource="epochs",
+        min_resources=5,
+        max_resources=40,
+        cv=2,
+        random_state=0,
+    ).fit(x, y)
     assert halving.n_iterations_ >= 2 and halving.best_estimator_.epochs > 5  # the survivor got more epochs
 
 
@@ -81,7 +97,8 @@ def test_column_transformer_pipeline_and_a_regressor():
     target = size * 3 + (colour == "red") * 5
     pipeline = make_pipeline(
         ColumnTransformer([("colour", OneHotEncoder(), [0]), ("size", StandardScaler(), [1])]),
-        NeuralNetRegressor(hidden="mlp:16", epochs=200, random_state=0))
+        NeuralNetRegressor(hidden="mlp:16", epochs=200, random_state=0),
+    )
     assert cross_validate(pipeline, table, target, cv=3)["test_score"].mean() > 0.95
     x, y = load_diabetes(return_X_y=True)
     assert NeuralNetRegressor(random_state=0).fit(x, y).score(x, y) > 0.4

@@ -1,4 +1,5 @@
 """numpynn/kernels/parallel.py: element-wise passes split over threads give the single-thread result bit for bit."""
+
 import os
 import threading
 
@@ -39,12 +40,16 @@ def test_a_split_inside_a_part_runs_in_place_instead_of_waiting_on_the_busy_pool
         total[part] += 1
 
     def outer(part: slice) -> None:  # both threads busy here; a nested split that queued would never run
-        parallel.split_rows(lambda rows: inner(slice(part.start + rows.start, part.start + rows.stop)),
-                            part.stop - part.start, 10 * parallel.PART_ELEMENTS)
+        parallel.split_rows(
+            lambda rows: inner(slice(part.start + rows.start, part.start + rows.stop)),
+            part.stop - part.start,
+            10 * parallel.PART_ELEMENTS,
+        )
 
     done = threading.Event()
-    threading.Thread(target=lambda: (parallel.split_rows(outer, 100, 10 * parallel.PART_ELEMENTS), done.set()),
-                     daemon=True).start()
+    threading.Thread(
+        target=lambda: (parallel.split_rows(outer, 100, 10 * parallel.PART_ELEMENTS), done.set()), daemon=True
+    ).start()
     assert done.wait(timeout=20), "a nested split deadlocked"
     assert (total == 1).all()
 
@@ -72,13 +77,22 @@ def _conv_pool_step(threads: str, monkeypatch) -> list[np.ndarray]:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(96, 12, 12, 3)).astype(np.float32)
     x[:, :2, :2] = 0.5  # ties inside pooling windows: the first maximum must win on every thread count
-    model = nn.Sequential([nn.Conv2D(8, 3, padding="same", activation="relu", input_shape=(12, 12, 3)),
-                           nn.MaxPooling2D(2), nn.Conv2D(8, 3, strides=2, padding=1, activation="relu"),
-                           nn.MaxPooling2D(2, strides=1), nn.Flatten(), nn.Dense(4, activation="softmax")], seed=0)
+    model = nn.Sequential(
+        [
+            nn.Conv2D(8, 3, padding="same", activation="relu", input_shape=(12, 12, 3)),
+            nn.MaxPooling2D(2),
+            nn.Conv2D(8, 3, strides=2, padding=1, activation="relu"),
+            nn.MaxPooling2D(2, strides=1),
+            nn.Flatten(),
+            nn.Dense(4, activation="softmax"),
+        ],
+        seed=0,
+    )
     model.compile(nn.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
     model.train_step(x, rng.integers(0, 4, 96))
-    return [model.predict(x, batch_size=96)] + [layer.grads[key].copy() for layer in model.layers
-                                                for key in sorted(layer.grads)]
+    return [model.predict(x, batch_size=96)] + [
+        layer.grads[key].copy() for layer in model.layers for key in sorted(layer.grads)
+    ]
 
 
 def test_threads_do_not_change_a_single_bit(monkeypatch):
@@ -104,18 +118,24 @@ def test_a_forked_child_makes_its_own_pool(monkeypatch):
     assert os.read(read, 2) == b"ok"
 
 
-@pytest.mark.parametrize("make", [
-    lambda: nn.optimizers.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
-    lambda: nn.optimizers.Adam(1e-2, weight_decay=0.01),
-    lambda: nn.optimizers.AdamW(1e-2),
-    lambda: nn.optimizers.RMSprop(1e-2, momentum=0.5, weight_decay=0.01),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.optimizers.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        lambda: nn.optimizers.Adam(1e-2, weight_decay=0.01),
+        lambda: nn.optimizers.AdamW(1e-2),
+        lambda: nn.optimizers.RMSprop(1e-2, momentum=0.5, weight_decay=0.01),
+    ],
+)
 def test_optimizer_steps_split_over_threads_are_bit_identical(monkeypatch, make):
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
     monkeypatch.setattr(parallel, "PART_ELEMENTS", 7)
     rng = np.random.default_rng(0)
-    start = {"packed": rng.normal(size=1000).astype(np.float32), "matrix": rng.normal(size=(9, 5)),
-             "scalar": np.array(0.5)}
+    start = {
+        "packed": rng.normal(size=1000).astype(np.float32),
+        "matrix": rng.normal(size=(9, 5)),
+        "scalar": np.array(0.5),
+    }
     grads = [{key: rng.normal(size=value.shape).astype(value.dtype) for key, value in start.items()} for _ in range(3)]
     finals = []
     for threads in ("1", "3"):

@@ -1,5 +1,6 @@
 """Looking inside: LayerStats, the diagnoses (each provoked by a network built to show it), saliency,
 feature maps, permutation importance against scikit-learn's, and the report's "Inside" section."""
+
 import csv
 import io
 import json
@@ -23,15 +24,22 @@ def train(hidden, optimizer, x, y, epochs=5):
     model = nn.Sequential(hidden + [nn.Dense(1, activation="sigmoid")], seed=0)
     model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
     stats = nn.callbacks.LayerStats(x[:256])
-    history = model.fit(x, y, epochs=epochs, batch_size=64, verbose=0, callbacks=[stats],
-                        validation_data=(x[:256], y[:256]))
+    history = model.fit(
+        x, y, epochs=epochs, batch_size=64, verbose=0, callbacks=[stats], validation_data=(x[:256], y[:256])
+    )
     return {d.kind: d for d in diagnose(stats.rows, history.history, model.layers[-1].name)}, stats, model
 
 
 def test_layer_stats_measure_what_they_say(rng):
     x, y = table_task(rng, n=128)
-    model = nn.Sequential([nn.Dense(8, activation="relu"), nn.Residual([nn.Dense(8, activation="tanh")]),
-                           nn.Dense(1, activation="sigmoid")], seed=0)
+    model = nn.Sequential(
+        [
+            nn.Dense(8, activation="relu"),
+            nn.Residual([nn.Dense(8, activation="tanh")]),
+            nn.Dense(1, activation="sigmoid"),
+        ],
+        seed=0,
+    )
     model.compile(optimizer=nn.optimizers.SGD(0.1), loss="binary_crossentropy")
     model.build((20,))
     before = model.parameters.copy()
@@ -43,7 +51,7 @@ def test_layer_stats_measure_what_they_say(rng):
     weights = model.layers[0].params
     norm = np.sqrt(sum(float(np.sum(a.astype(np.float64) ** 2)) for a in weights.values()))
     assert rows["dense"]["weight_norm"] == pytest.approx(norm)
-    step = np.linalg.norm((model.parameters - before)[:sum(a.size for a in weights.values())])
+    step = np.linalg.norm((model.parameters - before)[: sum(a.size for a in weights.values())])
     assert rows["dense"]["update_ratio"] == pytest.approx(step / norm, rel=1e-4)
     assert rows["dense"]["grad_norm"] == pytest.approx(step / 0.1, rel=1e-4)  # SGD: the step is lr * gradient
     hidden = np.maximum(x[:32] @ weights["W"] + weights["b"], 0)
@@ -56,16 +64,19 @@ def test_layer_stats_measure_what_they_say(rng):
 
 def test_a_healthy_network_provokes_no_diagnosis(rng):
     x, y = table_task(rng)
-    hidden = [nn.Dense(32, activation="relu", kernel_initializer="he_uniform"),
-              nn.Dense(16, activation="relu", kernel_initializer="he_uniform")]
+    hidden = [
+        nn.Dense(32, activation="relu", kernel_initializer="he_uniform"),
+        nn.Dense(16, activation="relu", kernel_initializer="he_uniform"),
+    ]
     found, _, _ = train(hidden, nn.optimizers.Adam(1e-3), x, y)
     assert found == {}
 
 
 def test_a_huge_learning_rate_is_named(rng):
     x, y = table_task(rng)
-    found, _, _ = train([nn.Dense(32, activation="relu"), nn.Dense(16, activation="relu")], nn.optimizers.SGD(3.0),
-                        x, y)
+    found, _, _ = train(
+        [nn.Dense(32, activation="relu"), nn.Dense(16, activation="relu")], nn.optimizers.SGD(3.0), x, y
+    )
     assert "lr_high" in found and "learning rate is likely too high" in str(found["lr_high"])
 
 
@@ -87,8 +98,10 @@ def test_a_strongly_negative_bias_kills_relus(rng):
 
 
 def test_saturated_tanh_units_and_history_rules():
-    rows = [{"epoch": 1, "layer": "dense", "activation": "tanh", "saturated_fraction": 0.8},
-            {"epoch": 1, "layer": "out", "activation": "sigmoid", "saturated_fraction": 0.99}]
+    rows = [
+        {"epoch": 1, "layer": "dense", "activation": "tanh", "saturated_fraction": 0.8},
+        {"epoch": 1, "layer": "out", "activation": "sigmoid", "saturated_fraction": 0.99},
+    ]
     assert [d.kind for d in diagnose(rows, output_layer="out")] == ["saturated"]
     falling = list(np.linspace(1.0, 0.1, 12))
     rising = [0.5, 0.4, 0.3, 0.31, 0.33, 0.36, 0.4, 0.45, 0.5, 0.55, 0.6, 0.66]
@@ -110,14 +123,24 @@ def test_layer_stats_survive_a_checkpoint(rng):
 
 
 def test_saliency_is_the_gradient_of_the_class_score(rng):
-    model = nn.Sequential([nn.Conv2D(3, 3, activation="tanh"), nn.Flatten(), nn.BatchNormalization(),
-                           nn.Dropout(0.5), nn.Dense(4, activation="softmax")], seed=0, dtype="float64")
+    model = nn.Sequential(
+        [
+            nn.Conv2D(3, 3, activation="tanh"),
+            nn.Flatten(),
+            nn.BatchNormalization(),
+            nn.Dropout(0.5),
+            nn.Dense(4, activation="softmax"),
+        ],
+        seed=0,
+        dtype="float64",
+    )
     x = rng.normal(size=(2, 5, 5, 1))
     heat = inspection.saliency(model, x, class_index=2)
     assert heat.shape == x.shape and model.layers[0].needs_input_grad is False  # flags put back
 
     def score(images):
         return model.forward(images, with_logits=True)[1][:, 2]
+
     numeric = np.zeros_like(x)
     for index in np.ndindex(x.shape[1:]):
         step = np.zeros_like(x)
@@ -129,8 +152,15 @@ def test_saliency_is_the_gradient_of_the_class_score(rng):
 
 
 def test_layer_outputs_and_feature_maps_see_inside_blocks(rng):
-    model = nn.Sequential([nn.Conv2D(2, 3, padding="same"), nn.Residual([nn.Conv2D(2, 3, padding="same")]),
-                           nn.GlobalAveragePooling2D(), nn.Dense(3, activation="softmax")], seed=0)
+    model = nn.Sequential(
+        [
+            nn.Conv2D(2, 3, padding="same"),
+            nn.Residual([nn.Conv2D(2, 3, padding="same")]),
+            nn.GlobalAveragePooling2D(),
+            nn.Dense(3, activation="softmax"),
+        ],
+        seed=0,
+    )
     x = rng.normal(size=(1, 6, 6, 1)).astype(np.float32)
     outputs = inspection.layer_outputs(model, x)
     assert set(outputs) == {"conv2d", "residual/conv2d", "residual", "global_average_pooling2d", "dense"}
@@ -146,6 +176,7 @@ def test_permutation_importance_ranks_breast_cancer_columns_like_scikit_learn():
     from sklearn.inspection import permutation_importance
 
     from numpynn.runs.experiment import fit_and_evaluate
+
     result = fit_and_evaluate("breast-cancer", epochs=60)
     data, model = result.data, result.model
     ours, _ = inspection.permutation_importance(model, data.x_test, data.y_test, "log_loss", repeats=300, seed=0)
@@ -158,8 +189,9 @@ def test_permutation_importance_ranks_breast_cancer_columns_like_scikit_learn():
         p = model.predict(x.astype(np.float32), verbose=0)[:, 0].astype(np.float64)
         return float(np.mean(np.log(np.clip(np.where(y == 1, p, 1 - p), 1e-12, 1))))
 
-    theirs = permutation_importance(Fitted(), data.x_test, data.y_test, scoring=log_likelihood, n_repeats=300,
-                                    random_state=0).importances_mean
+    theirs = permutation_importance(
+        Fitted(), data.x_test, data.y_test, scoring=log_likelihood, n_repeats=300, random_state=0
+    ).importances_mean
     top = list(np.argsort(-ours)[:5])
     assert top == list(np.argsort(-theirs)[:5])
     names = [data.feature_names[i] for i in top]
@@ -167,8 +199,9 @@ def test_permutation_importance_ranks_breast_cancer_columns_like_scikit_learn():
 
 
 def test_train_inspect_writes_the_statistics_and_the_report_section(tmp_path, capsys):
-    assert main(["train", "breast-cancer", "--epochs", "20", "--inspect", "--out", str(tmp_path / "run"),
-                 "--quiet"]) == 0
+    assert (
+        main(["train", "breast-cancer", "--epochs", "20", "--inspect", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    )
     rows = list(csv.DictReader((tmp_path / "run" / "layer_stats.csv").open()))
     assert len(rows) == 40 and {row["layer"] for row in rows} == {"dense", "dense_1"}
     page = (tmp_path / "run" / "report.html").read_text()
@@ -183,8 +216,22 @@ def test_a_convolutional_run_shows_filters_feature_maps_and_saliency(tmp_path, c
     x_test, y_test = fake_digits(60, size=10, seed=1)
     y_test[:6] = (y_test[:6] + 1) % 3  # a few wrong labels, so there are mistakes to explain
     np.savez(tmp_path / "d.npz", x_train=x, y_train=y, x_test=x_test, y_test=y_test)
-    assert main(["train", f"npz:{tmp_path / 'd.npz'}", "--model", "conv:4,pool,conv:4", "--epochs", "3",
-                 "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                f"npz:{tmp_path / 'd.npz'}",
+                "--model",
+                "conv:4,pool,conv:4",
+                "--epochs",
+                "3",
+                "--out",
+                str(tmp_path / "run"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     figures = tmp_path / "run" / "figures"
     for name in ("inside_filters.png", "inside_feature_maps.png", "inside_saliency.png"):
         assert (figures / name).stat().st_size > 3000

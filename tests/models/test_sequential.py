@@ -6,13 +6,20 @@ import numpynn as nn
 
 
 def spiral_model(seed=0, dtype="float32"):
-    model = nn.Sequential([
-        nn.Dense(64, activation="relu", input_dim=2, kernel_initializer="he_normal"),
-        nn.Dense(64, activation="relu", kernel_initializer="he_normal"),
-        nn.Dense(2),
-    ], seed=seed, dtype=dtype)
-    model.compile(optimizer=nn.optimizers.Adam(0.01),
-                  loss=nn.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model = nn.Sequential(
+        [
+            nn.Dense(64, activation="relu", input_dim=2, kernel_initializer="he_normal"),
+            nn.Dense(64, activation="relu", kernel_initializer="he_normal"),
+            nn.Dense(2),
+        ],
+        seed=seed,
+        dtype=dtype,
+    )
+    model.compile(
+        optimizer=nn.optimizers.Adam(0.01),
+        loss=nn.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -89,7 +96,7 @@ def test_history_records_metrics_lr_and_seconds():
     model.optimizer = nn.optimizers.SGD(nn.schedules.ExponentialDecay(0.1, decay_steps=4, decay_rate=0.5))
     history = model.fit(x, y, epochs=3, batch_size=30, validation_data=(x, y), verbose=0)
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
-    assert history.history["lr"] == pytest.approx([0.1, 0.1 * 0.5 ** 1, 0.1 * 0.5 ** 2])
+    assert history.history["lr"] == pytest.approx([0.1, 0.1 * 0.5**1, 0.1 * 0.5**2])
     assert all(s >= 0 for s in history.history["seconds"]) and history.epoch == [0, 1, 2]
     assert history.history["val_loss"][-1] == pytest.approx(model.evaluate(x, y)["loss"], rel=1e-5)
 
@@ -98,6 +105,7 @@ def test_validation_split_is_stratified():
     x = np.arange(200, dtype=np.float32).reshape(100, 2)
     y = np.r_[np.zeros(80, int), np.ones(20, int)]
     from numpynn.data.preprocessing import split_indices
+
     keep, held = split_indices(100, 0.25, y, np.random.default_rng(0))
     assert len(held) == 25 and np.sum(y[held] == 1) == 5 and len(np.intersect1d(keep, held)) == 0
     model = spiral_model()
@@ -182,6 +190,7 @@ def test_saved_files_get_the_usual_permissions(tmp_path):
     import os
 
     from numpynn.files import write_text
+
     old_mask = os.umask(0o022)
     try:
         write_text(tmp_path / "a.txt", "hello")
@@ -217,6 +226,7 @@ def test_progress_bar_shows_epoch_and_loss(capsys):
 
 def test_random_shift_moves_each_image_and_fit_applies_augment():
     from numpynn.data.preprocessing import random_shift
+
     images = np.zeros((50, 6, 6), dtype=np.float32)
     images[:, 2, 3] = 1
     shifted = random_shift(images, 2, np.random.default_rng(0))
@@ -226,8 +236,7 @@ def test_random_shift_moves_each_image_and_fit_applies_augment():
     seen = []
     model = spiral_model()
     x, y = two_spirals(20)
-    model.fit(x, y, epochs=1, batch_size=8, verbose=0,
-              augment=lambda batch, rng: seen.append(len(batch)) or batch + 0)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, augment=lambda batch, rng: seen.append(len(batch)) or batch + 0)
     assert seen == [8, 8, 8, 8, 8]
 
 

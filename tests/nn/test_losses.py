@@ -47,8 +47,10 @@ def test_values_match_scikit_learn(rng):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_extreme_logits_give_finite_loss_and_gradient(dtype):
     logits = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 1000.0]], dtype=dtype)
-    for loss, target in ((losses.SparseCategoricalCrossentropy(True), np.array([1, 0])),
-                         (losses.CategoricalCrossentropy(True), np.eye(3)[[1, 0]])):
+    for loss, target in (
+        (losses.SparseCategoricalCrossentropy(True), np.array([1, 0])),
+        (losses.CategoricalCrossentropy(True), np.eye(3)[[1, 0]]),
+    ):
         value = loss.forward(logits, target)
         grad = loss.backward()
         assert np.isfinite(value) and np.all(np.isfinite(grad)) and grad.dtype == dtype
@@ -80,8 +82,10 @@ def test_fused_gradient_equals_the_two_step_gradient(rng):
     """softmax + cross-entropy through the model (fused) gives the same gradients as logits + from_logits."""
     x, y = rng.normal(size=(16, 5)), rng.integers(0, 3, 16)
     grads = []
-    for activation, loss in (("softmax", losses.SparseCategoricalCrossentropy()),
-                             (None, losses.SparseCategoricalCrossentropy(from_logits=True))):
+    for activation, loss in (
+        ("softmax", losses.SparseCategoricalCrossentropy()),
+        (None, losses.SparseCategoricalCrossentropy(from_logits=True)),
+    ):
         model = nn.Sequential([nn.Dense(3, activation=activation, input_dim=5)], dtype="float64", seed=0)
         model.compile(nn.optimizers.SGD(0.1), loss)
         assert model.scores_logits == (activation == "softmax")
@@ -92,9 +96,13 @@ def test_fused_gradient_equals_the_two_step_gradient(rng):
 
 def test_value_is_the_loss_of_value_and_grad_and_computes_no_gradient(rng):
     logits, labels = rng.normal(size=(8, 4)), rng.integers(0, 4, 8)
-    for loss in (losses.SparseCategoricalCrossentropy(from_logits=True), losses.SparseCategoricalCrossentropy(),
-                 losses.CategoricalCrossentropy(from_logits=True), losses.BinaryCrossentropy(from_logits=True),
-                 losses.MeanSquaredError()):
+    for loss in (
+        losses.SparseCategoricalCrossentropy(from_logits=True),
+        losses.SparseCategoricalCrossentropy(),
+        losses.CategoricalCrossentropy(from_logits=True),
+        losses.BinaryCrossentropy(from_logits=True),
+        losses.MeanSquaredError(),
+    ):
         target = np.eye(4)[labels] if isinstance(loss, losses.CategoricalCrossentropy) else labels
         pred = np.abs(logits[:, :1]) / 4 if isinstance(loss, losses.BinaryCrossentropy) else logits
         if isinstance(loss, losses.BinaryCrossentropy):

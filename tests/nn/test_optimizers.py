@@ -51,7 +51,7 @@ def test_adam_and_adamw_match_the_formulas(problem):
                 g = g + wd * p
             m = b1 * m + (1 - b1) * g
             v = b2 * v + (1 - b2) * g * g
-            p = p - lr / (1 - b1 ** t) * m / (np.sqrt(v) / np.sqrt(1 - b2 ** t) + eps)
+            p = p - lr / (1 - b1**t) * m / (np.sqrt(v) / np.sqrt(1 - b2**t) + eps)
             np.testing.assert_allclose(after, p, rtol=1e-12)
 
 
@@ -138,23 +138,40 @@ def test_unknown_optimizer_name_lists_valid_names():
         optimizers.get("adagrad")
 
 
-requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                                    reason="optional cross-check: PyTorch is not installed")
+requires_torch = pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None, reason="optional cross-check: PyTorch is not installed"
+)
 
 
 @requires_torch
-@pytest.mark.parametrize("ours,torch_name,torch_kwargs", [
-    (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01), "SGD",
-     dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
-    (lambda: optimizers.Adam(0.01, epsilon=1e-8, weight_decay=0.01), "Adam",
-     dict(lr=0.01, eps=1e-8, weight_decay=0.01)),
-    (lambda: optimizers.AdamW(0.01, epsilon=1e-8, weight_decay=0.1), "AdamW",
-     dict(lr=0.01, eps=1e-8, weight_decay=0.1)),
-    (lambda: optimizers.RMSprop(0.01, rho=0.99, momentum=0.5, epsilon=1e-8), "RMSprop",
-     dict(lr=0.01, alpha=0.99, momentum=0.5, eps=1e-8)),
-])
+@pytest.mark.parametrize(
+    "ours,torch_name,torch_kwargs",
+    [
+        (
+            lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+            "SGD",
+            dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        ),
+        (
+            lambda: optimizers.Adam(0.01, epsilon=1e-8, weight_decay=0.01),
+            "Adam",
+            dict(lr=0.01, eps=1e-8, weight_decay=0.01),
+        ),
+        (
+            lambda: optimizers.AdamW(0.01, epsilon=1e-8, weight_decay=0.1),
+            "AdamW",
+            dict(lr=0.01, eps=1e-8, weight_decay=0.1),
+        ),
+        (
+            lambda: optimizers.RMSprop(0.01, rho=0.99, momentum=0.5, epsilon=1e-8),
+            "RMSprop",
+            dict(lr=0.01, alpha=0.99, momentum=0.5, eps=1e-8),
+        ),
+    ],
+)
 def test_updates_match_torch_optim(ours, torch_name, torch_kwargs, problem):
     import torch
+
     p0, grads = problem
     got = run(ours(), grads, p0)
     tp = torch.tensor(p0, requires_grad=True)
@@ -168,11 +185,13 @@ def test_updates_match_torch_optim(ours, torch_name, torch_kwargs, problem):
 def test_clipnorm_in_a_model_clips_each_kernel_and_bias_on_its_own(rng):
     """A Sequential packs its parameters into one vector; clipnorm must still act per variable (Keras)."""
     import numpynn as nn
+
     x, y = rng.normal(size=(32, 6)), rng.integers(0, 3, 32)
 
     def one_step(**clip):
-        model = nn.Sequential([nn.Dense(5, activation="relu", input_dim=6), nn.Dense(3, activation="softmax")],
-                              dtype="float64", seed=0)
+        model = nn.Sequential(
+            [nn.Dense(5, activation="relu", input_dim=6), nn.Dense(3, activation="softmax")], dtype="float64", seed=0
+        )
         model.compile(optimizers.SGD(1.0, **clip), "sparse_categorical_crossentropy")
         before = model.get_weights()
         model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
@@ -184,7 +203,7 @@ def test_clipnorm_in_a_model_clips_each_kernel_and_bias_on_its_own(rng):
     assert (norms > limit).any() and (norms < limit).any()
     for got, g, norm in zip(one_step(clipnorm=limit), gradients, norms):
         np.testing.assert_allclose(got, g * min(1.0, limit / norm), rtol=1e-9, atol=1e-15)
-    total = np.sqrt(np.sum(norms ** 2))
+    total = np.sqrt(np.sum(norms**2))
     for got, g in zip(one_step(global_clipnorm=limit), gradients):
         np.testing.assert_allclose(got, g * limit / (total + 1e-6), rtol=1e-9, atol=1e-15)
 

@@ -1,4 +1,5 @@
 """One table of training options: the parser, --help, validation and the reproduce command agree with it."""
+
 import shlex
 
 import pytest
@@ -26,8 +27,11 @@ def test_every_option_has_its_flag_type_and_default_per_kind():
 
 
 def test_the_reproduce_command_parses_back_to_the_same_settings():
-    config = {**options.resolve("images", model="cnn", lr=0.01, val_size=0.1), "dataset": "idx:my digits",
-              "target": None}
+    config = {
+        **options.resolve("images", model="cnn", lr=0.01, val_size=0.1),
+        "dataset": "idx:my digits",
+        "target": None,
+    }
     words = shlex.split(options.reproduce_command(config))
     assert words[:3] == ["numpynn", "train", "idx:my digits"]
     args = parse_train(words[2:])

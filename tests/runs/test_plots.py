@@ -1,4 +1,5 @@
 """Every figure function returns a Figure whose axes are labelled and titled, and draws the data given."""
+
 import numpy as np
 import pytest
 
@@ -12,15 +13,24 @@ def labelled(fig):
 
 
 def test_line_and_bar_figures_have_titles_and_axis_labels(rng):
-    history = {"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.6, 0.4], "accuracy": [0.5, 0.8, 0.9],
-               "val_accuracy": [0.5, 0.7, 0.85], "lr": [0.1, 0.1, 0.05]}
+    history = {
+        "loss": [1.0, 0.5, 0.3],
+        "val_loss": [1.1, 0.6, 0.4],
+        "accuracy": [0.5, 0.8, 0.9],
+        "val_accuracy": [0.5, 0.7, 0.85],
+        "lr": [0.1, 0.1, 0.05],
+    }
     scores = {"precision": np.array([0.9, 0.8]), "recall": np.array([0.7, 1.0]), "f1": np.array([0.79, 0.89])}
     y_true = rng.integers(0, 2, 200)
     probabilities = np.clip(y_true * 0.7 + rng.uniform(0, 0.3, 200), 0, 1)
-    figures = [plots.plot_history(history, best_epoch=2), plots.plot_learning_rate(np.linspace(1, 0, 30), 10),
-               plots.plot_confusion_matrix(np.array([[5, 1], [2, 7]]), ["a", "b"], normalize=True),
-               plots.plot_per_class_metrics(scores, ["a", "b"]), plots.plot_roc(y_true, probabilities),
-               plots.plot_score_distribution(y_true, probabilities, ["no", "yes"])]
+    figures = [
+        plots.plot_history(history, best_epoch=2),
+        plots.plot_learning_rate(np.linspace(1, 0, 30), 10),
+        plots.plot_confusion_matrix(np.array([[5, 1], [2, 7]]), ["a", "b"], normalize=True),
+        plots.plot_per_class_metrics(scores, ["a", "b"]),
+        plots.plot_roc(y_true, probabilities),
+        plots.plot_score_distribution(y_true, probabilities, ["no", "yes"]),
+    ]
     for fig in figures:
         axes = labelled(fig)
         title, xlabel, ylabel = axes[0]  # the plot itself; later axes are colour bars or twin axes

@@ -1,4 +1,5 @@
 """RunFolder: the only code that knows a run folder's file names; every read names the file it found damaged."""
+
 import json
 
 import pytest

@@ -34,8 +34,7 @@ def test_early_stopping_stops_after_patience_and_restores_best():
             weights_seen.append(self.model.get_weights())
 
     stopper = callbacks.EarlyStopping(patience=2, restore_best_weights=True)
-    history = model.fit(*DATA, epochs=20, verbose=0,
-                        callbacks=[Scripted([5, 3, 4, 4, 4, 1, 0]), Recorder(), stopper])
+    history = model.fit(*DATA, epochs=20, verbose=0, callbacks=[Scripted([5, 3, 4, 4, 4, 1, 0]), Recorder(), stopper])
     assert len(history.epoch) == 4 and stopper.stopped_epoch == 3 and stopper.best_epoch == 1
     for a, b in zip(model.get_weights(), weights_seen[1]):
         np.testing.assert_array_equal(a, b)
@@ -49,8 +48,12 @@ def test_early_stopping_restores_best_even_when_epochs_run_out():
         def on_epoch_end(self, epoch, logs=None):
             snapshots.append(self.model.get_weights())
 
-    model.fit(*DATA, epochs=3, verbose=0, callbacks=[Scripted([2, 1, 3]), Recorder(),
-                                                      callbacks.EarlyStopping(patience=5, restore_best_weights=True)])
+    model.fit(
+        *DATA,
+        epochs=3,
+        verbose=0,
+        callbacks=[Scripted([2, 1, 3]), Recorder(), callbacks.EarlyStopping(patience=5, restore_best_weights=True)],
+    )
     np.testing.assert_array_equal(model.get_weights()[0], snapshots[1][0])
 
 
@@ -69,8 +72,9 @@ def test_reduce_lr_on_plateau_and_scheduler():
     history = model.fit(*DATA, epochs=8, verbose=0, callbacks=[Scripted([1, 1, 1, 1, 1, 1, 1, 1]), reducer])
     assert history.history["lr"] == pytest.approx([1, 1, 1, 0.5, 0.5, 0.25, 0.25, 0.2])
     model = tiny_model(lr=1.0)
-    history = model.fit(*DATA, epochs=3, verbose=0,
-                        callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 * (epoch + 1))])
+    history = model.fit(
+        *DATA, epochs=3, verbose=0, callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 * (epoch + 1))]
+    )
     assert history.history["lr"] == pytest.approx([0.1, 0.2, 0.3])
 
 

@@ -1,4 +1,5 @@
 """The training loop's shape: overridable steps, CallbackList dispatch, the progress bar as a callback."""
+
 import numpy as np
 import pytest
 
@@ -10,8 +11,9 @@ Y = (X[:, 0] > 0).astype(int)
 
 
 def compiled(model_class=nn.Sequential, **kwargs):
-    model = model_class([nn.Dense(4, activation="relu", input_dim=3), nn.Dense(2, activation="softmax")],
-                        seed=0, **kwargs)
+    model = model_class(
+        [nn.Dense(4, activation="relu", input_dim=3), nn.Dense(2, activation="softmax")], seed=0, **kwargs
+    )
     model.compile(nn.optimizers.SGD(0.1), "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -94,10 +96,21 @@ class CountingSteps(nn.Sequential):
 def test_overridden_steps_are_used_by_fit_evaluate_and_every_callback(tmp_path):
     model = compiled(CountingSteps)
     stopper = callbacks.EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
-    history = model.fit(X, Y, batch_size=10, epochs=4, verbose=2, validation_split=0.25, callbacks=[
-        stopper, callbacks.ModelCheckpoint(tmp_path / "m.npz", monitor="grad_norm", mode="min"),
-        callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1)), callbacks.TerminateOnNaN(),
-        callbacks.EpochProgressBar()])
+    history = model.fit(
+        X,
+        Y,
+        batch_size=10,
+        epochs=4,
+        verbose=2,
+        validation_split=0.25,
+        callbacks=[
+            stopper,
+            callbacks.ModelCheckpoint(tmp_path / "m.npz", monitor="grad_norm", mode="min"),
+            callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1)),
+            callbacks.TerminateOnNaN(),
+            callbacks.EpochProgressBar(),
+        ],
+    )
     epochs = len(history.epoch)
     assert model.train_steps == 3 * epochs and model.test_steps == epochs  # 30 train / 10 validation samples
     assert len(history.history["grad_norm"]) == epochs and all(g > 0 for g in history.history["grad_norm"])

@@ -4,6 +4,7 @@ folders of images.
 One module per source: ``tables`` (Breast Cancer, CSV), ``idx`` (IDX files and folders of them),
 ``mnist`` (finding, downloading and verifying MNIST), ``images`` (a sub-folder of images per class).
 """
+
 from numpynn.data.datasets.arrays import load_npz, npz_kind
 from numpynn.data.datasets.base import Dataset, DatasetError
 from numpynn.data.datasets.idx import load_idx, parse_idx, read_file_bytes, read_idx
@@ -19,7 +20,28 @@ from numpynn.data.datasets.tables import (
     read_csv_table,
 )
 
-__all__ = ["Dataset", "DatasetError", "ImageFolder", "MNIST_FILES", "MNIST_MIRRORS", "download_file",
-           "encode_labels", "load_breast_cancer", "load_csv", "load_diabetes", "load_idx", "load_image_folder",
-           "load_mnist", "load_npz", "mnist_cache_dir", "npz_kind", "numeric_columns", "parse_idx",
-           "read_csv_columns", "read_csv_table", "read_file_bytes", "read_idx", "read_image"]
+__all__ = [
+    "Dataset",
+    "DatasetError",
+    "ImageFolder",
+    "MNIST_FILES",
+    "MNIST_MIRRORS",
+    "download_file",
+    "encode_labels",
+    "load_breast_cancer",
+    "load_csv",
+    "load_diabetes",
+    "load_idx",
+    "load_image_folder",
+    "load_mnist",
+    "load_npz",
+    "mnist_cache_dir",
+    "npz_kind",
+    "numeric_columns",
+    "parse_idx",
+    "read_csv_columns",
+    "read_csv_table",
+    "read_file_bytes",
+    "read_idx",
+    "read_image",
+]

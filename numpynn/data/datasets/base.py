@@ -1,4 +1,5 @@
 """What every loader shares: the Dataset tuple and the error for a bad data file."""
+
 from __future__ import annotations
 
 from typing import NamedTuple

@@ -1,4 +1,5 @@
 """IDX files (MNIST's format), plain or gzipped, and folders of them: train/test images and labels."""
+
 from __future__ import annotations
 
 import gzip
@@ -33,8 +34,9 @@ def _read(handle, count: int, path: Path) -> bytes:
     try:
         return handle.read(count)
     except (OSError, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{path} is not a valid gzip file ({exc}); download it again or decompress it "
-                           "by hand.") from None
+        raise DatasetError(
+            f"{path} is not a valid gzip file ({exc}); download it again or decompress it by hand."
+        ) from None
 
 
 def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
@@ -50,8 +52,10 @@ def parse_idx(data: bytes, name: str = "IDX data") -> np.ndarray:
     expected = int(np.prod(shape)) * dtype.itemsize
     if len(data) - header != expected:
         problem = "truncated" if len(data) - header < expected else "longer than its header says"
-        raise DatasetError(f"{name} is {problem}: header says shape {shape} ({expected} bytes), "
-                           f"found {len(data) - header} bytes of data.")
+        raise DatasetError(
+            f"{name} is {problem}: header says shape {shape} ({expected} bytes), "
+            f"found {len(data) - header} bytes of data."
+        )
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -62,12 +66,14 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     with _open(path) as handle:
         head = _read(handle, 4, path)
         dims = _read(handle, 4 * head[3], path) if len(head) == 4 else b""
-        shape = np.frombuffer(dims[:len(dims) // 4 * 4], dtype=">u4").astype(np.float64)
+        shape = np.frombuffer(dims[: len(dims) // 4 * 4], dtype=">u4").astype(np.float64)
         itemsize = np.dtype(_IDX_TYPES.get(head[2], np.uint8)).itemsize if len(head) > 2 else 1
         expected = float(np.prod(shape)) * itemsize
         if expected > MAX_ARRAY_BYTES:
-            raise DatasetError(f"{path}: the IDX header claims {shape.astype(np.int64).tolist()} "
-                               f"({expected:.3g} bytes); it is corrupt or not an IDX file.")
+            raise DatasetError(
+                f"{path}: the IDX header claims {shape.astype(np.int64).tolist()} "
+                f"({expected:.3g} bytes); it is corrupt or not an IDX file."
+            )
         data = _read(handle, int(expected) + 1, path)
     return parse_idx(head + dims + data, str(path))
 
@@ -93,9 +99,11 @@ def load_idx(folder: str | os.PathLike) -> tuple[tuple[np.ndarray, np.ndarray], 
     def pick(split_words: tuple[str, ...], kind: str):
         found = [p for p in files if any(w in p.name for w in split_words) and kind in p.name]
         if len(found) != 1:
-            raise DatasetError(f"expected one {'/'.join(split_words)} {kind} file in {folder}, found "
-                               f"{[p.name for p in found] or 'none'}; name them like MNIST "
-                               f"(train-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz, ...).")
+            raise DatasetError(
+                f"expected one {'/'.join(split_words)} {kind} file in {folder}, found "
+                f"{[p.name for p in found] or 'none'}; name them like MNIST "
+                f"(train-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz, ...)."
+            )
         return found[0]
 
     result = []
@@ -104,8 +112,10 @@ def load_idx(folder: str | os.PathLike) -> tuple[tuple[np.ndarray, np.ndarray], 
         _check_images_labels(images, labels, f"{folder}/{words[0]}")
         result.append((images, labels.astype(np.int64)))
     if result[0][0].shape[1:] != result[1][0].shape[1:]:
-        raise DatasetError(f"train and test images in {folder} have different shapes "
-                           f"{result[0][0].shape[1:]} and {result[1][0].shape[1:]}.")
+        raise DatasetError(
+            f"train and test images in {folder} have different shapes "
+            f"{result[0][0].shape[1:]} and {result[1][0].shape[1:]}."
+        )
     return tuple(result)
 
 

@@ -8,6 +8,7 @@ Images of mixed sizes and modes are brought to one size (default: the most commo
 mode (default: grey if every image is grey) with antialiasing. Hidden files and files without an image
 extension are ignored; an image file that cannot be decoded is skipped with one line naming it.
 """
+
 from __future__ import annotations
 
 import os
@@ -72,8 +73,13 @@ def parse_image_size(text: str) -> tuple[int, int]:
 
 def image_files(folder: Path) -> list[Path]:
     """Every image file below ``folder`` (sorted; hidden files and other extensions left out)."""
-    return sorted(path for path in folder.rglob("*") if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS
-                  and not any(part.startswith(".") for part in path.relative_to(folder).parts))
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and path.suffix.lower() in IMAGE_EXTENSIONS
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
 
 
 def read_image(path: str | os.PathLike, color: str | None = None) -> np.ndarray:
@@ -128,15 +134,21 @@ def _layout(folder: Path) -> dict[str, Path]:
     if "train" in names and "test" in names:
         return {split: names[split] for split in SPLIT_NAMES if split in names}
     if "train" in names or "test" in names:
-        raise DatasetError(f"{folder} has a {'train' if 'train' in names else 'test'} folder but no "
-                           f"{'test' if 'train' in names else 'train'} folder; give both (and optionally val), "
-                           "or put the class folders directly in it.")
+        raise DatasetError(
+            f"{folder} has a {'train' if 'train' in names else 'test'} folder but no "
+            f"{'test' if 'train' in names else 'train'} folder; give both (and optionally val), "
+            "or put the class folders directly in it."
+        )
     return {"all": folder}
 
 
-def load_image_folder(path: str | os.PathLike, image_size: tuple[int, int] | str | None = None,
-                      color: str | None = None, progress: bool = True,
-                      log: Callable[[str], None] = _stderr) -> ImageFolder:
+def load_image_folder(
+    path: str | os.PathLike,
+    image_size: tuple[int, int] | str | None = None,
+    color: str | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] = _stderr,
+) -> ImageFolder:
     """Read a folder of class sub-folders of images (see the module docstring).
 
     image_size: (height, width) or 'HxW'; default the most common size. color: 'gray' or 'rgb'; default
@@ -163,16 +175,22 @@ def load_image_folder(path: str | os.PathLike, image_size: tuple[int, int] | str
         log(f"skipped {len(skipped)} file(s) that are not readable images")
     for split, (_, y) in splits.items():
         counts = np.bincount(y, minlength=len(class_names))
-        log(f"{folder} ({split}): {len(y)} images, {size[0]}x{size[1]} {color}: "
-            + ", ".join(f"{name} {count}" for name, count in zip(class_names, counts)))
+        log(
+            f"{folder} ({split}): {len(y)} images, {size[0]}x{size[1]} {color}: "
+            + ", ".join(f"{name} {count}" for name, count in zip(class_names, counts))
+        )
     return ImageFolder(splits, class_names, tuple(int(s) for s in size), color, files, skipped)
 
 
 def _read_all(layout, class_names, color, progress, log):
     """{split: [(pixels, label, path)]} at each image's own size, and the files that could not be read."""
-    jobs = [(split, label, path) for split, split_folder in layout.items()
-            for label, name in enumerate(class_names) if (split_folder / name).is_dir()
-            for path in image_files(split_folder / name)]
+    jobs = [
+        (split, label, path)
+        for split, split_folder in layout.items()
+        for label, name in enumerate(class_names)
+        if (split_folder / name).is_dir()
+        for path in image_files(split_folder / name)
+    ]
     bar = None
     if progress:
         bar = progress_bar(len(jobs), "Reading images", "image", leave=False)
@@ -190,11 +208,16 @@ def _read_all(layout, class_names, color, progress, log):
         bar.close()
     for split, split_folder in layout.items():
         counts = Counter(label for _, label, _ in raw[split])
-        empty = [class_names[label] for label in range(len(class_names))
-                 if (split_folder / class_names[label]).is_dir() and counts[label] == 0]
+        empty = [
+            class_names[label]
+            for label in range(len(class_names))
+            if (split_folder / class_names[label]).is_dir() and counts[label] == 0
+        ]
         if empty:
-            raise DatasetError(f"class folder(s) {', '.join(repr(str(split_folder / n)) for n in empty)} hold no "
-                               "readable image; add images or remove the folder.")
+            raise DatasetError(
+                f"class folder(s) {', '.join(repr(str(split_folder / n)) for n in empty)} hold no "
+                "readable image; add images or remove the folder."
+            )
         if not raw[split]:
             raise DatasetError(f"{split_folder} holds no readable image.")
     return raw, skipped

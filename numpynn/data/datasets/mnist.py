@@ -5,6 +5,7 @@ MNIST is looked for, in order: the ``path`` argument; ``$NUMPYNN_DATA/mnist``; t
 downloaded from public mirrors, each checked by the SHA-256 of its decompressed content and moved into
 the cache atomically (temporary file, then rename), so a failed download leaves nothing behind.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -47,8 +48,10 @@ def _read_verified(folder: Path, stem: str) -> np.ndarray:
     data = read_file_bytes(path, limit=MNIST_MAX_BYTES)
     digest = hashlib.sha256(data).hexdigest()
     if digest != MNIST_FILES[stem]:
-        raise DatasetError(f"{path} has SHA-256 {digest[:12]}..., expected {MNIST_FILES[stem][:12]}... "
-                           "(of the decompressed file); the file is corrupt or not MNIST: delete it.")
+        raise DatasetError(
+            f"{path} has SHA-256 {digest[:12]}..., expected {MNIST_FILES[stem][:12]}... "
+            "(of the decompressed file); the file is corrupt or not MNIST: delete it."
+        )
     return parse_idx(data, str(path))
 
 
@@ -92,8 +95,12 @@ def download_file(url: str, destination: Path, sha256: str, progress: bool = Tru
         handle.write(payload)
 
 
-def load_mnist(path: str | os.PathLike | None = None, download: bool = True, mirrors: list[str] | None = None,
-               progress: bool = True) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def load_mnist(
+    path: str | os.PathLike | None = None,
+    download: bool = True,
+    mirrors: list[str] | None = None,
+    progress: bool = True,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """MNIST as ((x_train, y_train), (x_test, y_test)): uint8 images (N, 28, 28), int64 labels.
 
     Every file is checked against the SHA-256 of the original decompressed MNIST.
@@ -117,10 +124,12 @@ def load_mnist(path: str | os.PathLike | None = None, download: bool = True, mir
             return _load_mnist_folder(mnist_cache_dir())
         tried.extend(f"download {failure}" for failure in failures)
     raise DatasetError(
-        "MNIST could not be found or downloaded. Tried:\n  " + "\n  ".join(tried) +
-        "\nTo use MNIST offline, put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+        "MNIST could not be found or downloaded. Tried:\n  "
+        + "\n  ".join(tried)
+        + "\nTo use MNIST offline, put train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
         "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz in a folder 'mnist' and set "
-        "NUMPYNN_DATA to its parent folder (or pass path=).")
+        "NUMPYNN_DATA to its parent folder (or pass path=)."
+    )
 
 
 def _local_folders(path) -> list[tuple[str, Path]]:

@@ -1,4 +1,5 @@
 """Tables: Breast Cancer Wisconsin (scikit-learn's bundled copy) and CSV files with a header row."""
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,12 @@ def load_breast_cancer() -> Dataset:
     except ImportError:
         raise missing_dependency("load_breast_cancer (scikit-learn's bundled copy)", "scikit-learn", "data") from None
     raw = sk_datasets.load_breast_cancer()
-    return Dataset(raw.data.astype(np.float32), raw.target.astype(np.int64), list(raw.feature_names),
-                   [str(name) for name in raw.target_names])
+    return Dataset(
+        raw.data.astype(np.float32),
+        raw.target.astype(np.int64),
+        list(raw.feature_names),
+        [str(name) for name in raw.target_names],
+    )
 
 
 def load_diabetes() -> Dataset:
@@ -91,8 +96,10 @@ def numeric_columns(path: str | os.PathLike, header: list[str], rows: list[list[
                 try:
                     values[r, c] = float(cell)
                 except ValueError:
-                    raise DatasetError(f"{path} row {r + 2}, column {names[c]!r}: {cell!r} is not a number; "
-                                       "features must be numeric (encode categories first).") from None
+                    raise DatasetError(
+                        f"{path} row {r + 2}, column {names[c]!r}: {cell!r} is not a number; "
+                        "features must be numeric (encode categories first)."
+                    ) from None
     if not np.all(np.isfinite(values)):
         r, c = np.argwhere(~np.isfinite(values))[0]
         raise DatasetError(f"{path} row {r + 2}, column {names[c]!r} is NaN or infinite.")
@@ -115,8 +122,10 @@ def load_csv(path: str | os.PathLike, target: str, class_names: list[str] | None
     features = numeric_columns(path, header, rows, feature_names)
     labels = [row[target_index].strip() for row in rows]
     if "" in labels:
-        raise DatasetError(f"{path} row {labels.index('') + 2} has no value in the target column {target!r}; "
-                           "fill it in or drop the row.")
+        raise DatasetError(
+            f"{path} row {labels.index('') + 2} has no value in the target column {target!r}; "
+            "fill it in or drop the row."
+        )
     y, class_names = encode_labels(labels, class_names)
     return Dataset(features, y, feature_names, class_names)
 

@@ -5,6 +5,7 @@ split only (``tables``); image sets keep a test set they bring untouched and car
 out of the training set (``images``); arrays from an .npz file go either way (``arrays``).
 ``PreparedData`` (``base``) holds the result and what a run must remember to repeat it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,10 @@ def dataset_kind(dataset: str) -> str:
         return "images"
     if dataset.startswith("npz:"):
         return datasets.npz_kind(dataset[4:])
-    raise UsageError(f"unknown dataset {dataset!r}; use breast-cancer, diabetes, mnist, csv:FILE, npz:FILE, "
-                     "idx:FOLDER or images:FOLDER.")
+    raise UsageError(
+        f"unknown dataset {dataset!r}; use breast-cancer, diabetes, mnist, csv:FILE, npz:FILE, "
+        "idx:FOLDER or images:FOLDER."
+    )
 
 
 def load_raw(dataset: str, target: str | None = None) -> datasets.Dataset | tuple:
@@ -51,10 +54,20 @@ def load_raw(dataset: str, target: str | None = None) -> datasets.Dataset | tupl
     return datasets.load_idx(dataset[4:])
 
 
-def prepare_data(dataset: str, target: str | None = None, seed: int = 0, val_size: float | int = 0.2,
-                 test_size: float | None = 0.2, channels_last: bool = False, image_size: tuple | None = None,
-                 color: str | None = None, log: Callable[[str], None] = print, progress: bool = True,
-                 table_options: dict | None = None, task: str = "auto") -> PreparedData:
+def prepare_data(
+    dataset: str,
+    target: str | None = None,
+    seed: int = 0,
+    val_size: float | int = 0.2,
+    test_size: float | None = 0.2,
+    channels_last: bool = False,
+    image_size: tuple | None = None,
+    color: str | None = None,
+    log: Callable[[str], None] = print,
+    progress: bool = True,
+    table_options: dict | None = None,
+    task: str = "auto",
+) -> PreparedData:
     """Load and split without leakage: statistics (the scaler) come from the training split only.
 
     val_size: a fraction of the rows (tabular) or of the training images, or a number of training images.
@@ -79,8 +92,15 @@ def prepare_data(dataset: str, target: str | None = None, seed: int = 0, val_siz
     fraction = val_size / len(x_all) if val_size >= 1 else val_size
     train_idx, val_idx = split_indices(len(x_all), fraction, y_all, np.random.default_rng(seed))
     x_all, x_test = images_to_float(x_all, channels_last), images_to_float(x_test, channels_last)
-    return PreparedData(kind="images", x_train=x_all[train_idx], y_train=y_all[train_idx], x_val=x_all[val_idx],
-                        y_val=y_all[val_idx], x_test=x_test, y_test=y_test,
-                        class_names=[str(i) for i in range(int(max(y_all.max(), y_test.max())) + 1)],
-                        preprocessing={"pixel_scale": 255.0, "channels_last": bool(channels_last)},
-                        test_rows=np.arange(len(y_test)))
+    return PreparedData(
+        kind="images",
+        x_train=x_all[train_idx],
+        y_train=y_all[train_idx],
+        x_val=x_all[val_idx],
+        y_val=y_all[val_idx],
+        x_test=x_test,
+        y_test=y_test,
+        class_names=[str(i) for i in range(int(max(y_all.max(), y_test.max())) + 1)],
+        preprocessing={"pixel_scale": 255.0, "channels_last": bool(channels_last)},
+        test_rows=np.arange(len(y_test)),
+    )

@@ -1,4 +1,5 @@
 """Arrays from an .npz file: images or a table, with their own test split or drawn from x, y."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,9 @@ from numpynn.data.sources.tables import regression_data, split_table_rows
 from numpynn.errors import UsageError
 
 
-def prepare_npz(path: str, seed: int, val_size: float | int, test_size: float, channels_last: bool,
-                 task: str) -> PreparedData:
+def prepare_npz(
+    path: str, seed: int, val_size: float | int, test_size: float, channels_last: bool, task: str
+) -> PreparedData:
     """Arrays from an .npz: the test split as given (x_test, y_test) or drawn from x, y like a table's."""
     arrays = datasets.load_npz(path)
     if "x" in arrays:
@@ -31,11 +33,22 @@ def prepare_npz(path: str, seed: int, val_size: float | int, test_size: float, c
         return regression_data(x.astype(np.float32), y, names, seed, val_size, test_size, why, rows=rows)
     if images:
         x = images_to_float(x, channels_last)
-        return PreparedData(kind="images", x_train=x[rows[0]], y_train=y_ids[rows[0]], x_val=x[rows[1]],
-                            y_val=y_ids[rows[1]], x_test=x[rows[2]], y_test=y_ids[rows[2]], class_names=class_names,
-                            preprocessing={"pixel_scale": 255.0 if _arrays_are_bytes(arrays) else 1.0,
-                                           "channels_last": bool(channels_last)},
-                            test_rows=rows[2], task_reason=why)
+        return PreparedData(
+            kind="images",
+            x_train=x[rows[0]],
+            y_train=y_ids[rows[0]],
+            x_val=x[rows[1]],
+            y_val=y_ids[rows[1]],
+            x_test=x[rows[2]],
+            y_test=y_ids[rows[2]],
+            class_names=class_names,
+            preprocessing={
+                "pixel_scale": 255.0 if _arrays_are_bytes(arrays) else 1.0,
+                "channels_last": bool(channels_last),
+            },
+            test_rows=rows[2],
+            task_reason=why,
+        )
     splits = tuple((x[part].astype(np.float32), y_ids[part]) for part in rows)
     data = scale_tabular(splits, class_names, [f"x{i}" for i in range(x.shape[1])], test_rows=rows[2])
     data.task_reason = why
@@ -51,8 +64,12 @@ def _npz_rows(y, given_test: int, seed, val_size, test_size, stratify: bool) -> 
     if not given_test:
         if stratify:
             return split_table_rows(y, sorted(set(y.tolist())), seed, val_size, test_size)
-        return [part[0] for part in train_val_test_split(np.arange(len(y)), y, val_size=val_size,
-                                                         test_size=test_size, stratify=False, seed=seed)]
+        return [
+            part[0]
+            for part in train_val_test_split(
+                np.arange(len(y)), y, val_size=val_size, test_size=test_size, stratify=False, seed=seed
+            )
+        ]
     train = len(y) - given_test
     fraction = val_size / train if val_size >= 1 else val_size
     train_idx, val_idx = split_indices(train, fraction, y[:train] if stratify else None, np.random.default_rng(seed))

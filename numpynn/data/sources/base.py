@@ -1,4 +1,5 @@
 """What every preparation shares: PreparedData, the choice of task, images to floats, standardised tables."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,8 +51,9 @@ def choose_task(values: list, requested: str = "auto") -> tuple[str, str]:
     return "classification", (f"the target has {distinct} distinct values" if numeric else "the target holds text")
 
 
-def scale_tabular(splits: tuple, class_names: list[str], feature_names: list[str] | tuple = (),
-                  test_rows: np.ndarray | None = None) -> PreparedData:
+def scale_tabular(
+    splits: tuple, class_names: list[str], feature_names: list[str] | tuple = (), test_rows: np.ndarray | None = None
+) -> PreparedData:
     """PreparedData from ((x_train, y_train), (x_val, y_val), (x_test, y_test)) of raw features.
 
     The scaler is fitted on the training split alone and then applied to all three. ``test_rows``: the
@@ -59,11 +61,19 @@ def scale_tabular(splits: tuple, class_names: list[str], feature_names: list[str
     """
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = splits
     scaler = StandardScaler().fit(x_train)
-    return PreparedData(kind="tabular", x_train=scaler.transform(x_train), y_train=y_train,
-                        x_val=scaler.transform(x_val), y_val=y_val, x_test=scaler.transform(x_test), y_test=y_test,
-                        class_names=list(class_names), feature_names=list(feature_names),
-                        preprocessing={"scaler_mean": scaler.mean_.tolist(), "scaler_scale": scaler.scale_.tolist()},
-                        test_rows=test_rows)
+    return PreparedData(
+        kind="tabular",
+        x_train=scaler.transform(x_train),
+        y_train=y_train,
+        x_val=scaler.transform(x_val),
+        y_val=y_val,
+        x_test=scaler.transform(x_test),
+        y_test=y_test,
+        class_names=list(class_names),
+        feature_names=list(feature_names),
+        preprocessing={"scaler_mean": scaler.mean_.tolist(), "scaler_scale": scaler.scale_.tolist()},
+        test_rows=test_rows,
+    )
 
 
 def images_to_float(images: np.ndarray, channels_last: bool) -> np.ndarray:

@@ -9,6 +9,7 @@ following Dense weights were trained on). ``preprocess`` puts arithmetic preproc
 scaling, standardisation), so the exported model can take raw pixels or raw numeric columns. A model that
 starts with an Embedding takes int64 token ids.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,13 @@ def _preprocess(graph: Graph, preprocess: dict | None) -> None:
         graph.add("Div", [graph.weight("scale", np.asarray(preprocess["scale"]))])
 
 
-def to_onnx(model: Sequential, path: str | os.PathLike | None = None, preprocess: dict | None = None,
-            postprocess: dict | None = None, opset: int = OPSET) -> bytes:
+def to_onnx(
+    model: Sequential,
+    path: str | os.PathLike | None = None,
+    preprocess: dict | None = None,
+    postprocess: dict | None = None,
+    opset: int = OPSET,
+) -> bytes:
     """The model as an ONNX file (returned as bytes, and written atomically to ``path`` if given).
 
     Input "input": float32 (batch, *model.input_shape); output "output": what ``model.predict`` returns
@@ -62,8 +68,12 @@ def to_onnx(model: Sequential, path: str | os.PathLike | None = None, preprocess
     float_type = onnx.TensorProto.FLOAT
     input_type = onnx.TensorProto.INT64 if model.layers[0].integer_input else float_type
     onnx_graph = helper.make_graph(
-        graph.nodes, model.name, [helper.make_tensor_value_info("input", input_type, ["batch", *model.input_shape])],
-        [helper.make_tensor_value_info("output", float_type, ["batch", *model.output_shape])], graph.initializers)
+        graph.nodes,
+        model.name,
+        [helper.make_tensor_value_info("input", input_type, ["batch", *model.input_shape])],
+        [helper.make_tensor_value_info("output", float_type, ["batch", *model.output_shape])],
+        graph.initializers,
+    )
     onnx_model = helper.make_model(onnx_graph, producer_name="numpynn", opset_imports=[helper.make_opsetid("", opset)])
     onnx_model.ir_version = IR_VERSION
     onnx.checker.check_model(onnx_model, full_check=True)

@@ -4,6 +4,7 @@ numpynn's images are channels-last (N, H, W, C); ONNX's Conv and pooling operato
 (N, C, H, W). The graph keeps track of the layout of the 4-D tensor it has, and transposes only in front
 of an operator that needs the other one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class Graph:
 
     def weight(self, stem: str, array: np.ndarray) -> str:
         from onnx import numpy_helper
+
         name = self.name(stem)
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array, dtype=np.float32), name))
         return name
@@ -50,11 +52,11 @@ class Graph:
         """A node taking the current tensor and ``inputs``; its output becomes the current tensor."""
         return self.add_node(op, [self.tensor] + inputs, stem, **attributes)
 
-    def add_node(self, op: str, inputs: list[str], stem: str | None = None, output_index: int = 0,
-                 **attributes) -> str:
+    def add_node(self, op: str, inputs: list[str], stem: str | None = None, output_index: int = 0, **attributes) -> str:
         """A node with exactly ``inputs``, whose output number ``output_index`` becomes the current tensor
         (the outputs before it are left unnamed, which ONNX reads as "not wanted")."""
         from onnx import helper
+
         output = self.name(stem or op.lower())
         self.nodes.append(helper.make_node(op, inputs, [""] * output_index + [output], name=output, **attributes))
         self.tensor = output
@@ -63,6 +65,7 @@ class Graph:
     def constant(self, stem: str, values: list[int]) -> str:
         """An int64 initializer (axes, shapes and slice bounds are int64 inputs in opset 21)."""
         from onnx import numpy_helper
+
         name = self.name(stem)
         self.initializers.append(numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
         return name

@@ -3,6 +3,7 @@
 A converter is ``(graph, layer, rank)``, rank being that of the layer's input tensor (batch axis included).
 Recurrent and other sequence layers are in ``onnx_sequences``.
 """
+
 from __future__ import annotations
 
 from numpynn.errors import InputError
@@ -23,8 +24,13 @@ def _conv(graph, layer, rank):
     inputs = [graph.weight("W", layer.params["W"].transpose(3, 2, 0, 1))]  # (kh, kw, C, F) -> (F, C, kh, kw)
     if layer.use_bias:
         inputs.append(graph.weight("b", layer.params["b"]))
-    graph.add("Conv", inputs, kernel_shape=list(layer.kernel_size), strides=list(layer.strides),
-              pads=[top, left, bottom, right])
+    graph.add(
+        "Conv",
+        inputs,
+        kernel_shape=list(layer.kernel_size),
+        strides=list(layer.strides),
+        pads=[top, left, bottom, right],
+    )
     add_activation(graph, layer.activation)
 
 
@@ -32,6 +38,7 @@ def _pool(op):
     def convert(graph, layer, rank):
         graph.to_layout("NCHW")
         graph.add(op, [], kernel_shape=list(layer.pool_size), strides=list(layer.strides))
+
     return convert
 
 
@@ -46,9 +53,15 @@ def _batch_norm(graph, layer, rank):
         graph.to_layout("NCHW")
     elif rank == 3:  # sequences: ONNX normalises axis 1, ours is the last
         graph.add("Transpose", [], perm=[0, 2, 1])
-    inputs = [graph.weight(stem, array) for stem, array in (
-        ("gamma", layer.params["gamma"]), ("beta", layer.params["beta"]),
-        ("mean", layer.state["running_mean"]), ("var", layer.state["running_var"]))]
+    inputs = [
+        graph.weight(stem, array)
+        for stem, array in (
+            ("gamma", layer.params["gamma"]),
+            ("beta", layer.params["beta"]),
+            ("mean", layer.state["running_mean"]),
+            ("var", layer.state["running_var"]),
+        )
+    ]
     graph.add("BatchNormalization", inputs, epsilon=float(layer.epsilon))
     if rank == 3:
         graph.add("Transpose", [], perm=[0, 2, 1])
@@ -82,10 +95,18 @@ def _residual(graph, layer, rank):
     add_activation(graph, layer.activation)
 
 
-CONVERTERS = {"Dense": _dense, "Conv2D": _conv, "MaxPooling2D": _pool("MaxPool"),
-              "AveragePooling2D": _pool("AveragePool"), "GlobalAveragePooling2D": _global_average,
-              "BatchNormalization": _batch_norm, "Flatten": _flatten, "Activation": _activation_layer,
-              "Dropout": _dropout, "Residual": _residual}
+CONVERTERS = {
+    "Dense": _dense,
+    "Conv2D": _conv,
+    "MaxPooling2D": _pool("MaxPool"),
+    "AveragePooling2D": _pool("AveragePool"),
+    "GlobalAveragePooling2D": _global_average,
+    "BatchNormalization": _batch_norm,
+    "Flatten": _flatten,
+    "Activation": _activation_layer,
+    "Dropout": _dropout,
+    "Residual": _residual,
+}
 
 
 def convert(graph: Graph, layer) -> None:
@@ -93,6 +114,8 @@ def convert(graph: Graph, layer) -> None:
     converter = CONVERTERS.get(type(layer).__name__) or SEQUENCE_CONVERTERS.get(type(layer).__name__)
     if converter is None:
         names = sorted({*CONVERTERS, *SEQUENCE_CONVERTERS})
-        raise InputError(f"ONNX export has no converter for {layer.describe()} ({type(layer).__name__}); "
-                         f"exportable layers: {', '.join(names)}.")
+        raise InputError(
+            f"ONNX export has no converter for {layer.describe()} ({type(layer).__name__}); "
+            f"exportable layers: {', '.join(names)}."
+        )
     converter(graph, layer, 1 + len(layer.input_shape))

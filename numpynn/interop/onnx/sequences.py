@@ -6,6 +6,7 @@ order: LSTM (input, output, forget, cell) against our (input, forget, cell, outp
 candidate) as ours, with ``linear_before_reset=1`` being Keras's ``reset_after``. Their "reverse" direction
 returns its steps in the input's order, where our ``go_backwards`` returns them in the order it read them.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,11 @@ def _recurrent_weights(layers: list, kind: str) -> tuple[np.ndarray, np.ndarray,
         recurrents.append(_gate_rows(layer.params["U"], units, kind))
         bias = layer.params["b"]
         input_bias, recurrent_bias = (bias[0], bias[1]) if bias.ndim == 2 else (bias, np.zeros_like(bias))
-        biases.append(np.concatenate([_gate_rows(input_bias[None], units, kind)[:, 0],
-                                      _gate_rows(recurrent_bias[None], units, kind)[:, 0]]))
+        biases.append(
+            np.concatenate(
+                [_gate_rows(input_bias[None], units, kind)[:, 0], _gate_rows(recurrent_bias[None], units, kind)[:, 0]]
+            )
+        )
     return np.stack(weights), np.stack(recurrents), np.stack(biases)
 
 
@@ -51,8 +55,10 @@ def _run_recurrent(graph: Graph, layers: list, direction: str) -> None:
         attributes["linear_before_reset"] = 1
     if kind == "SimpleRNN":
         if first.activation.name not in RNN_ACTIVATIONS:
-            raise InputError(f"ONNX export of {first.describe()}: its activation {first.activation.name!r} has no "
-                             f"ONNX RNN counterpart; use one of {', '.join(RNN_ACTIVATIONS)}.")
+            raise InputError(
+                f"ONNX export of {first.describe()}: its activation {first.activation.name!r} has no "
+                f"ONNX RNN counterpart; use one of {', '.join(RNN_ACTIVATIONS)}."
+            )
         attributes["activations"] = [RNN_ACTIVATIONS[first.activation.name]] * len(layers)
     graph.add("Transpose", [], perm=[1, 0, 2])
     inputs = [graph.tensor, graph.weight("W", weights), graph.weight("R", recurrents), graph.weight("B", biases)]
@@ -60,8 +66,15 @@ def _run_recurrent(graph: Graph, layers: list, direction: str) -> None:
 
 
 def _reverse_time(graph: Graph, axis: int) -> None:
-    graph.add("Slice", [graph.constant("starts", [-1]), graph.constant("ends", [-(2 ** 62)]),
-                        graph.constant("axes", [axis]), graph.constant("steps", [-1])])
+    graph.add(
+        "Slice",
+        [
+            graph.constant("starts", [-1]),
+            graph.constant("ends", [-(2**62)]),
+            graph.constant("axes", [axis]),
+            graph.constant("steps", [-1]),
+        ],
+    )
 
 
 def _recurrent(graph, layer, rank):
@@ -79,8 +92,10 @@ def _bidirectional(graph, layer, rank):
     """ONNX's bidirectional operator: both directions at once, already aligned with the input's steps."""
     ahead = layer.forward_layer
     if ahead.go_backwards:
-        raise InputError(f"ONNX export of {layer.describe()}: a wrapped layer with go_backwards=True has no ONNX "
-                         "counterpart; wrap one with go_backwards=False.")
+        raise InputError(
+            f"ONNX export of {layer.describe()}: a wrapped layer with go_backwards=True has no ONNX "
+            "counterpart; wrap one with go_backwards=False."
+        )
     _run_recurrent(graph, [ahead, layer.backward_layer], "bidirectional")
     if ahead.return_sequences:
         graph.add("Transpose", [], perm=[2, 0, 1, 3])  # (time, dirs, batch, units) -> (batch, time, dirs, units)
@@ -111,18 +126,29 @@ def _embedding(graph, layer, rank):
 
 
 def _layer_normalization(graph, layer, rank):
-    graph.add("LayerNormalization", [graph.weight("gamma", layer.params["gamma"]),
-                                     graph.weight("beta", layer.params["beta"])], axis=-1, epsilon=float(layer.epsilon))
+    graph.add(
+        "LayerNormalization",
+        [graph.weight("gamma", layer.params["gamma"]), graph.weight("beta", layer.params["beta"])],
+        axis=-1,
+        epsilon=float(layer.epsilon),
+    )
 
 
 def _global_pooling_1d(op):
     def convert(graph, layer, rank):
         graph.add(op, [graph.constant("axes", [1])], keepdims=0)
+
     return convert
 
 
-SEQUENCE_CONVERTERS = {"SimpleRNN": _recurrent, "LSTM": _recurrent, "GRU": _recurrent,
-                       "Bidirectional": _bidirectional, "Conv1D": _conv1d, "Embedding": _embedding,
-                       "LayerNormalization": _layer_normalization,
-                       "GlobalAveragePooling1D": _global_pooling_1d("ReduceMean"),
-                       "GlobalMaxPooling1D": _global_pooling_1d("ReduceMax")}
+SEQUENCE_CONVERTERS = {
+    "SimpleRNN": _recurrent,
+    "LSTM": _recurrent,
+    "GRU": _recurrent,
+    "Bidirectional": _bidirectional,
+    "Conv1D": _conv1d,
+    "Embedding": _embedding,
+    "LayerNormalization": _layer_normalization,
+    "GlobalAveragePooling1D": _global_pooling_1d("ReduceMean"),
+    "GlobalMaxPooling1D": _global_pooling_1d("ReduceMax"),
+}

@@ -14,6 +14,7 @@
 - ``get_config()`` returns the constructor arguments; ``from_config(config)`` rebuilds the layer.
 - ``register_forward_hook(hook)`` watches a layer's outputs (PyTorch's forward hooks) without patching it.
 """
+
 from __future__ import annotations
 
 import re
@@ -77,8 +78,15 @@ class Layer:
     integer_input = False  # takes integer ids (Embedding): the model leaves its input's dtype alone
     # {handle key: hook}, shared empty until a hook is registered, so a layer without hooks pays nothing.
     _forward_hooks: Mapping[int, ForwardHook] = _NO_HOOKS
-    def __init__(self, name: str | None = None, input_shape: tuple | None = None, input_dim: int | None = None,
-                 dtype: str | None = None, seed: int | None = None):
+
+    def __init__(
+        self,
+        name: str | None = None,
+        input_shape: tuple | None = None,
+        input_dim: int | None = None,
+        dtype: str | None = None,
+        seed: int | None = None,
+    ):
         if input_dim is not None:
             input_shape = (int(input_dim),)
         self.name = name
@@ -95,8 +103,9 @@ class Layer:
         self._declared_input_shape = self.input_shape
 
     # ----- building -------------------------------------------------------------------------
-    def build(self, input_shape: tuple, dtype: str | np.dtype | None = None,
-              rng: np.random.Generator | None = None) -> None:
+    def build(
+        self, input_shape: tuple, dtype: str | np.dtype | None = None, rng: np.random.Generator | None = None
+    ) -> None:
         """Create parameters for inputs of shape (batch, *input_shape)."""
         self.input_shape = tuple(int(s) for s in input_shape)
         if self.dtype is None:
@@ -181,13 +190,17 @@ class Layer:
 
     def forward_with_logits(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(output, logits): the output and the pre-activation it is the softmax or sigmoid of."""
-        raise NotImplementedError(f"{self.describe()} has no logits to hand to a loss: only a layer with a "
-                                  "fused_activation (Dense, Conv2D or Activation ending in softmax or sigmoid) has.")
+        raise NotImplementedError(
+            f"{self.describe()} has no logits to hand to a loss: only a layer with a "
+            "fused_activation (Dense, Conv2D or Activation ending in softmax or sigmoid) has."
+        )
 
     def backward_from_logits(self, grad_logits: np.ndarray) -> np.ndarray | None:
         """Backward from dL/d(logits) instead of dL/d(output): the fused cross-entropy gradient."""
-        raise NotImplementedError(f"{self.describe()} has no logits to back-propagate from: only a layer with a "
-                                  "fused_activation (Dense, Conv2D or Activation ending in softmax or sigmoid) has.")
+        raise NotImplementedError(
+            f"{self.describe()} has no logits to back-propagate from: only a layer with a "
+            "fused_activation (Dense, Conv2D or Activation ending in softmax or sigmoid) has."
+        )
 
     # ----- description and saving -------------------------------------------------------------
     def describe(self) -> str:

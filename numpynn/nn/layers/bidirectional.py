@@ -1,4 +1,5 @@
 """Bidirectional: a recurrent layer run forwards and a copy of it backwards, merged (Schuster and Paliwal 1997)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,9 @@ class Bidirectional(Block):
 
     def __init__(self, layer: Layer, merge_mode: str = "concat", **kwargs):
         if not hasattr(layer, "go_backwards"):
-            raise InputTypeError(f"Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU), got "
-                                 f"{type(layer).__name__}.")
+            raise InputTypeError(
+                f"Bidirectional wraps a recurrent layer (SimpleRNN, LSTM, GRU), got {type(layer).__name__}."
+            )
         if merge_mode not in MERGE_MODES:
             raise InputError(f"merge_mode must be one of {', '.join(MERGE_MODES)}, got {merge_mode!r}.")
         self.merge_mode = merge_mode

@@ -5,6 +5,7 @@ A block's ``params``, ``grads`` and ``state`` are live views of its layers' arra
 names (``"conv2d/W"``), so everything that walks a model's parameters (packing them into one vector,
 saving, gradient checks) sees the inner layers without knowing about blocks.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
@@ -70,8 +71,9 @@ class Block(Layer):
                 layer.name = unique_name(layer, taken)
             taken.add(layer.name)
 
-    def build(self, input_shape: tuple, dtype: str | np.dtype | None = None,
-              rng: np.random.Generator | None = None) -> None:
+    def build(
+        self, input_shape: tuple, dtype: str | np.dtype | None = None, rng: np.random.Generator | None = None
+    ) -> None:
         super().build(input_shape, dtype, rng)  # calls _create_params, which builds the sublayers
         self.grads = SublayerArrays(self, "grads")  # Layer.build replaced it with a plain dict
 
@@ -79,8 +81,10 @@ class Block(Layer):
         if not layer.built:
             layer.build(input_shape, dtype=self.dtype, rng=self._rng)
         elif layer.input_shape != tuple(input_shape):
-            raise InputError(f"{layer.describe()} inside {self.describe()} was built for input {layer.input_shape}, "
-                             f"not {tuple(input_shape)}.")
+            raise InputError(
+                f"{layer.describe()} inside {self.describe()} was built for input {layer.input_shape}, "
+                f"not {tuple(input_shape)}."
+            )
         return layer.output_shape
 
     def count_params(self) -> int:
@@ -123,8 +127,9 @@ class Residual(Block):
     Learning for Image Recognition").
     """
 
-    def __init__(self, layers: list[Layer], projection: Layer | None = None, activation: str | dict | None = None,
-                 **kwargs):
+    def __init__(
+        self, layers: list[Layer], projection: Layer | None = None, activation: str | dict | None = None, **kwargs
+    ):
         if isinstance(layers, Layer):
             raise InputTypeError("Residual takes a list of layers, e.g. Residual([Dense(8), Dense(8)]).")
         if not layers:
@@ -154,8 +159,10 @@ class Residual(Block):
         shape = self._path_shape(input_shape)
         projection = self._projection_for(input_shape, shape)
         if projection is not None and tuple(projection.compute_output_shape(tuple(input_shape))) != shape:
-            raise InputError(f"{self.describe()}: the projection gives {projection.compute_output_shape(input_shape)}"
-                             f", the layers {shape}; they must match to be added.")
+            raise InputError(
+                f"{self.describe()}: the projection gives {projection.compute_output_shape(input_shape)}"
+                f", the layers {shape}; they must match to be added."
+            )
         return shape
 
     def _create_params(self) -> None:
@@ -201,9 +208,12 @@ class Residual(Block):
         return grad + (self.projection.backward(grad_sum) if self.projection is not None else grad_sum)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "layers": [layer_config(layer) for layer in self.layers],
-                "projection": layer_config(self.projection) if self.projection is not None else None,
-                "activation": self.activation.get_config()}
+        return {
+            **super().get_config(),
+            "layers": [layer_config(layer) for layer in self.layers],
+            "projection": layer_config(self.projection) if self.projection is not None else None,
+            "activation": self.activation.get_config(),
+        }
 
     @classmethod
     def from_config(cls, config: dict) -> Residual:
@@ -226,6 +236,7 @@ def _default_projection(input_shape: tuple, output_shape: tuple, owner: str) -> 
         strides = [_stride(size_in, size_out) for size_in, size_out in zip(input_shape[:2], output_shape[:2])]
         if None not in strides:
             return Conv2D(output_shape[2], 1, strides=strides, padding="same", name="projection")
-    raise InputError(f"{owner} changes the shape from {input_shape} to {output_shape} and no projection fits; give "
-                     "one, e.g. Residual([...], projection=Dense(n)).")
-
+    raise InputError(
+        f"{owner} changes the shape from {input_shape} to {output_shape} and no projection fits; give "
+        "one, e.g. Residual([...], projection=Dense(n))."
+    )

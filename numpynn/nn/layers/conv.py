@@ -6,6 +6,7 @@ gradient is one matrix product with the cached columns; the input gradient is im
 images at a time (layers/im2col.py). No Python loop over samples or pixels. The alternatives we
 measured are in docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -63,10 +64,19 @@ class Conv2D(ActivatedLayer):
     or more input channels, an output of at least 8x8 whose sides are multiples of 4), im2col elsewhere.
     """
 
-    def __init__(self, filters: int, kernel_size: int | tuple[int, int], strides: int | tuple[int, int] = 1,
-                 padding: str | int = "valid", activation: str | dict | None = None, use_bias: bool = True,
-                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros", algorithm: str = "auto",
-                 **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, int],
+        strides: int | tuple[int, int] = 1,
+        padding: str | int = "valid",
+        activation: str | dict | None = None,
+        use_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        bias_initializer: str = "zeros",
+        algorithm: str = "auto",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not (padding in ("valid", "same") or (isinstance(padding, int) and padding >= 0)):
             raise InputError(f"padding must be 'valid', 'same' or a non-negative int, got {padding!r}.")
@@ -97,13 +107,16 @@ class Conv2D(ActivatedLayer):
         if len(input_shape) != 3:
             raise InputError(
                 f"{self.describe()} expects images of shape (batch, height, width, channels), got samples of "
-                f"shape {tuple(input_shape)}; for greyscale images add a channel axis, e.g. x[..., None].")
+                f"shape {tuple(input_shape)}; for greyscale images add a channel axis, e.g. x[..., None]."
+            )
         (top, bottom, left, right), (out_h, out_w) = self.geometry(input_shape)
         kh, kw = self.kernel_size
         if input_shape[0] + top + bottom < kh or input_shape[1] + left + right < kw:
-            raise InputError(f"{self.describe()}: kernel {kh}x{kw} is larger than the padded input "
-                             f"{input_shape[0] + top + bottom}x{input_shape[1] + left + right}; use padding='same' "
-                             "or a smaller kernel.")
+            raise InputError(
+                f"{self.describe()}: kernel {kh}x{kw} is larger than the padded input "
+                f"{input_shape[0] + top + bottom}x{input_shape[1] + left + right}; use padding='same' "
+                "or a smaller kernel."
+            )
         return (out_h, out_w, self.filters)
 
     def _create_params(self):
@@ -133,14 +146,19 @@ class Conv2D(ActivatedLayer):
         """Whether this layer, as built, convolves by Winograd's F(4x4, 3x3) (see ``algorithm``)."""
         if self.kernel_size != (3, 3) or self.strides != (1, 1) or len(self.input_shape or ()) != 3:
             if self.algorithm == "winograd":
-                raise InputError(f"{self.describe()}: algorithm='winograd' needs a 3x3 kernel and stride 1; use "
-                                 "'auto' or 'im2col'.")
+                raise InputError(
+                    f"{self.describe()}: algorithm='winograd' needs a 3x3 kernel and stride 1; use 'auto' or 'im2col'."
+                )
             return False
         if self.algorithm != "auto":
             return self.algorithm == "winograd"
         out_h, out_w, _ = self.output_shape
-        return (self.input_shape[2] >= WINOGRAD_MIN_CHANNELS and min(out_h, out_w) >= WINOGRAD_MIN_SIZE
-                and out_h % 4 == 0 and out_w % 4 == 0)
+        return (
+            self.input_shape[2] >= WINOGRAD_MIN_CHANNELS
+            and min(out_h, out_w) >= WINOGRAD_MIN_SIZE
+            and out_h % 4 == 0
+            and out_w % 4 == 0
+        )
 
     winograd_block = 4  # output tile side: F(4x4, 3x3), or 2 for F(2x2, 3x3)
 
@@ -166,16 +184,24 @@ class Conv2D(ActivatedLayer):
             return None
         grad_tiles = self._workspace.get("gradient tiles", self._tiles.shape, grad_logits.dtype)
         np.matmul(grad_m, self._filters.transpose(0, 2, 1), out=grad_tiles)
-        return winograd.input_grad(grad_tiles, (len(grad_logits),) + self.input_shape,
-                                   *self.geometry(self.input_shape), block, self._workspace)
+        return winograd.input_grad(
+            grad_tiles, (len(grad_logits),) + self.input_shape, *self.geometry(self.input_shape), block, self._workspace
+        )
 
     def pre_activation(self, x: np.ndarray) -> np.ndarray:
         if self.uses_winograd:
             return self._winograd_forward(x)
         image_shape, batch = self.image_shape, len(x)
         pads, out_size = self.geometry(image_shape)
-        columns = im2col(x.reshape((batch,) + image_shape), self.kernel_size, self.strides, pads, out_size,
-                         self._workspace, ones_column=self._bias_in_columns)
+        columns = im2col(
+            x.reshape((batch,) + image_shape),
+            self.kernel_size,
+            self.strides,
+            pads,
+            out_size,
+            self._workspace,
+            ones_column=self._bias_in_columns,
+        )
         self._columns = columns  # (batch * out_h * out_w, kh * kw * C [+ 1]), reused by backward
         kernel = self._kernel.reshape(-1, self.filters)
         if self._bias_in_columns:
@@ -210,12 +236,19 @@ class Conv2D(ActivatedLayer):
         if not self.needs_input_grad:
             return None
         batch, image_shape = len(grad_logits), self.image_shape
-        grad = conv_input_grad(grad_2d, self._kernel, (batch,) + image_shape, self.strides,
-                               *self.geometry(image_shape))
+        grad = conv_input_grad(grad_2d, self._kernel, (batch,) + image_shape, self.strides, *self.geometry(image_shape))
         return grad.reshape((batch,) + self.input_shape)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "activation": self.activation.get_config(),
-                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer, "algorithm": self.algorithm}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "activation": self.activation.get_config(),
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            "algorithm": self.algorithm,
+        }

@@ -1,4 +1,5 @@
 """1-D convolution on sequences (batch, time, channels), run as a Conv2D on images one pixel high."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,11 +20,15 @@ class Conv1D(Conv2D):
     sequence only, so step t sees nothing after t, as in Keras and WaveNet) or an int per side.
     """
 
-    def __init__(self, filters: int, kernel_size: int, strides: int = 1, padding: str | int = "valid",
-                 **kwargs):
+    def __init__(self, filters: int, kernel_size: int, strides: int = 1, padding: str | int = "valid", **kwargs):
         causal = padding == "causal"
-        super().__init__(filters, (1, _single(kernel_size, "kernel_size")), (1, _single(strides, "strides")),
-                         padding="valid" if causal else padding, **kwargs)
+        super().__init__(
+            filters,
+            (1, _single(kernel_size, "kernel_size")),
+            (1, _single(strides, "strides")),
+            padding="valid" if causal else padding,
+            **kwargs,
+        )
         self.padding = padding
 
     def geometry(self, image_shape):
@@ -38,12 +43,16 @@ class Conv1D(Conv2D):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         if len(input_shape) != 2:
-            raise InputError(f"{self.describe()} expects sequences (batch, time, channels), got samples of shape "
-                             f"{tuple(input_shape)}; for one channel add an axis, e.g. x[..., None].")
+            raise InputError(
+                f"{self.describe()} expects sequences (batch, time, channels), got samples of shape "
+                f"{tuple(input_shape)}; for one channel add an axis, e.g. x[..., None]."
+            )
         (_, _, before, after), (_, out) = self.geometry((1,) + tuple(input_shape))
         if input_shape[0] + before + after < self.kernel_size[1]:
-            raise InputError(f"{self.describe()}: kernel {self.kernel_size[1]} is longer than the padded sequence "
-                             f"{input_shape[0] + before + after}; use padding='same' or a smaller kernel.")
+            raise InputError(
+                f"{self.describe()}: kernel {self.kernel_size[1]} is longer than the padded sequence "
+                f"{input_shape[0] + before + after}; use padding='same' or a smaller kernel."
+            )
         return (out, self.filters)
 
     @property

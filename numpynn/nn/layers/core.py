@@ -1,4 +1,5 @@
 """Dense, Activation and Flatten layers."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -64,8 +65,15 @@ class Dense(ActivatedLayer):
     Shapes: x (batch, in_features), W (in_features, units), b (units,), out (batch, units).
     """
 
-    def __init__(self, units: int, activation: str | dict | None = None, use_bias: bool = True,
-                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros", **kwargs):
+    def __init__(
+        self,
+        units: int,
+        activation: str | dict | None = None,
+        use_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        bias_initializer: str = "zeros",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.units = check_positive_int(units, "Dense units")
         self.activation = activations.get(activation)
@@ -109,9 +117,14 @@ class Dense(ActivatedLayer):
         return grad_logits @ self.params["W"].T
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "units": self.units, "activation": self.activation.get_config(),
-                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.activation.get_config(),
+            "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+        }
 
 
 @register

@@ -1,4 +1,5 @@
 """Dropout: zero a random fraction of activations while training."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ BatchNormalization takes the mean and variance over the batch; LayerNormalizatio
 features. Both share the scale-and-shift and its backward pass (``_Normalization``); they differ only in
 which axes the statistics cover.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -12,6 +12,7 @@ Only a model's own forward and backward run the pair this way (``plan``, called 
 a layer called on its own still returns its own output, and inspection, which walks the layers one by
 one, sees the usual values.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Pooling on channels-last images: max, average and global average."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,10 @@ class _Pooling2D(Layer):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
-            raise InputError(f"{self.describe()} expects images (batch, height, width, channels), got samples of "
-                             f"shape {tuple(input_shape)}.")
+            raise InputError(
+                f"{self.describe()} expects images (batch, height, width, channels), got samples of "
+                f"shape {tuple(input_shape)}."
+            )
         (ph, pw), (sh, sw) = self.pool_size, self.strides
         height, width, channels = input_shape
         if height < ph or width < pw:
@@ -78,8 +81,11 @@ class MaxPooling2D(_Pooling2D):
         # Windows that tile the input write every element exactly once, so no zero fill is needed.
         allocate = np.empty if self._tiles else np.zeros
         grad = allocate((len(grad_output),) + self.input_shape, dtype=grad_output.dtype)
-        split_rows(lambda images: self._route_into(grad_output[images], self._argmax[images], grad[images]),
-                   len(grad), grad.size)
+        split_rows(
+            lambda images: self._route_into(grad_output[images], self._argmax[images], grad[images]),
+            len(grad),
+            grad.size,
+        )
         return grad
 
     def _route_into(self, grad_output: np.ndarray, argmax: np.ndarray, grad: np.ndarray) -> None:
@@ -110,8 +116,9 @@ class AveragePooling2D(_Pooling2D):
         (ph, pw) = self.pool_size
         share = grad_output / np.asarray(ph * pw, dtype=grad_output.dtype)
         if self._tiles:
-            grad = np.broadcast_to(share[:, :, None, :, None, :], share.shape[:2] + (ph,) + share.shape[2:3] + (pw,)
-                                   + share.shape[3:])
+            grad = np.broadcast_to(
+                share[:, :, None, :, None, :], share.shape[:2] + (ph,) + share.shape[2:3] + (pw,) + share.shape[3:]
+            )
             return grad.reshape((len(grad_output),) + self.input_shape)
         grad = np.zeros((len(grad_output),) + self.input_shape, dtype=grad_output.dtype)
         for _, _, rows, cols in self._window_slices():
@@ -125,8 +132,10 @@ class GlobalAveragePooling2D(Layer):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         if len(input_shape) != 3:
-            raise InputError(f"{self.describe()} expects images (batch, height, width, channels), got samples of "
-                             f"shape {tuple(input_shape)}.")
+            raise InputError(
+                f"{self.describe()} expects images (batch, height, width, channels), got samples of "
+                f"shape {tuple(input_shape)}."
+            )
         return (input_shape[2],)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:

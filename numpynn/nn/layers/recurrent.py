@@ -12,6 +12,7 @@ is (input, forget, cell, output), PyTorch's (input, forget, cell, output) too bu
 candidate). ``return_sequences`` returns every step's state (batch, time, units) instead of the last
 (batch, units); ``go_backwards`` reads the sequence from its end, as Keras does.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,15 @@ class _Recurrent(Layer):
 
     gates = 1
 
-    def __init__(self, units: int, return_sequences: bool = False, go_backwards: bool = False,
-                 kernel_initializer: str = "glorot_uniform", recurrent_initializer: str = "orthogonal", **kwargs):
+    def __init__(
+        self,
+        units: int,
+        return_sequences: bool = False,
+        go_backwards: bool = False,
+        kernel_initializer: str = "glorot_uniform",
+        recurrent_initializer: str = "orthogonal",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.units = check_positive_int(units, f"{type(self).__name__} units")
         self.return_sequences, self.go_backwards = bool(return_sequences), bool(go_backwards)
@@ -44,8 +52,10 @@ class _Recurrent(Layer):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         if len(input_shape) != 2:
-            raise InputError(f"{self.describe()} expects sequences (batch, time, features), got samples of shape "
-                             f"{tuple(input_shape)}; for one feature per step add an axis, e.g. x[..., None].")
+            raise InputError(
+                f"{self.describe()} expects sequences (batch, time, features), got samples of shape "
+                f"{tuple(input_shape)}; for one feature per step add an axis, e.g. x[..., None]."
+            )
         return (input_shape[0], self.units) if self.return_sequences else (self.units,)
 
     def weight_count(self, input_shape: tuple) -> int:
@@ -58,10 +68,16 @@ class _Recurrent(Layer):
         features, width = self.input_shape[-1], self.gates * self.units
         kernel = initializers.get(self.kernel_initializer)
         self.params["W"] = kernel((features, width), features, width, self._rng, self.dtype)
-        recurrent = _orthogonal if self.recurrent_initializer == "orthogonal" else initializers.get(
-            self.recurrent_initializer)
-        self.params["U"] = np.concatenate([recurrent((self.units, self.units), self.units, self.units, self._rng,
-                                                     self.dtype) for _ in range(self.gates)], axis=1)
+        recurrent = (
+            _orthogonal if self.recurrent_initializer == "orthogonal" else initializers.get(self.recurrent_initializer)
+        )
+        self.params["U"] = np.concatenate(
+            [
+                recurrent((self.units, self.units), self.units, self.units, self._rng, self.dtype)
+                for _ in range(self.gates)
+            ],
+            axis=1,
+        )
         self.params["b"] = self._initial_bias()
 
     def _initial_bias(self) -> np.ndarray:
@@ -95,9 +111,14 @@ class _Recurrent(Layer):
         return grad_x[:, ::-1] if self.go_backwards else grad_x
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "units": self.units, "return_sequences": self.return_sequences,
-                "go_backwards": self.go_backwards, "kernel_initializer": self.kernel_initializer,
-                "recurrent_initializer": self.recurrent_initializer}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "return_sequences": self.return_sequences,
+            "go_backwards": self.go_backwards,
+            "kernel_initializer": self.kernel_initializer,
+            "recurrent_initializer": self.recurrent_initializer,
+        }
 
 
 def _orthogonal(shape, fan_in, fan_out, rng, dtype) -> np.ndarray:
@@ -151,7 +172,7 @@ class LSTM(_Recurrent):
 
     def _initial_bias(self) -> np.ndarray:
         bias = np.zeros(self._bias_shape(), dtype=self.dtype)
-        bias[self.units:2 * self.units] = 1.0
+        bias[self.units : 2 * self.units] = 1.0
         return bias
 
     def _run(self, inputs: np.ndarray) -> np.ndarray:
@@ -165,10 +186,10 @@ class LSTM(_Recurrent):
             z = gates[:, t]
             np.matmul(states[:, t], self.params["U"], out=z)
             z += inputs[:, t]
-            z[:, :2 * u] = _sigmoid(z[:, :2 * u])
-            np.tanh(z[:, 2 * u:3 * u], out=z[:, 2 * u:3 * u])
-            z[:, 3 * u:] = _sigmoid(z[:, 3 * u:])
-            i, f, g, o = z[:, :u], z[:, u:2 * u], z[:, 2 * u:3 * u], z[:, 3 * u:]
+            z[:, : 2 * u] = _sigmoid(z[:, : 2 * u])
+            np.tanh(z[:, 2 * u : 3 * u], out=z[:, 2 * u : 3 * u])
+            z[:, 3 * u :] = _sigmoid(z[:, 3 * u :])
+            i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
             np.multiply(f, cells[:, t], out=cells[:, t + 1])
             cells[:, t + 1] += i * g
             np.tanh(cells[:, t + 1], out=tanh_cells[:, t])
@@ -183,15 +204,15 @@ class LSTM(_Recurrent):
         grad_h_next = np.zeros_like(grad_states[:, 0])
         grad_c_next = np.zeros_like(grad_states[:, 0])
         for t in reversed(range(grad_states.shape[1])):
-            i, f, g, o = gates[:, t, :u], gates[:, t, u:2 * u], gates[:, t, 2 * u:3 * u], gates[:, t, 3 * u:]
+            i, f, g, o = gates[:, t, :u], gates[:, t, u : 2 * u], gates[:, t, 2 * u : 3 * u], gates[:, t, 3 * u :]
             tanh_c = tanh_cells[:, t]
             grad_h = grad_states[:, t] + grad_h_next
             grad_c = grad_h * o * (1 - tanh_c * tanh_c) + grad_c_next
             grad_z = grad_inputs[:, t]  # dL/dz of the four gates, written in place
             np.multiply(grad_c * g, i * (1 - i), out=grad_z[:, :u])
-            np.multiply(grad_c * cells[:, t], f * (1 - f), out=grad_z[:, u:2 * u])
-            np.multiply(grad_c * i, 1 - g * g, out=grad_z[:, 2 * u:3 * u])
-            np.multiply(grad_h * tanh_c, o * (1 - o), out=grad_z[:, 3 * u:])
+            np.multiply(grad_c * cells[:, t], f * (1 - f), out=grad_z[:, u : 2 * u])
+            np.multiply(grad_c * i, 1 - g * g, out=grad_z[:, 2 * u : 3 * u])
+            np.multiply(grad_h * tanh_c, o * (1 - o), out=grad_z[:, 3 * u :])
             self.grads["U"] += states[:, t].T @ grad_z
             grad_h_next, grad_c_next = grad_z @ self.params["U"].T, grad_c * f
         return grad_inputs
@@ -232,10 +253,10 @@ class GRU(_Recurrent):
         for t in range(steps):
             recurrent = states[:, t] @ self.params["U"] + self.params["b"][1]
             z = _sigmoid(inputs[:, t, :u] + recurrent[:, :u])
-            r = _sigmoid(inputs[:, t, u:2 * u] + recurrent[:, u:2 * u])
-            n = np.tanh(inputs[:, t, 2 * u:] + r * recurrent[:, 2 * u:])
+            r = _sigmoid(inputs[:, t, u : 2 * u] + recurrent[:, u : 2 * u])
+            n = np.tanh(inputs[:, t, 2 * u :] + r * recurrent[:, 2 * u :])
             states[:, t + 1] = z * states[:, t] + (1 - z) * n
-            saved[:, t] = np.concatenate([z, r, n, recurrent[:, 2 * u:]], axis=1)
+            saved[:, t] = np.concatenate([z, r, n, recurrent[:, 2 * u :]], axis=1)
         self._states, self._saved = states, saved
         return states[:, 1:]
 

@@ -1,4 +1,5 @@
 """Layers for sequences and tokens: Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,11 +29,15 @@ class Embedding(Layer):
     def check_input(self, x) -> np.ndarray:
         x = np.asarray(x)
         if not np.issubdtype(x.dtype, np.integer):
-            raise InputError(f"{self.describe()} takes integer token ids, got {x.dtype}; convert them with "
-                             "x.astype(int) (ids are rows of the embedding table, not values).")
+            raise InputError(
+                f"{self.describe()} takes integer token ids, got {x.dtype}; convert them with "
+                "x.astype(int) (ids are rows of the embedding table, not values)."
+            )
         if x.size and (x.min() < 0 or x.max() >= self.input_dim):
-            raise InputError(f"{self.describe()}: token ids must lie in [0, {self.input_dim - 1}], got {x.min()} "
-                             f"to {x.max()}; raise input_dim or map the ids.")
+            raise InputError(
+                f"{self.describe()}: token ids must lie in [0, {self.input_dim - 1}], got {x.min()} "
+                f"to {x.max()}; raise input_dim or map the ids."
+            )
         if not self.built:
             self.build(x.shape[1:])
         return x
@@ -49,8 +54,9 @@ class Embedding(Layer):
             self.params["E"] = values.astype(self.dtype)
         else:
             init = initializers.get(self.embeddings_initializer)
-            self.params["E"] = init((self.input_dim, self.output_dim), self.input_dim, self.output_dim, self._rng,
-                                    self.dtype)
+            self.params["E"] = init(
+                (self.input_dim, self.output_dim), self.input_dim, self.output_dim, self._rng, self.dtype
+            )
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._ids = x
@@ -62,15 +68,21 @@ class Embedding(Layer):
         return None
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
-                "embeddings_initializer": self.embeddings_initializer}
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": self.embeddings_initializer,
+        }
 
 
 class _GlobalPooling1D(Layer):
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         if len(input_shape) != 2:
-            raise InputError(f"{self.describe()} expects sequences (batch, time, features), got samples of shape "
-                             f"{tuple(input_shape)}.")
+            raise InputError(
+                f"{self.describe()} expects sequences (batch, time, features), got samples of shape "
+                f"{tuple(input_shape)}."
+            )
         return (input_shape[1],)
 
 

@@ -1,7 +1,7 @@
 """Walking a stack of layers: every leaf layer by name, and every layer's output for one batch.
 
-    named_leaves(model.layers)         # [("dense", Dense), ("residual/conv2d", Conv2D), ...]
-    layer_outputs(model.layers, x)     # {"dense": (batch, 64), "residual/conv2d": ..., "residual": ...}
+named_leaves(model.layers)         # [("dense", Dense), ("residual/conv2d", Conv2D), ...]
+layer_outputs(model.layers, x)     # {"dense": (batch, 64), "residual/conv2d": ..., "residual": ...}
 """
 
 from __future__ import annotations
@@ -33,10 +33,12 @@ def layer_outputs(layers: list[Layer], x: np.ndarray) -> dict[str, np.ndarray]:
     def recorder(name: str):
         def record(layer: Layer, inputs: np.ndarray, output: np.ndarray) -> None:
             outputs[name] = output
+
         return record
 
-    watched = named_leaves(layers) + [(layer.name or type(layer).__name__, layer) for layer in layers
-                                      if layer.sublayers()]
+    watched = named_leaves(layers) + [
+        (layer.name or type(layer).__name__, layer) for layer in layers if layer.sublayers()
+    ]
     handles = [layer.register_forward_hook(recorder(name)) for name, layer in watched]
     try:
         for layer in layers:

@@ -1,4 +1,5 @@
 """Optimizers: arithmetic on parameters, in place (see ``base`` for the contract, ``rules`` for the updates)."""
+
 from __future__ import annotations
 
 from numpynn.errors import InputTypeError

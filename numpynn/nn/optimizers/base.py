@@ -14,6 +14,7 @@ clips all of them together, as ``torch.nn.utils.clip_grad_norm_``. A Sequential 
 parameters packed into one vector and says where each variable lies in it (``segments``), so
 ``clipnorm`` still clips each kernel and each bias on its own.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -35,16 +36,22 @@ class Optimizer:
     l2_in_gradient = True  # weight_decay adds to the gradient (AdamW decays the weights instead)
     passes = 4  # about how many element-wise passes over the parameters one update makes
 
-    def __init__(self, learning_rate: float | LearningRateSchedule = 0.01, weight_decay: float = 0.0,
-                 clipnorm: float | None = None, global_clipnorm: float | None = None):
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule = 0.01,
+        weight_decay: float = 0.0,
+        clipnorm: float | None = None,
+        global_clipnorm: float | None = None,
+    ):
         if isinstance(learning_rate, schedules.LearningRateSchedule):
             self.learning_rate = learning_rate
         else:
-            if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.floating)) \
-                    or not learning_rate > 0:
-                raise InputError(
-                    f"learning_rate must be a positive number or a schedule, got {learning_rate!r}."
-                )
+            if (
+                isinstance(learning_rate, bool)
+                or not isinstance(learning_rate, (int, float, np.floating))
+                or not learning_rate > 0
+            ):
+                raise InputError(f"learning_rate must be a positive number or a schedule, got {learning_rate!r}.")
             self.learning_rate = float(learning_rate)
         if weight_decay is None or weight_decay < 0:
             raise InputError(f"weight_decay must be >= 0, got {weight_decay!r}.")
@@ -67,8 +74,9 @@ class Optimizer:
         return self.learning_rate
 
     # ----- one step ---------------------------------------------------------------------------
-    def apply_gradients(self, variables: Iterable[tuple[str, np.ndarray, np.ndarray]],
-                        segments: dict[str, list[int]] | None = None) -> None:
+    def apply_gradients(
+        self, variables: Iterable[tuple[str, np.ndarray, np.ndarray]], segments: dict[str, list[int]] | None = None
+    ) -> None:
         """Update every param in place from its grad. ``variables``: iterable of (key, param, grad).
 
         ``segments``: optional {key: sizes} for a param that packs several variables end to end
@@ -84,9 +92,11 @@ class Optimizer:
                 for slot in self.slots.values():
                     slot[key] = np.zeros_like(param)
             elif self._scratch[key].shape != param.shape:
-                raise ValueError(f"The parameters under {key!r} changed shape since this optimizer's first step "
-                                 f"({self._scratch[key].shape} -> {param.shape}), e.g. a layer was added after "
-                                 "training; call model.compile again with a new optimizer.")
+                raise ValueError(
+                    f"The parameters under {key!r} changed shape since this optimizer's first step "
+                    f"({self._scratch[key].shape} -> {param.shape}), e.g. a layer was added after "
+                    "training; call model.compile again with a new optimizer."
+                )
             if self.weight_decay and self.l2_in_gradient and key not in self._l2_buffers:
                 self._l2_buffers[key] = np.empty_like(param)
             scratch = self._scratch[key]
@@ -96,8 +106,11 @@ class Optimizer:
                 self._update(key, param[...], grad[...], lr, scratch[...], ...)
                 continue
             # split_rows runs every part before it returns, so the loop variables are still this key's.
-            split_rows(lambda part: self._update(key, param[part], grad[part], lr, scratch[part], part),  # noqa: B023
-                       len(param), param.size * self.passes)
+            split_rows(
+                lambda part: self._update(key, param[part], grad[part], lr, scratch[part], part),  # noqa: B023
+                len(param),
+                param.size * self.passes,
+            )
         self.iterations += 1
         if self.iterations % FLUSH_EVERY == 0:
             self._flush_subnormals()
@@ -134,10 +147,13 @@ class Optimizer:
     # ----- saving -----------------------------------------------------------------------------
     def get_config(self) -> dict:
         lr = self.learning_rate
-        return {"name": self.name,
-                "learning_rate": lr.get_config() if isinstance(lr, schedules.LearningRateSchedule) else lr,
-                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
-                "global_clipnorm": self.global_clipnorm}
+        return {
+            "name": self.name,
+            "learning_rate": lr.get_config() if isinstance(lr, schedules.LearningRateSchedule) else lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+        }
 
     def get_state(self) -> dict[str, np.ndarray]:
         state = {"iterations": np.array(self.iterations, dtype=np.int64)}
@@ -167,8 +183,9 @@ def _scaled_to_norm(grad, max_norm, sizes=None):
         return grad * np.asarray(max_norm / norm, grad.dtype) if norm > max_norm else grad
     sizes = np.asarray(sizes)
     if sizes.sum() != grad.size or (sizes <= 0).any():
-        raise ValueError(f"segments {sizes.tolist()} must be positive sizes that add up to the {grad.size} "
-                         "elements of the gradient.")
+        raise ValueError(
+            f"segments {sizes.tolist()} must be positive sizes that add up to the {grad.size} elements of the gradient."
+        )
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     norms = np.sqrt(np.add.reduceat(np.square(grad.ravel(), dtype=np.float64), starts))
     scales = np.minimum(1.0, max_norm / np.maximum(norms, np.finfo(np.float64).tiny)).astype(grad.dtype)

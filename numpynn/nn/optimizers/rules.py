@@ -1,4 +1,5 @@
 """The update rules: SGD (momentum, Nesterov), Adam, AdamW and RMSprop, each as torch.optim computes it."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,14 @@ class SGD(Optimizer):
     name = "sgd"
     slot_names = ("momentum",)
 
-    def __init__(self, learning_rate: float | LearningRateSchedule = 0.01, momentum: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        **kwargs,
+    ):
         if not 0 <= momentum < 1:
             raise InputError(f"momentum must be in [0, 1), got {momentum!r}.")
         if nesterov and momentum == 0:
@@ -60,8 +67,15 @@ class Adam(Optimizer):
     slot_names = ("m", "v")
     passes = 12
 
-    def __init__(self, learning_rate: float | LearningRateSchedule = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, weight_decay: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        weight_decay: float = 0.0,
+        **kwargs,
+    ):
         super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
         for name, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0 <= beta < 1:
@@ -86,10 +100,10 @@ class Adam(Optimizer):
         scratch *= 1 - self.beta_2
         v += scratch
         np.sqrt(v, out=scratch)
-        scratch *= 1 / np.sqrt(1 - self.beta_2 ** t)
+        scratch *= 1 / np.sqrt(1 - self.beta_2**t)
         scratch += self.epsilon
         np.divide(m, scratch, out=scratch)
-        scratch *= lr / (1 - self.beta_1 ** t)
+        scratch *= lr / (1 - self.beta_1**t)
         param -= scratch
 
     def get_config(self) -> dict:
@@ -121,8 +135,15 @@ class RMSprop(Optimizer):
     slot_names = ("v", "momentum")
     passes = 9
 
-    def __init__(self, learning_rate: float | LearningRateSchedule = 0.001, rho: float = 0.9, momentum: float = 0.0,
-                 epsilon: float = 1e-7, weight_decay: float = 0.0, **kwargs):
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        weight_decay: float = 0.0,
+        **kwargs,
+    ):
         if not 0 <= rho < 1:
             raise InputError(f"rho must be in [0, 1), got {rho!r}.")
         if not 0 <= momentum < 1:

@@ -1,11 +1,12 @@
 """Figures of what happens inside a network (matplotlib, headless); each function returns a Figure.
 
-    plot_layer_dynamics(layer_stats.rows)           gradient norm and update/weight ratio per layer per epoch
-    plot_activation_histograms(layer_stats.histograms)
-    plot_filters(conv.params["W"]), plot_feature_maps(image, inspect.feature_maps(model, image[None]))
-    plot_saliency(images, inspect.saliency(model, images), titles)
-    plot_permutation_importance(names, mean, std)
+plot_layer_dynamics(layer_stats.rows)           gradient norm and update/weight ratio per layer per epoch
+plot_activation_histograms(layer_stats.histograms)
+plot_filters(conv.params["W"]), plot_feature_maps(image, inspect.feature_maps(model, image[None]))
+plot_saliency(images, inspect.saliency(model, images), titles)
+plot_permutation_importance(names, mean, std)
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -36,8 +37,10 @@ def plot_layer_dynamics(rows: list[dict], title: str = "Inside: gradients and up
     marked. Both on log scales: the layers differ by orders of magnitude when something is wrong."""
     fig = _figure(figsize=(11, 4.2))
     axes = fig.subplots(1, 2)
-    for ax, key, label in ((axes[0], "grad_norm", "gradient norm (last step)"),
-                           (axes[1], "update_ratio", "update / weight (last step)")):
+    for ax, key, label in (
+        (axes[0], "grad_norm", "gradient norm (last step)"),
+        (axes[1], "update_ratio", "update / weight (last step)"),
+    ):
         for layer, (epochs, values) in _series(rows, key).items():
             ax.plot(epochs, values, marker="o", markersize=3, label=layer)
         ax.set_yscale("log")
@@ -53,8 +56,10 @@ def plot_layer_dynamics(rows: list[dict], title: str = "Inside: gradients and up
     return fig
 
 
-def plot_activation_histograms(histograms: dict[str, dict[str, np.ndarray]],
-                               title: str = "Inside: activations on a fixed batch, first and last epoch") -> Figure:
+def plot_activation_histograms(
+    histograms: dict[str, dict[str, np.ndarray]],
+    title: str = "Inside: activations on a fixed batch, first and last epoch",
+) -> Figure:
     """One panel per layer with an activation: the distribution of its outputs after the first epoch and
     after the last (values sampled from a fixed batch)."""
     first, last = histograms.get("first", {}), histograms.get("last", {})
@@ -63,7 +68,7 @@ def plot_activation_histograms(histograms: dict[str, dict[str, np.ndarray]],
     rows = max(1, -(-len(names) // columns))
     fig = _figure(figsize=(3.4 * columns, 2.8 * rows + 0.5))
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.axis("off")
     for ax, name in zip(axes, names):
         values = [np.asarray(v, dtype=np.float64) for v in (first.get(name), last.get(name)) if v is not None]
@@ -105,8 +110,9 @@ def plot_filters(kernel: np.ndarray, title: str = "First convolution's filters")
     return fig
 
 
-def plot_feature_maps(image: np.ndarray, maps: dict[str, np.ndarray], per_layer: int = 8,
-                      title: str = "Feature maps of one test image") -> Figure:
+def plot_feature_maps(
+    image: np.ndarray, maps: dict[str, np.ndarray], per_layer: int = 8, title: str = "Feature maps of one test image"
+) -> Figure:
     """The input image, then for each convolutional layer its first ``per_layer`` channels (after the
     activation) for that image. ``maps``: {layer: (1, H, W, filters)} as ``inspect.feature_maps`` returns."""
     fig = _figure(figsize=(1.35 * (per_layer + 1), 1.45 * len(maps) + 0.6))
@@ -124,8 +130,12 @@ def plot_feature_maps(image: np.ndarray, maps: dict[str, np.ndarray], per_layer:
     return fig
 
 
-def plot_saliency(images: np.ndarray, saliency: np.ndarray, titles: list[str],
-                  title: str = "Saliency: the pixels the predicted class rests on") -> Figure:
+def plot_saliency(
+    images: np.ndarray,
+    saliency: np.ndarray,
+    titles: list[str],
+    title: str = "Saliency: the pixels the predicted class rests on",
+) -> Figure:
     """Each image beside its saliency map (|d score / d pixel|, brighter: more influence) laid over it."""
     count = len(images)
     rows, columns = _grid(count, 4)
@@ -146,15 +156,26 @@ def plot_saliency(images: np.ndarray, saliency: np.ndarray, titles: list[str],
     return fig
 
 
-def plot_permutation_importance(names: list[str], mean: np.ndarray, std: np.ndarray, top: int = 15,
-                                metric: str = "accuracy",
-                                title: str = "Permutation importance on the test split") -> Figure:
+def plot_permutation_importance(
+    names: list[str],
+    mean: np.ndarray,
+    std: np.ndarray,
+    top: int = 15,
+    metric: str = "accuracy",
+    title: str = "Permutation importance on the test split",
+) -> Figure:
     """The ``top`` columns by the drop in the score when shuffled, with the spread over repeats."""
     order = np.argsort(-np.asarray(mean))[:top][::-1]
     fig = _figure(figsize=(7, 0.32 * len(order) + 1.4))
     ax = fig.subplots()
-    ax.barh(np.arange(len(order)), np.asarray(mean)[order], xerr=np.asarray(std)[order], color="tab:blue",
-            alpha=0.8, capsize=2)
+    ax.barh(
+        np.arange(len(order)),
+        np.asarray(mean)[order],
+        xerr=np.asarray(std)[order],
+        color="tab:blue",
+        alpha=0.8,
+        capsize=2,
+    )
     ax.set_yticks(np.arange(len(order)), [str(names[i]) for i in order], fontsize=8)
     ax.axvline(0, color="grey", linewidth=1)
     ax.set_xlabel(f"drop in {metric} when the column is shuffled (mean and std over repeats)")

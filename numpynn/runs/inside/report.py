@@ -1,6 +1,7 @@
 """The report's "Inside the network" section: diagnoses in plain words first, then the figures that show
 them (per-layer statistics with --inspect), a convolutional model's filters and feature maps, saliency
 maps of the misclassified test images, and a table model's permutation importance."""
+
 from __future__ import annotations
 
 import html
@@ -26,8 +27,15 @@ SALIENCY_IMAGES = 12
 IMPORTANCE_REPEATS = 10
 
 
-def save_inside(folder: Path, model: Sequential, data: PreparedData, history: dict,
-                layer_stats: LayerStats | None, outputs: np.ndarray, seed: int = 0) -> dict:
+def save_inside(
+    folder: Path,
+    model: Sequential,
+    data: PreparedData,
+    history: dict,
+    layer_stats: LayerStats | None,
+    outputs: np.ndarray,
+    seed: int = 0,
+) -> dict:
     """Write the section's figures into ``folder`` (``outputs``: the model's for the test split); returns
     {"figures": [(file, caption)], "diagnoses": [...], "importance": [(column, mean, std)] or None,
     "inspected": bool}."""
@@ -40,20 +48,30 @@ def save_inside(folder: Path, model: Sequential, data: PreparedData, history: di
     found = []
     if layer_stats is not None and layer_stats.rows:
         found = diagnose(layer_stats.rows, history, output_layer=model.layers[-1].name)
-        add(inside_plots.plot_layer_dynamics(layer_stats.rows), DYNAMICS_FIGURE,
-            "Each layer's gradient norm and update/weight ratio at the last step of every epoch (log scales).")
+        add(
+            inside_plots.plot_layer_dynamics(layer_stats.rows),
+            DYNAMICS_FIGURE,
+            "Each layer's gradient norm and update/weight ratio at the last step of every epoch (log scales).",
+        )
         if layer_stats.histograms:
-            add(inside_plots.plot_activation_histograms(layer_stats.histograms), ACTIVATIONS_FIGURE,
+            add(
+                inside_plots.plot_activation_histograms(layer_stats.histograms),
+                ACTIVATIONS_FIGURE,
                 "The outputs of every layer with an activation on a fixed validation batch, after the first and "
-                "the last epoch.")
-    convolutions = [(name, layer) for name, layer in named_leaves(model.layers)
-                    if type(layer).__name__ == "Conv2D"]
+                "the last epoch.",
+            )
+    convolutions = [(name, layer) for name, layer in named_leaves(model.layers) if type(layer).__name__ == "Conv2D"]
     if convolutions:
-        add(inside_plots.plot_filters(convolutions[0][1].params["W"], title=f"{convolutions[0][0]}: filters"),
-            "inside_filters.png", "The first convolution's filters: the patterns its units respond to.")
-        add(inside_plots.plot_feature_maps(data.x_test[0], inspection.feature_maps(model, data.x_test[:1])),
-            "inside_feature_maps.png", "What each convolutional layer makes of the first test image (the first "
-            "8 channels of each).")
+        add(
+            inside_plots.plot_filters(convolutions[0][1].params["W"], title=f"{convolutions[0][0]}: filters"),
+            "inside_filters.png",
+            "The first convolution's filters: the patterns its units respond to.",
+        )
+        add(
+            inside_plots.plot_feature_maps(data.x_test[0], inspection.feature_maps(model, data.x_test[:1])),
+            "inside_feature_maps.png",
+            "What each convolutional layer makes of the first test image (the first 8 channels of each).",
+        )
     importance = None
     if data.kind == "images" and data.task == "classification":
         _saliency_figure(model, data, outputs, add)
@@ -61,9 +79,12 @@ def save_inside(folder: Path, model: Sequential, data: PreparedData, history: di
         importance = _importance(model, data, seed)
         names, mean, std = zip(*importance)
         metric = "R^2" if data.task == "regression" else "log-likelihood (minus the log loss)"
-        add(inside_plots.plot_permutation_importance(list(names), np.array(mean), np.array(std), metric=metric),
-            "inside_importance.png", f"How much the test {metric} drops when one column is shuffled (mean and "
-            f"spread over {IMPORTANCE_REPEATS} shuffles): the columns the predictions rest on.")
+        add(
+            inside_plots.plot_permutation_importance(list(names), np.array(mean), np.array(std), metric=metric),
+            "inside_importance.png",
+            f"How much the test {metric} drops when one column is shuffled (mean and "
+            f"spread over {IMPORTANCE_REPEATS} shuffles): the columns the predictions rest on.",
+        )
     return {"figures": figures, "diagnoses": found, "importance": importance, "inspected": layer_stats is not None}
 
 
@@ -76,9 +97,12 @@ def _saliency_figure(model, data, outputs, add) -> None:
     names = data.class_names
     heat = inspection.saliency(model, data.x_test[wrong])
     titles = [f"true {names[data.y_test[i]]}, pred {names[predicted[i]]}" for i in wrong]
-    add(inside_plots.plot_saliency(data.x_test[wrong], heat, titles), "inside_saliency.png",
+    add(
+        inside_plots.plot_saliency(data.x_test[wrong], heat, titles),
+        "inside_saliency.png",
         "The misclassified test images with the most confident mistakes, each beside the gradient of the predicted "
-        "class's score with respect to its pixels (bright: the pixels the mistake rests on).")
+        "class's score with respect to its pixels (bright: the pixels the mistake rests on).",
+    )
 
 
 def _importance(model, data, seed: int) -> list[tuple[str, float, float]]:
@@ -91,8 +115,9 @@ def _importance(model, data, seed: int) -> list[tuple[str, float, float]]:
         columns = TableEncoder.from_config(data.preprocessing["encoder"]).feature_columns
         names = list(dict.fromkeys(columns))
         groups = [[i for i, column in enumerate(columns) if column == name] for name in names]
-    mean, std = inspection.permutation_importance(model, data.x_test, data.y_test, metric, IMPORTANCE_REPEATS, seed,
-                                               groups)
+    mean, std = inspection.permutation_importance(
+        model, data.x_test, data.y_test, metric, IMPORTANCE_REPEATS, seed, groups
+    )
     order = np.argsort(-mean)
     return [(str(names[i]), float(mean[i]), float(std[i])) for i in order]
 
@@ -100,18 +125,26 @@ def _importance(model, data, seed: int) -> list[tuple[str, float, float]]:
 def inside_html(run_dir: Path, inside: dict) -> str:
     """The section: the diagnoses as a list, then the figures, then the importance table."""
     if inside["inspected"]:
-        items = "".join(f"<li><b>{html.escape(d.message)}</b>; {html.escape(d.suggestion)} "
-                        f"<span class='figure-ref'>(figure: {html.escape(d.figure)})</span></li>"
-                        for d in inside["diagnoses"])
-        words = (f"<ul class='diagnoses'>{items}</ul>" if items else
-                 "<p>The rules found nothing wrong: no dead or saturated layers, no vanishing gradients, healthy "
-                 "update sizes, no overfitting.</p>")
+        items = "".join(
+            f"<li><b>{html.escape(d.message)}</b>; {html.escape(d.suggestion)} "
+            f"<span class='figure-ref'>(figure: {html.escape(d.figure)})</span></li>"
+            for d in inside["diagnoses"]
+        )
+        words = (
+            f"<ul class='diagnoses'>{items}</ul>"
+            if items
+            else "<p>The rules found nothing wrong: no dead or saturated layers, no vanishing gradients, healthy "
+            "update sizes, no overfitting.</p>"
+        )
     else:
-        words = ("<p>Train with <code>--inspect</code> for per-layer statistics (layer_stats.csv) and diagnoses "
-                 "in plain words.</p>")
+        words = (
+            "<p>Train with <code>--inspect</code> for per-layer statistics (layer_stats.csv) and diagnoses "
+            "in plain words.</p>"
+        )
     table = ""
     if inside["importance"]:
         table = "<h3>Permutation importance (test split)</h3>" + html_table(
-            ["column", "score drop when shuffled", "spread"], [(n, f"{m:.4f}", f"{s:.4f}") for n, m, s in
-                                                         inside["importance"]])
+            ["column", "score drop when shuffled", "spread"],
+            [(n, f"{m:.4f}", f"{s:.4f}") for n, m, s in inside["importance"]],
+        )
     return "<h2>Inside the network</h2>\n" + words + figures_html(run_dir, inside["figures"], heading=None) + table

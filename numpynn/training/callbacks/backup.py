@@ -1,4 +1,5 @@
 """BackupAndRestore: a run that is stopped (Ctrl-C, a crash, a killed process) goes on where it stopped."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,9 @@ class BackupAndRestore(Callback):
 
     def __init__(self, directory: str | os.PathLike, delete_on_finish: bool = True, save_every: int | None = None):
         super().__init__()
-        if save_every is not None and (isinstance(save_every, bool) or not isinstance(save_every, int)
-                                       or save_every < 1):
+        if save_every is not None and (
+            isinstance(save_every, bool) or not isinstance(save_every, int) or save_every < 1
+        ):
             raise InputError(f"save_every must be a positive number of batches or None, got {save_every!r}.")
         self.directory = Path(directory)
         self.delete_on_finish = delete_on_finish
@@ -55,8 +57,9 @@ class BackupAndRestore(Callback):
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self.save_every and (batch + 1) % self.save_every == 0 and batch + 1 < self.params["steps"]:
-            save_checkpoint(self.path, self.model, self._epoch, self.params["callbacks"],
-                            progress=self.model.epoch_progress)
+            save_checkpoint(
+                self.path, self.model, self._epoch, self.params["callbacks"], progress=self.model.epoch_progress
+            )
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         save_checkpoint(self.path, self.model, epoch + 1, self.params["callbacks"])

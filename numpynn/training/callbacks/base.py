@@ -6,6 +6,7 @@ epoch's loss and metrics, val_* metrics, lr, seconds), then on_train_end. A call
 setting ``model.stop_training = True``; ``params`` holds epochs, steps (batches per epoch), verbose and
 callbacks (all of them, in the order they are called).
 """
+
 from __future__ import annotations
 
 from typing import Any, Protocol
@@ -99,8 +100,9 @@ class CallbackList:
             callback.set_model(model)
             callback.set_params(params)
         # Most callbacks ignore batches; fit then skips assembling the per-batch logs altogether.
-        self._batch_callbacks = [callback for callback in self.callbacks
-                                 if type(callback).on_batch_end is not Callback.on_batch_end]
+        self._batch_callbacks = [
+            callback for callback in self.callbacks if type(callback).on_batch_end is not Callback.on_batch_end
+        ]
 
     @property
     def wants_batch_logs(self) -> bool:

@@ -6,6 +6,7 @@ ratio of that step; and, when given a fixed sample batch, the output of every la
 on it: mean, standard deviation, the fraction of ReLU units that never fire on the sample and the
 fraction of sigmoid/tanh units saturated. ``numpynn.runs.inside.diagnoses`` reads these rows.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,19 @@ from numpynn.training.callbacks.base import Callback
 # s (1 - s) is then below 0.03); a tanh unit when |output| > 1 - this (1 - tanh^2 < 0.06).
 SATURATION_MARGIN = 0.03
 HISTOGRAM_VALUES = 4096  # activation values kept per layer for the first and last epoch's histograms
-COLUMNS = ("epoch", "layer", "type", "weight_norm", "grad_norm", "update_ratio", "activation", "act_mean", "act_std",
-           "dead_fraction", "saturated_fraction")
+COLUMNS = (
+    "epoch",
+    "layer",
+    "type",
+    "weight_norm",
+    "grad_norm",
+    "update_ratio",
+    "activation",
+    "act_mean",
+    "act_std",
+    "dead_fraction",
+    "saturated_fraction",
+)
 
 
 def parameter_layers(layers: list[Layer]) -> list[tuple[str, Layer]]:
@@ -80,8 +92,10 @@ class LayerStats(Callback):
             self._before_last_step = self.model.parameters.copy()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        rows = {name: {"epoch": epoch + 1, "layer": name, "type": type(layer).__name__}
-                for name, layer in self._named_layers()}
+        rows = {
+            name: {"epoch": epoch + 1, "layer": name, "type": type(layer).__name__}
+            for name, layer in self._named_layers()
+        }
         self._parameter_stats(rows)
         if self.x_sample is not None:
             self._activation_stats(rows)
@@ -107,7 +121,7 @@ class LayerStats(Callback):
             weight_norm = float(np.linalg.norm(weights))
             rows[name].update(weight_norm=weight_norm, grad_norm=float(np.linalg.norm(gradient)))
             if update is not None and weight_norm > 0:
-                step = float(np.linalg.norm(update[offset:offset + size].astype(np.float64)))
+                step = float(np.linalg.norm(update[offset : offset + size].astype(np.float64)))
                 rows[name]["update_ratio"] = step / weight_norm
             offset += size
 
@@ -120,7 +134,7 @@ class LayerStats(Callback):
                 continue
             rows[name].update(activation_stats(output, activation))
             values = output.ravel()
-            samples[name] = values[::max(1, values.size // HISTOGRAM_VALUES)][:HISTOGRAM_VALUES].copy()
+            samples[name] = values[:: max(1, values.size // HISTOGRAM_VALUES)][:HISTOGRAM_VALUES].copy()
         self.histograms.setdefault("first", samples)
         self.histograms["last"] = samples
 
@@ -138,8 +152,14 @@ class LayerStats(Callback):
         with open(path, newline="") as handle:
             rows = list(csv.DictReader(handle))
         text = ("layer", "type", "activation")
-        return [{key: value if key in text else int(value) if key == "epoch" else float(value)
-                 for key, value in row.items() if value != ""} for row in rows]
+        return [
+            {
+                key: value if key in text else int(value) if key == "epoch" else float(value)
+                for key, value in row.items()
+                if value != ""
+            }
+            for row in rows
+        ]
 
     def get_state(self) -> dict:
         state = {"rows": self.rows}

@@ -1,4 +1,5 @@
 """Callbacks that act on the logs: stop early, lower the learning rate, save the best model, stop on NaN."""
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,9 @@ class _Monitor:
         if self.monitor not in (logs or {}):
             available = ", ".join(sorted(logs or {}))
             hint = " (pass validation_data or validation_split to fit)" if self.monitor.startswith("val_") else ""
-            raise InputError(f"{self.owner} monitors {self.monitor!r}, which is not logged{hint}; "
-                             f"logged values: {available}.")
+            raise InputError(
+                f"{self.owner} monitors {self.monitor!r}, which is not logged{hint}; logged values: {available}."
+            )
         return float(logs[self.monitor])
 
     def improved(self, value: float) -> bool:
@@ -47,8 +49,16 @@ class EarlyStopping(Callback):
     whatever reason it ends (patience, the last epoch, a NaN).
     """
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
-                 restore_best_weights: bool = False, start_from_epoch: int = 0, verbose: int = 0):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+        verbose: int = 0,
+    ):
         super().__init__()
         if patience < 0:
             raise InputError(f"patience must be >= 0, got {patience}.")
@@ -78,17 +88,27 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
             if self.verbose:
-                print(f"Early stopping at epoch {epoch + 1}: {self.monitor} last improved at epoch "
-                      f"{self.best_epoch + 1} ({self.best:.5g}).")
+                print(
+                    f"Early stopping at epoch {epoch + 1}: {self.monitor} last improved at epoch "
+                    f"{self.best_epoch + 1} ({self.best:.5g})."
+                )
 
     def get_state(self) -> dict:
-        return {"best": self._tracker.best, "wait": self.wait, "stopped_epoch": self.stopped_epoch,
-                "best_epoch": self.best_epoch, "best_weights": self.best_weights}
+        return {
+            "best": self._tracker.best,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+            "best_epoch": self.best_epoch,
+            "best_weights": self.best_weights,
+        }
 
     def set_state(self, state: dict) -> None:
         self._tracker.best, self.wait = state["best"], state["wait"]
-        self.stopped_epoch, self.best_epoch, self.best_weights = (state["stopped_epoch"], state["best_epoch"],
-                                                                  state["best_weights"])
+        self.stopped_epoch, self.best_epoch, self.best_weights = (
+            state["stopped_epoch"],
+            state["best_epoch"],
+            state["best_weights"],
+        )
 
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
@@ -100,8 +120,17 @@ class EarlyStopping(Callback):
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
 
-    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, min_delta: float = 1e-4,
-                 cooldown: int = 0, min_lr: float = 0.0, mode: str = "auto", verbose: int = 0):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        mode: str = "auto",
+        verbose: int = 0,
+    ):
         super().__init__()
         if not 0 < factor < 1:
             raise InputError(f"factor must be in (0, 1), got {factor}.")
@@ -167,8 +196,14 @@ class ModelCheckpoint(Callback):
     With ``save_best_only=False`` it saves after every epoch. Saves are atomic (temporary file, rename).
     """
 
-    def __init__(self, filepath: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = True,
-                 mode: str = "auto", verbose: int = 0):
+    def __init__(
+        self,
+        filepath: str | os.PathLike,
+        monitor: str = "val_loss",
+        save_best_only: bool = True,
+        mode: str = "auto",
+        verbose: int = 0,
+    ):
         super().__init__()
         self.filepath, self.monitor, self.save_best_only, self.mode = os.fspath(filepath), monitor, save_best_only, mode
         self.verbose = verbose

@@ -1,4 +1,5 @@
 """Progress bars (tqdm, plain text: they work in terminals and notebooks alike)."""
+
 from __future__ import annotations
 
 import sys
@@ -25,8 +26,9 @@ class ProgressBar(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if self.verbose == 1:
-            self._bar = progress_bar(self.params["steps"], f"Epoch {epoch + 1}/{self.params['epochs']}", "batch",
-                                     leave=True, mininterval=0.2)
+            self._bar = progress_bar(
+                self.params["steps"], f"Epoch {epoch + 1}/{self.params['epochs']}", "batch", leave=True, mininterval=0.2
+            )
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self._bar is None:
@@ -40,8 +42,11 @@ class ProgressBar(Callback):
             self._bar.set_postfix(format_logs(logs or {}), refresh=False)
             self._close()
         elif self.verbose == 2:
-            print(f"Epoch {epoch + 1}/{self.params['epochs']} - " + " - ".join(
-                f"{k}: {v}" for k, v in format_logs(logs or {}).items()), file=sys.stderr)
+            print(
+                f"Epoch {epoch + 1}/{self.params['epochs']} - "
+                + " - ".join(f"{k}: {v}" for k, v in format_logs(logs or {}).items()),
+                file=sys.stderr,
+            )
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self._close()  # an epoch cut short (a NaN loss) leaves its bar open

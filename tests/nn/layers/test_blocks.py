@@ -1,4 +1,5 @@
 """Residual, Bidirectional and Conv1D: gradients, PyTorch cross-checks, saving, summaries and model specs."""
+
 import io
 
 import numpy as np
@@ -12,12 +13,18 @@ BLOCKS = {
     "identity-dense": (lambda: nn.Residual([nn.Dense(5, activation="tanh"), nn.Dense(5)]), (3, 5)),
     "dense-projection": (lambda: nn.Residual([nn.Dense(3, activation="tanh")], activation="relu"), (2, 5)),
     "given-projection": (lambda: nn.Residual([nn.Dense(4)], projection=nn.Dense(4, activation="tanh")), (1, 4)),
-    "conv-stride-projection": (lambda: nn.Residual([nn.Conv2D(4, 3, padding="same", activation="relu"),
-                                                    nn.BatchNormalization(),
-                                                    nn.Conv2D(6, 3, strides=2, padding="same")],
-                                                   activation="relu"), (2, 5, 5, 2)),
-    "nested": (lambda: nn.Residual([nn.Residual([nn.Dense(4, activation="tanh")]), nn.LayerNormalization()]),
-               (3, 4)),
+    "conv-stride-projection": (
+        lambda: nn.Residual(
+            [
+                nn.Conv2D(4, 3, padding="same", activation="relu"),
+                nn.BatchNormalization(),
+                nn.Conv2D(6, 3, strides=2, padding="same"),
+            ],
+            activation="relu",
+        ),
+        (2, 5, 5, 2),
+    ),
+    "nested": (lambda: nn.Residual([nn.Residual([nn.Dense(4, activation="tanh")]), nn.LayerNormalization()]), (3, 4)),
     "bidirectional-lstm": (lambda: nn.Bidirectional(nn.LSTM(3)), (2, 4, 2)),
     "bidirectional-gru-steps-sum": (lambda: nn.Bidirectional(nn.GRU(3, return_sequences=True), "sum"), (2, 3, 2)),
     "bidirectional-rnn-one-step-mul": (lambda: nn.Bidirectional(nn.SimpleRNN(2), "mul"), (1, 1, 3)),
@@ -57,9 +64,16 @@ def test_a_residual_adds_its_input_and_projects_when_the_shape_changes(rng):
 
 
 def test_block_parameters_live_in_the_models_packed_vector_and_train(rng):
-    model = nn.Sequential([nn.Bidirectional(nn.GRU(4, return_sequences=True)), nn.Conv1D(6, 3, padding="causal"),
-                           nn.Flatten(), nn.Residual([nn.Dense(8, activation="relu"), nn.Dense(8)]),
-                           nn.Dense(3, activation="softmax")], seed=0)
+    model = nn.Sequential(
+        [
+            nn.Bidirectional(nn.GRU(4, return_sequences=True)),
+            nn.Conv1D(6, 3, padding="causal"),
+            nn.Flatten(),
+            nn.Residual([nn.Dense(8, activation="relu"), nn.Dense(8)]),
+            nn.Dense(3, activation="softmax"),
+        ],
+        seed=0,
+    )
     model.build((5, 3))
     assert model.count_params() == model.parameters.size
     inner = model.layers[0].params["forward_gru/W"]
@@ -90,8 +104,12 @@ def test_summary_nests_a_blocks_layers_under_it():
     build_model("conv:4,res(conv:4,bn,conv:8),gap", (6, 6, 1), 3, seed=0).summary(print_fn=text.write)
     lines = text.getvalue().splitlines()
     block = next(i for i, line in enumerate(lines) if line.startswith("residual (Residual)"))
-    assert [line.split()[1] for line in lines[block + 1:block + 5]] == ["conv2d", "batch_normalization", "conv2d_1",
-                                                                      "projection"]
+    assert [line.split()[1] for line in lines[block + 1 : block + 5]] == [
+        "conv2d",
+        "batch_normalization",
+        "conv2d_1",
+        "projection",
+    ]
     assert int(lines[block].split()[-1].replace(",", "")) == 148 + 8 + 296 + 40  # the block counts its layers
 
 
@@ -101,8 +119,13 @@ def test_model_specs_build_blocks_and_explain_mistakes():
     stacked = parse_layers("bi(lstm:8),gru:4")
     assert stacked[0].forward_layer.return_sequences and not stacked[1].return_sequences
     assert type(parse_layers("conv1d:8x5")[0]).__name__ == "Conv1D"
-    for spec, message in (("res()", "no layers inside"), ("bi(dense:3)", "wraps one recurrent layer"),
-                          ("res(conv:3", "unclosed"), ("conv:3)", "unbalanced"), ("res(dense:x)", "bad number")):
+    for spec, message in (
+        ("res()", "no layers inside"),
+        ("bi(dense:3)", "wraps one recurrent layer"),
+        ("res(conv:3", "unclosed"),
+        ("conv:3)", "unbalanced"),
+        ("res(dense:x)", "bad number"),
+    ):
         with pytest.raises(InputError, match=message):
             parse_layers(spec)
 
@@ -136,8 +159,9 @@ def test_conv1d_equals_pytorchs_forward_and_gradients(padding, stride, rng):
         channels_first, torch_padding = torch.nn.functional.pad(channels_first, (2, 0)), 0
     else:
         torch_padding = {"valid": 0, "same": "same"}.get(padding, padding)
-    theirs = torch.nn.functional.conv1d(channels_first, weight, torch.from_numpy(layer.params["b"]), stride=stride,
-                                        padding=torch_padding).transpose(1, 2)
+    theirs = torch.nn.functional.conv1d(
+        channels_first, weight, torch.from_numpy(layer.params["b"]), stride=stride, padding=torch_padding
+    ).transpose(1, 2)
     np.testing.assert_allclose(ours, theirs.detach().numpy(), atol=1e-10)
     weights = rng.normal(size=ours.shape)
     grad_x = layer.backward(weights)

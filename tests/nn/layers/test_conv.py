@@ -17,7 +17,7 @@ def naive_conv(x, w, b, stride, pads):
     for n in range(x.shape[0]):
         for y in range(out_h):
             for z in range(out_w):
-                patch = x[n, y * stride[0]:y * stride[0] + kh, z * stride[1]:z * stride[1] + kw, :]
+                patch = x[n, y * stride[0] : y * stride[0] + kh, z * stride[1] : z * stride[1] + kw, :]
                 out[n, y, z] = np.tensordot(patch, w, axes=3) + b
     return out
 
@@ -77,14 +77,17 @@ def test_bias_as_a_column_of_ones_changes_nothing(monkeypatch, channels, rng):
         np.testing.assert_allclose(with_ones, without, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("layer,shape", [
-    (lambda: nn.MaxPooling2D(2), (2, 6, 4, 3)),
-    (lambda: nn.MaxPooling2D(3, strides=2), (2, 7, 6, 3)),
-    (lambda: nn.MaxPooling2D(2), (2, 5, 5, 2)),  # odd size: the last row/column is dropped
-    (lambda: nn.AveragePooling2D(2), (2, 6, 4, 3)),
-    (lambda: nn.AveragePooling2D((3, 2), strides=(2, 1)), (2, 7, 5, 2)),
-    (lambda: nn.GlobalAveragePooling2D(), (2, 5, 4, 3)),
-])
+@pytest.mark.parametrize(
+    "layer,shape",
+    [
+        (lambda: nn.MaxPooling2D(2), (2, 6, 4, 3)),
+        (lambda: nn.MaxPooling2D(3, strides=2), (2, 7, 6, 3)),
+        (lambda: nn.MaxPooling2D(2), (2, 5, 5, 2)),  # odd size: the last row/column is dropped
+        (lambda: nn.AveragePooling2D(2), (2, 6, 4, 3)),
+        (lambda: nn.AveragePooling2D((3, 2), strides=(2, 1)), (2, 7, 5, 2)),
+        (lambda: nn.GlobalAveragePooling2D(), (2, 5, 4, 3)),
+    ],
+)
 def test_pooling_gradients(layer, shape, rng):
     # Distinct values keep every max unique, so finite differences never cross a tie.
     x = rng.permutation(np.prod(shape)).reshape(shape) / np.prod(shape)
@@ -153,15 +156,18 @@ def test_dropout_is_seeded():
 
 
 def test_cnn_with_batchnorm_save_load_round_trip(tmp_path, rng):
-    model = nn.Sequential([
-        nn.Conv2D(4, 3, padding="same", activation="relu", input_shape=(8, 8, 1)),
-        nn.BatchNormalization(),
-        nn.MaxPooling2D(2),
-        nn.Conv2D(6, 3, strides=2, padding="same", activation="relu"),
-        nn.Dropout(0.25),
-        nn.GlobalAveragePooling2D(),
-        nn.Dense(3, activation="softmax"),
-    ], seed=0)
+    model = nn.Sequential(
+        [
+            nn.Conv2D(4, 3, padding="same", activation="relu", input_shape=(8, 8, 1)),
+            nn.BatchNormalization(),
+            nn.MaxPooling2D(2),
+            nn.Conv2D(6, 3, strides=2, padding="same", activation="relu"),
+            nn.Dropout(0.25),
+            nn.GlobalAveragePooling2D(),
+            nn.Dense(3, activation="softmax"),
+        ],
+        seed=0,
+    )
     model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
     x = rng.random((40, 8, 8, 1)).astype(np.float32)
     y = np.arange(40) % 3
@@ -179,8 +185,10 @@ def test_cnn_learns_a_simple_image_task(rng):
     x = rng.random((300, 8, 8, 1)).astype(np.float32) * 0.2
     y = np.arange(300) % 2
     x[y == 1, 2:6, 3:5, 0] += 0.8  # a bright bar marks class 1
-    model = nn.Sequential([nn.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)), nn.MaxPooling2D(2),
-                           nn.Flatten(), nn.Dense(2)], seed=0)
+    model = nn.Sequential(
+        [nn.Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)), nn.MaxPooling2D(2), nn.Flatten(), nn.Dense(2)],
+        seed=0,
+    )
     model.compile(nn.optimizers.Adam(0.01), nn.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"])
     model.fit(x, y, epochs=10, batch_size=32, verbose=0)
     assert model.evaluate(x, y)["accuracy"] > 0.95
@@ -202,19 +210,26 @@ def test_conv_bad_input():
         nn.MaxPooling2D(3)(np.ones((1, 2, 2, 1)))
 
 
-requires_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                                    reason="optional cross-check: PyTorch is not installed")
+requires_torch = pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None, reason="optional cross-check: PyTorch is not installed"
+)
 
 
 @requires_torch
 def test_conv_and_pool_match_torch(rng):
     import torch
+
     x = rng.normal(size=(2, 9, 9, 3))
     layer = nn.Conv2D(5, 3, strides=2, padding=1, dtype="float64")
     out = layer(x)
     weight = torch.tensor(layer.params["W"]).permute(3, 2, 0, 1)  # (F, C, kh, kw)
-    expected = torch.nn.functional.conv2d(torch.tensor(x).permute(0, 3, 1, 2), weight, torch.tensor(layer.params["b"]),
-                                          stride=2, padding=1).permute(0, 2, 3, 1).numpy()
+    expected = (
+        torch.nn.functional.conv2d(
+            torch.tensor(x).permute(0, 3, 1, 2), weight, torch.tensor(layer.params["b"]), stride=2, padding=1
+        )
+        .permute(0, 2, 3, 1)
+        .numpy()
+    )
     np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
     pooled = nn.MaxPooling2D(3, strides=2)(x)
     expected = torch.nn.functional.max_pool2d(torch.tensor(x).permute(0, 3, 1, 2), 3, 2).permute(0, 2, 3, 1).numpy()

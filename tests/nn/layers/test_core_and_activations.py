@@ -87,8 +87,15 @@ def test_dense_forward_is_x_at_w_plus_b(rng):
     np.testing.assert_allclose(out, np.maximum(x @ layer.params["W"] + layer.params["b"], 0))
 
 
-@pytest.mark.parametrize("name,expected_std", [("he_normal", np.sqrt(2 / 400)), ("glorot_uniform", np.sqrt(2 / 600)),
-                                               ("lecun_normal", np.sqrt(1 / 400)), ("he_uniform", np.sqrt(2 / 400))])
+@pytest.mark.parametrize(
+    "name,expected_std",
+    [
+        ("he_normal", np.sqrt(2 / 400)),
+        ("glorot_uniform", np.sqrt(2 / 600)),
+        ("lecun_normal", np.sqrt(1 / 400)),
+        ("he_uniform", np.sqrt(2 / 400)),
+    ],
+)
 def test_initializer_scales(name, expected_std):
     layer = nn.Dense(200, kernel_initializer=name, seed=0)
     layer.build((400,))

@@ -1,4 +1,5 @@
 """Forward hooks (Layer.register_forward_hook) and the walk over a model's layers (nn/layers/walk.py)."""
+
 import numpy as np
 import pytest
 
@@ -7,9 +8,15 @@ from numpynn.nn.layers import walk
 
 
 def small_model():
-    model = nn.Sequential([nn.Conv2D(3, 3, activation="relu", input_shape=(6, 6, 1)),
-                           nn.Residual([nn.Conv2D(3, 3, padding="same"), nn.BatchNormalization()]),
-                           nn.Flatten(), nn.Dense(2, activation="softmax")], seed=0)
+    model = nn.Sequential(
+        [
+            nn.Conv2D(3, 3, activation="relu", input_shape=(6, 6, 1)),
+            nn.Residual([nn.Conv2D(3, 3, padding="same"), nn.BatchNormalization()]),
+            nn.Flatten(),
+            nn.Dense(2, activation="softmax"),
+        ],
+        seed=0,
+    )
     model.compile("adam", "sparse_categorical_crossentropy")
     return model
 
@@ -53,8 +60,14 @@ def test_hooks_on_a_blocks_layers_fire_when_the_model_predicts_and_change_nothin
 def test_layer_outputs_names_every_leaf_and_block_and_leaves_no_hook_behind():
     model, x = small_model(), np.random.default_rng(1).random((4, 6, 6, 1), dtype=np.float32)
     outputs = walk.layer_outputs(model.layers, x)
-    assert list(outputs) == ["conv2d", "residual/conv2d", "residual/batch_normalization", "residual", "flatten",
-                             "dense"]
+    assert list(outputs) == [
+        "conv2d",
+        "residual/conv2d",
+        "residual/batch_normalization",
+        "residual",
+        "flatten",
+        "dense",
+    ]
     np.testing.assert_allclose(outputs["dense"], model.predict(x, verbose=0), rtol=1e-6)
     assert all(not layer._forward_hooks for _, layer in walk.named_leaves(model.layers))
     assert not model.layers[1]._forward_hooks

@@ -1,5 +1,6 @@
 """ReLU after max pooling (numpynn/nn/layers/pooled_relu.py): which layers a model pairs, and that the pair gives
 bit for bit what the two layers give one after the other, through training, saliency and inspection."""
+
 import numpy as np
 import pytest
 
@@ -21,8 +22,17 @@ def conv_net(seed=0, pool=2, strides=None, padding="same", bias=0.0, separate_ac
         head = [nn.Conv2D(6, 3, padding=padding, input_shape=(9, 9, 2)), nn.Activation("relu")]
     else:
         head = [nn.Conv2D(6, 3, padding=padding, activation="relu", input_shape=(9, 9, 2))]
-    model = nn.Sequential(head + [nn.MaxPooling2D(pool, strides=strides), nn.Conv2D(4, 2, activation="relu"),
-                                  nn.MaxPooling2D(2), nn.Flatten(), nn.Dense(3, activation="softmax")], seed=seed)
+    model = nn.Sequential(
+        head
+        + [
+            nn.MaxPooling2D(pool, strides=strides),
+            nn.Conv2D(4, 2, activation="relu"),
+            nn.MaxPooling2D(2),
+            nn.Flatten(),
+            nn.Dense(3, activation="softmax"),
+        ],
+        seed=seed,
+    )
     model.compile(nn.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
     model.build((9, 9, 2))
     model.layers[0].params["b"][:] = bias  # a negative bias leaves whole windows below zero
@@ -51,9 +61,17 @@ def test_a_pooling_that_ends_the_model_is_not_paired():
     assert model._steps == [model.layers[0]]
 
 
-@pytest.mark.parametrize("options", [
-    {}, {"bias": -0.6}, {"padding": "valid"}, {"pool": 3, "strides": 2}, {"pool": 2, "strides": 1},
-    {"separate_activation": True}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"bias": -0.6},
+        {"padding": "valid"},
+        {"pool": 3, "strides": 2},
+        {"pool": 2, "strides": 1},
+        {"separate_activation": True},
+    ],
+)
 def test_training_with_pairs_is_bit_identical_to_layer_by_layer(options):
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(16, 9, 9, 2)).astype(np.float32), rng.integers(0, 3, 16)
@@ -82,8 +100,16 @@ def test_saliency_and_inspection_see_the_layers_own_outputs():
 
 def test_paired_model_gradients_pass_gradcheck():
     rng = np.random.default_rng(3)
-    model = nn.Sequential([nn.Conv2D(3, 3, activation="relu", input_shape=(6, 6, 1)), nn.MaxPooling2D(2),
-                           nn.Flatten(), nn.Dense(2, activation="softmax")], dtype="float64", seed=0)
+    model = nn.Sequential(
+        [
+            nn.Conv2D(3, 3, activation="relu", input_shape=(6, 6, 1)),
+            nn.MaxPooling2D(2),
+            nn.Flatten(),
+            nn.Dense(2, activation="softmax"),
+        ],
+        dtype="float64",
+        seed=0,
+    )
     model.compile("sgd", "sparse_categorical_crossentropy")
     model.build((6, 6, 1))
     assert isinstance(model._steps[0], ReLUAfterPooling)

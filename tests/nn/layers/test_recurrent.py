@@ -1,4 +1,5 @@
 """Recurrent layers: gradients, shapes, options, saving, model specs, and learning a sequence task."""
+
 import numpy as np
 import pytest
 
@@ -98,12 +99,13 @@ def _torch():
 
 def _reorder(matrix, units, order):
     """Our gates side by side in columns -> torch's gates stacked in rows, in torch's order."""
-    return np.concatenate([matrix[:, g * units:(g + 1) * units].T for g in order])
+    return np.concatenate([matrix[:, g * units : (g + 1) * units].T for g in order])
 
 
 def _copy_into_torch(layer, module, order):
     """numpynn's W, U, b into a torch recurrent module; ``order`` maps torch's gate blocks to ours."""
     import torch
+
     units = layer.units
 
     def reorder(matrix):
@@ -142,5 +144,4 @@ def test_forward_and_gradients_equal_pytorchs(kind, rng):
     bias_grad = layer.grads["b"] if kind == "gru" else layer.grads["b"][None]
     np.testing.assert_allclose(_reorder(bias_grad[:1], 5, order)[:, 0], module.bias_ih_l0.grad.numpy(), atol=1e-10)
     if kind == "gru":  # its recurrent bias is a parameter of its own
-        np.testing.assert_allclose(_reorder(bias_grad[1:], 5, order)[:, 0], module.bias_hh_l0.grad.numpy(),
-                                   atol=1e-10)
+        np.testing.assert_allclose(_reorder(bias_grad[1:], 5, order)[:, 0], module.bias_hh_l0.grad.numpy(), atol=1e-10)

@@ -1,14 +1,21 @@
 """Embedding, LayerNormalization and the 1-D global poolings: gradients, errors, and a token model."""
+
 import numpy as np
 import pytest
 
 import numpynn as nn
 
 
-@pytest.mark.parametrize("make,shape", [
-    (nn.LayerNormalization, (3, 4, 5)), (nn.LayerNormalization, (1, 2)),
-    (nn.GlobalAveragePooling1D, (2, 5, 3)), (nn.GlobalMaxPooling1D, (2, 5, 3)), (nn.GlobalMaxPooling1D, (1, 1, 2)),
-])
+@pytest.mark.parametrize(
+    "make,shape",
+    [
+        (nn.LayerNormalization, (3, 4, 5)),
+        (nn.LayerNormalization, (1, 2)),
+        (nn.GlobalAveragePooling1D, (2, 5, 3)),
+        (nn.GlobalMaxPooling1D, (2, 5, 3)),
+        (nn.GlobalMaxPooling1D, (1, 1, 2)),
+    ],
+)
 def test_gradients(make, shape, rng):
     layer = make()
     if isinstance(layer, nn.LayerNormalization):
@@ -45,10 +52,19 @@ def test_layer_normalization_normalises_each_sample(rng):
 def test_a_token_model_learns_saves_and_loads(tmp_path, rng):
     ids = rng.integers(0, 20, (300, 6))
     labels = (ids.max(axis=1) >= 18).astype(int)  # does a "large" token occur anywhere?
-    model = nn.Sequential([nn.Embedding(20, 8, input_shape=(6,)), nn.LSTM(8, return_sequences=True),
-                           nn.LayerNormalization(), nn.GlobalMaxPooling1D(), nn.Dense(2)], seed=0)
-    model.compile(nn.optimizers.Adam(0.02), nn.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model = nn.Sequential(
+        [
+            nn.Embedding(20, 8, input_shape=(6,)),
+            nn.LSTM(8, return_sequences=True),
+            nn.LayerNormalization(),
+            nn.GlobalMaxPooling1D(),
+            nn.Dense(2),
+        ],
+        seed=0,
+    )
+    model.compile(
+        nn.optimizers.Adam(0.02), nn.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     model.fit(ids, labels, epochs=30, batch_size=32, verbose=0)
     assert model.evaluate(ids, labels)["accuracy"] > 0.9
     model.save(tmp_path / "tokens.npz")

@@ -16,6 +16,8 @@ The output layer is added for you: Dense(1, sigmoid) for two classes, Dense(K, s
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from numpynn.errors import InputError
@@ -135,8 +137,13 @@ def _image_layer(name, arg, token):
 IMAGE_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
 
 
+@functools.lru_cache(maxsize=64)
 def is_convolutional(spec: str) -> bool:
-    """Whether the spec has image layers, i.e. wants (N, H, W, C) input instead of flat vectors."""
+    """Whether the spec has image layers, i.e. wants (N, H, W, C) input instead of flat vectors.
+
+    Asked for the same spec by the options, the data preparation and sweeps: the answer is kept, so a
+    spec is parsed once for it (and once more by ``build_model``, which needs fresh layers).
+    """
     return any(type(layer).__name__ in IMAGE_LAYERS for _, layer in named_leaves(parse_layers(spec)))
 
 

@@ -175,6 +175,20 @@ def fit_and_evaluate(
     the dataset is loaded and split by ``prepare_data`` with the configured seed.
     """
     config = {**options.resolve(dataset_kind(dataset), dataset, **given), "dataset": dataset, "target": target}
+    return fit_resolved(config, quiet, log, data, extra_callbacks)
+
+
+def fit_resolved(
+    config: dict,
+    quiet: bool = True,
+    log: Callable[[str], None] = print,
+    data: PreparedData | None = None,
+    extra_callbacks: list | None = None,
+) -> TrainingResult:
+    """``fit_and_evaluate`` for settings resolved already (``options.resolve`` plus "dataset" and "target",
+    as config.json holds them): nothing is resolved or checked a second time."""
+    config = dict(config)  # the result's config gains the data's names and shapes; the caller's stays as it was
+    dataset = config["dataset"]
     if data is None:
         data = prepare_run_data(
             config, is_convolutional(config["model"]), log=(lambda message: None) if quiet else log, progress=not quiet
@@ -349,11 +363,13 @@ def _train_into(folder: RunFolder, settings: dict, quiet: bool, log: Callable[[s
     backup = callbacks.BackupAndRestore(
         folder.path, delete_on_finish=False, save_every=settings.get("checkpoint_every")
     )
-    given = {key: settings[key] for key in options.BY_KEY if key in settings}
+    # config.json holds every option resolved when the run started (a key a later version added takes
+    # its default): nothing is resolved twice.
+    present = {key: settings[key] for key in options.BY_KEY if key in settings}
+    config = {**options.defaults(dataset_kind(settings["dataset"]), settings["dataset"]), **present}
+    config.update(dataset=settings["dataset"], target=settings.get("target"))
     try:
-        result = fit_and_evaluate(
-            settings["dataset"], quiet, settings.get("target"), log, extra_callbacks=[backup], **given
-        )
+        result = fit_resolved(config, quiet, log, extra_callbacks=[backup])
         if backup.resumed_from is not None and not quiet:
             log(f"{settings['dataset']}: went on from the checkpoint after epoch {backup.resumed_from}")
     except KeyboardInterrupt as stop:

@@ -59,7 +59,7 @@ def test_a_bug_is_not_reported_as_a_user_error(monkeypatch, tmp_path, capsys):
     def broken(*args, **kwargs):
         raise ValueError("operands could not be broadcast together")  # as a NumPy bug would
 
-    monkeypatch.setattr(experiment, "fit_and_evaluate", broken)
+    monkeypatch.setattr(experiment, "fit_resolved", broken)
     with pytest.raises(ValueError, match="broadcast"):
         cli.main(["train", "breast-cancer", "--out", str(tmp_path / "run"), "--quiet"])
     assert not (tmp_path / "run").exists()  # the empty run folder is removed

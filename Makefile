@@ -8,7 +8,7 @@ NUMPYNN_DATA ?= $(abspath ../shared/data)
 export NUMPYNN_DATA
 export MPLBACKEND := Agg
 
-.PHONY: demo test bench notebook venv clean
+.PHONY: demo test bench notebook docs venv clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,12 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/breast_cancer_splits.py --torch
 	$(PY) benchmarks/subnormals.py
 
+# The documentation site (site/): docs/ and the API reference generated from the docstrings.
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict
+
 notebook: $(VENV)/.installed
 	$(PY) scripts/execute_notebook.py notebooks/tour.ipynb
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs site .pytest_cache

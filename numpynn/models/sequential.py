@@ -18,15 +18,20 @@ from numpynn.utils import as_float_dtype, check_array, get_rng
 
 @register_model
 class Sequential(Trainer):
-    """A linear stack of layers.
+    """A linear stack of layers, with Keras's compile / fit / evaluate / predict (from ``Trainer``).
 
     Parameters
     ----------
     layers : list of Layer, optional
-    dtype : 'float32' (default) or 'float64'; parameters, activations, gradients and optimizer state
-        all use it. Inputs are converted to it once, at the start of fit/predict.
-    seed : int, optional. Seeds weight initialisation and shuffling (else the global generator,
-        see ``numpynn.utils.set_seed``).
+        The layers, first to last (more can be added with ``add``).
+    dtype : {'float32', 'float64'}
+        Parameters, activations, gradients and optimizer state all use it. Inputs are converted to it
+        once, at the start of fit/predict.
+    seed : int, optional
+        Seeds weight initialisation and shuffling (else the global generator, see
+        ``numpynn.utils.set_seed``).
+    name : str
+        The model's name in ``summary`` and saved files.
     """
 
     def __init__(

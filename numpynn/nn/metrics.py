@@ -167,11 +167,11 @@ def _model_accuracy(y_true, outputs, threshold):
     return float(np.mean(labels_from_outputs(outputs, threshold) == labels_from_targets(y_true)))
 
 
-def _model_mae(y_true, outputs, threshold):
+def _model_mae(y_true, outputs, threshold):  # noqa: ARG001 - every model metric takes the threshold
     return float(np.mean(np.abs(outputs - np.asarray(y_true).reshape(outputs.shape))))
 
 
-def _model_mse(y_true, outputs, threshold):
+def _model_mse(y_true, outputs, threshold):  # noqa: ARG001 - every model metric takes the threshold
     diff = outputs - np.asarray(y_true).reshape(outputs.shape)
     return float(np.mean(diff * diff))
 

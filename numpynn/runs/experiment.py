@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from numpynn._version import __version__
+from numpynn.console import say_nothing
 from numpynn.data.preprocessing import TargetScaler, random_shift
 from numpynn.data.sources import PreparedData, dataset_kind, prepare_data
 from numpynn.errors import UsageError
@@ -126,7 +127,7 @@ def evaluate_regression(model: Sequential, x: np.ndarray, y: np.ndarray, target:
 
 
 def prepare_run_data(
-    config: dict, channels_last: bool, log: Callable[[str], None] = lambda message: None, progress: bool = False
+    config: dict, channels_last: bool, log: Callable[[str], None] = say_nothing, progress: bool = False
 ) -> PreparedData:
     """The splits a run's settings describe (the same ones again for a run folder's config.json)."""
     return prepare_data(
@@ -191,7 +192,7 @@ def fit_resolved(
     dataset = config["dataset"]
     if data is None:
         data = prepare_run_data(
-            config, is_convolutional(config["model"]), log=(lambda message: None) if quiet else log, progress=not quiet
+            config, is_convolutional(config["model"]), log=say_nothing if quiet else log, progress=not quiet
         )
     if dataset.startswith("images:"):  # what was chosen from the images, so the reproduce command says it
         config["image_size"], config["color"] = data.preprocessing["image_size"], data.preprocessing["color"]

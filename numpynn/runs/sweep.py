@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numpynn.console import progress_bar
+from numpynn.console import progress_bar, say_nothing
 from numpynn.data.sources import PreparedData, dataset_kind
 from numpynn.errors import UsageError, missing_dependency
 from numpynn.files import write_text
@@ -144,9 +144,7 @@ def sweep(
     base = {**options.resolve(kind, dataset, **fixed), "dataset": dataset, "target": target}
     # Images get a channel axis if any configuration is convolutional; the dense ones flatten it anyway.
     convolutional = any(is_convolutional(spec) for spec in grid.get("model", [base["model"]]))
-    data = prepare_run_data(
-        base, channels_last=convolutional, log=(lambda m: None) if quiet else log, progress=not quiet
-    )
+    data = prepare_run_data(base, channels_last=convolutional, log=say_nothing if quiet else log, progress=not quiet)
     out.mkdir(parents=True, exist_ok=True)
     import joblib
 

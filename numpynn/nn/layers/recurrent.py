@@ -121,7 +121,7 @@ class _Recurrent(Layer):
         }
 
 
-def _orthogonal(shape, fan_in, fan_out, rng, dtype) -> np.ndarray:
+def _orthogonal(shape, fan_in, fan_out, rng, dtype) -> np.ndarray:  # noqa: ARG001 - an initializer's signature
     """A random orthogonal matrix (Keras's recurrent default): the state neither grows nor fades."""
     q, r = np.linalg.qr(rng.normal(size=shape))
     return (q * np.sign(np.diag(r))).astype(dtype)

@@ -31,7 +31,7 @@ def layer_outputs(layers: list[Layer], x: np.ndarray) -> dict[str, np.ndarray]:
     outputs: dict[str, np.ndarray] = {}
 
     def recorder(name: str):
-        def record(layer: Layer, inputs: np.ndarray, output: np.ndarray) -> None:
+        def record(layer: Layer, inputs: np.ndarray, output: np.ndarray) -> None:  # noqa: ARG001 - a hook's signature
             outputs[name] = output
 
         return record

@@ -108,7 +108,7 @@ class Sequential(Trainer):
             for step, first in zip(self._steps, pooled_relu.first_positions(self._steps))
             if first >= self._first_trainable
         ][::-1]
-        self._variables, self._segments = self._pack_parameters()
+        self.packed_variables, self.parameter_segments = self._pack_parameters()
         self.built = True
         if self.loss is not None:
             self._choose_scoring_loss()
@@ -139,12 +139,12 @@ class Sequential(Trainer):
     @property
     def parameters(self) -> np.ndarray:
         """Every trainable parameter of the model as one vector (the layers' ``params`` are views of it)."""
-        return self._variables[0][1] if self._variables else np.empty(0, self.dtype)
+        return self.packed_variables[0][1] if self.packed_variables else np.empty(0, self.dtype)
 
     @property
     def gradients(self) -> np.ndarray:
         """Every gradient as one vector, laid out like ``parameters`` (the layers' ``grads`` are views of it)."""
-        return self._variables[0][2] if self._variables else np.empty(0, self.dtype)
+        return self.packed_variables[0][2] if self.packed_variables else np.empty(0, self.dtype)
 
     # ----- data checks ------------------------------------------------------------------------
     def check_inputs(self, x, name="X") -> np.ndarray:
@@ -188,7 +188,7 @@ class Sequential(Trainer):
             grad = step.backward(grad)
         return grad if to_input else None
 
-    def _check_views(self) -> None:
+    def check_views(self) -> None:
         """A layer that rebinds a param or grad (``self.grads['W'] = ...``) would silently drop out of
         the packed vector the optimizer updates; say so instead of training without it."""
         for layer, key, param, grad in self._views:

@@ -52,8 +52,9 @@ class Trainer:
     """compile / fit / evaluate / predict for a model that provides ``forward``, ``backward`` and weights.
 
     A model class (``Sequential``) calls ``Trainer.__init__`` and provides ``layers``, ``rng``,
-    ``check_inputs``, ``forward``, ``backward``, ``get_weights``/``set_weights`` and the packed
-    ``parameters``/``gradients``. Everything the loop itself reads and writes is declared here.
+    ``check_inputs``, ``forward``, ``backward``, ``get_weights``/``set_weights``, the packed
+    ``parameters``/``gradients``, ``packed_variables`` and ``parameter_segments`` (what the optimizer
+    updates in one pass) and ``check_views``. Everything the loop itself reads and writes is declared here.
     """
 
     def __init__(self) -> None:
@@ -132,7 +133,7 @@ class Trainer:
 
     def apply_gradients(self) -> None:
         """One optimizer update of every parameter from the gradients in the layers' ``grads``."""
-        self.optimizer.apply_gradients(self._variables, self._segments)
+        self.optimizer.apply_gradients(self.packed_variables, self.parameter_segments)
 
     def compute_metrics(self, y: np.ndarray, outputs: np.ndarray) -> dict:
         """The compiled metrics of one batch: {"accuracy": ...}."""
@@ -247,7 +248,7 @@ class Trainer:
                 callback_list.on_batch_end(batch, means.result())
             if self.stop_training or not math.isfinite(logs["loss"]):
                 break
-        self._check_views()  # once per epoch: a layer that rebinds its arrays does it on every step
+        self.check_views()  # once per epoch: a layer that rebinds its arrays does it on every step
         return means.result()
 
     def _split_validation(self, x, y, validation_data, validation_split):

@@ -50,7 +50,7 @@ def test_both_cores_measures_every_section():
     assert out.count("bias as a column of ones") == 2
 
 
-def test_fused_steps_times_both_ways_and_finds_the_same_weights():
-    out = run("fused_steps.py", "--rounds", "1", "--steps", "1", "--networks", "default")
+def test_pooled_relu_steps_times_both_ways_and_finds_the_same_weights():
+    out = run("pooled_relu_steps.py", "--rounds", "1", "--steps", "1", "--networks", "default")
     row = next(line for line in out.splitlines() if line.startswith("| default |"))
     assert row.endswith("| yes |") and float(row.split("|")[4].strip(" *")) > 0

@@ -140,7 +140,7 @@ class Activation(Layer):
         return self.activation.name if self.activation.name in FUSABLE else None
 
     def pre_activation(self, x: np.ndarray) -> np.ndarray:
-        return x  # nothing comes before the activation (layers/fused.py calls this)
+        return x  # nothing comes before the activation (nn/layers/pooled_relu.py calls this)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._output = self.activation.forward(x)  # never in place: x belongs to the caller

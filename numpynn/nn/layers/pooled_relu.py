@@ -6,7 +6,7 @@ a quarter of the size with 2x2 windows. Backward, ReLU's mask (output > 0) is ap
 gradient too, before the pooling routes it to each window's maximum. The result is bit for bit that of
 the two layers run one after the other: where a window's maximum is positive both route the gradient
 to the same input; where it is not, both send zero (tests/nn/layers/test_pooled_relu.py). The default CNN's training
-step measured 5-8 % faster (benchmarks/fused_steps.py, docs/benchmarks.md).
+step measured 5-8 % faster (benchmarks/pooled_relu_steps.py, docs/benchmarks.md).
 
 Only a model's own forward and backward run the pair this way (``plan``, called by Sequential.build);
 a layer called on its own still returns its own output, and inspection, which walks the layers one by

@@ -1,7 +1,7 @@
 """Training steps of the benchmarks/cnn.py networks with ReLU after max pooling (numpynn/nn/layers/pooled_relu.py)
 against the same model run layer by layer, alternating, in one process (float32, batch 128, Adam).
 
-    python benchmarks/fused_steps.py [--rounds 8] [--steps 10] [--networks default,reference]
+    python benchmarks/pooled_relu_steps.py [--rounds 8] [--steps 10] [--networks default,reference]
 
 Each round times --steps steps of each model, one after the other, so a noisy machine slows both alike;
 the table gives the median ms per step and the median of the per-round ratios. Both models start from the

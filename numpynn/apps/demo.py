@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
+from numpynn.kernels.runtime import configure_runtime
 from numpynn.runs import experiment
 
 
@@ -34,4 +35,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    configure_runtime(restart=True)  # a program of its own, as the command line: numpynn/kernels/runtime.py
     sys.exit(main())

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # for annotations only
     from matplotlib.figure import Figure
 
 
-def _figure(*args, **kwargs):
+def new_figure(*args, **kwargs):
     """A Figure not tied to pyplot: nothing opens a window, and it is freed like any object."""
     try:
         from matplotlib.figure import Figure
@@ -35,7 +35,7 @@ def plot_history(history: dict, title: str = "Training history", best_epoch: int
     ``best_epoch`` (1-based), when given, marks the epoch whose weights were kept (early stopping).
     """
     metrics = ["loss"] + [k for k in ("accuracy", "acc", "mae") if k in history]
-    fig = _figure(figsize=(5.5 * len(metrics), 4))
+    fig = new_figure(figsize=(5.5 * len(metrics), 4))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     epochs = np.arange(1, len(history["loss"]) + 1)
     for ax, name in zip(axes, metrics):
@@ -66,7 +66,7 @@ def plot_learning_rate(
 ) -> Figure:
     """Learning rate per optimizer step (``learning_rates`` indexed by step); epochs marked on top."""
     rates = np.asarray(learning_rates, dtype=np.float64)
-    fig = _figure(figsize=(6, 3.8))
+    fig = new_figure(figsize=(6, 3.8))
     ax = fig.subplots()
     ax.plot(np.arange(len(rates)), rates)
     ax.set_xlabel("optimizer step (batch)")
@@ -89,7 +89,7 @@ def plot_confusion_matrix(
     k = len(matrix)
     names = [str(n) for n in class_names] if class_names is not None else [str(i) for i in range(k)]
     size = max(4.5, 0.55 * k + 2.5)
-    fig = _figure(figsize=(size + 1, size))
+    fig = new_figure(figsize=(size + 1, size))
     ax = fig.subplots()
     image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else None)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class" if normalize else "count")
@@ -123,7 +123,7 @@ def plot_per_class_metrics(
     """Grouped bars of precision, recall and F1 per class (``scores`` from metrics.precision_recall_f1)."""
     k = len(scores["precision"])
     names = [str(n) for n in class_names] if class_names is not None else [str(i) for i in range(k)]
-    fig = _figure(figsize=(max(6, 0.8 * k + 3), 4))
+    fig = new_figure(figsize=(max(6, 0.8 * k + 3), 4))
     ax = fig.subplots()
     width = 0.27
     positions = np.arange(k)
@@ -156,7 +156,7 @@ def plot_misclassified(
     names = (lambda i: str(class_names[i])) if class_names is not None else str
     columns = min(5, max(1, len(wrong)))
     rows = max(1, int(np.ceil(len(wrong) / columns)))
-    fig = _figure(figsize=(2.1 * columns, 2.35 * rows + 0.4))
+    fig = new_figure(figsize=(2.1 * columns, 2.35 * rows + 0.4))
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax in axes:
         ax.axis("off")
@@ -175,7 +175,7 @@ def plot_misclassified(
 def plot_roc(y_true: np.ndarray, scores: ArrayLike, title: str = "ROC curve") -> Figure:
     """ROC curve of a binary classifier with its AUC; ``scores`` are P(class 1) or logits."""
     fpr, tpr, _ = roc_curve(y_true, scores)
-    fig = _figure(figsize=(4.8, 4.5))
+    fig = new_figure(figsize=(4.8, 4.5))
     ax = fig.subplots()
     ax.plot(fpr, tpr, label=f"model (AUC = {roc_auc(y_true, scores):.4f})")
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
@@ -203,7 +203,7 @@ def plot_score_distribution(
     """
     y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=np.float64)
     names = [str(n) for n in class_names] if class_names is not None else ["0", "1"]
-    fig = _figure(figsize=(6.4, 4.0))
+    fig = new_figure(figsize=(6.4, 4.0))
     ax = fig.subplots()
     bins = np.linspace(0, 1, 26)
     for label, colour in ((0, "tab:red"), (1, "tab:blue")):
@@ -242,7 +242,7 @@ def plot_regression(
     (true - predicted) against the prediction (a good model leaves a structureless band around 0)."""
     y_true, y_pred = np.asarray(y_true, dtype=np.float64).ravel(), np.asarray(y_pred, dtype=np.float64).ravel()
     scores = regression_scores(y_true, y_pred)
-    fig = _figure(figsize=(11, 4.5))
+    fig = new_figure(figsize=(11, 4.5))
     left, right = fig.subplots(1, 2)
     low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
     left.scatter(y_true, y_pred, s=12, alpha=0.6)
@@ -265,7 +265,7 @@ def plot_regression(
 
 def plot_sweep(grid: dict, scored: list[tuple[dict, float]], title: str = "Score against each swept option") -> Figure:
     """One panel per swept option: every configuration's mean score against that option's value."""
-    fig = _figure(figsize=(4.2 * len(grid), 3.6))
+    fig = new_figure(figsize=(4.2 * len(grid), 3.6))
     axes = np.atleast_1d(fig.subplots(1, len(grid), squeeze=False)[0])
     for ax, key in zip(axes, grid):
         values = [str(v) for v in grid[key]]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from numpynn.runs.plots import _figure
+from numpynn.runs.plots import new_figure
 
 if TYPE_CHECKING:  # for annotations only
     from matplotlib.figure import Figure
@@ -35,7 +35,7 @@ def _series(rows: list[dict], key: str) -> dict[str, tuple[list, list]]:
 def plot_layer_dynamics(rows: list[dict], title: str = "Inside: gradients and updates per layer") -> Figure:
     """Left: each layer's gradient norm per epoch; right: its update/weight ratio, with the healthy 1e-3
     marked. Both on log scales: the layers differ by orders of magnitude when something is wrong."""
-    fig = _figure(figsize=(11, 4.2))
+    fig = new_figure(figsize=(11, 4.2))
     axes = fig.subplots(1, 2)
     for ax, key, label in (
         (axes[0], "grad_norm", "gradient norm (last step)"),
@@ -66,7 +66,7 @@ def plot_activation_histograms(
     names = list(last) or list(first)
     columns = min(4, max(1, len(names)))
     rows = max(1, -(-len(names) // columns))
-    fig = _figure(figsize=(3.4 * columns, 2.8 * rows + 0.5))
+    fig = new_figure(figsize=(3.4 * columns, 2.8 * rows + 0.5))
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax in axes[len(names) :]:
         ax.axis("off")
@@ -97,7 +97,7 @@ def plot_filters(kernel: np.ndarray, title: str = "First convolution's filters")
     kernel = np.asarray(kernel, dtype=np.float64)
     count = kernel.shape[-1]
     rows, columns = _grid(count, 8)
-    fig = _figure(figsize=(1.2 * columns, 1.25 * rows + 0.5))
+    fig = new_figure(figsize=(1.2 * columns, 1.25 * rows + 0.5))
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax in axes:
         ax.axis("off")
@@ -115,7 +115,7 @@ def plot_feature_maps(
 ) -> Figure:
     """The input image, then for each convolutional layer its first ``per_layer`` channels (after the
     activation) for that image. ``maps``: {layer: (1, H, W, filters)} as ``inspect.feature_maps`` returns."""
-    fig = _figure(figsize=(1.35 * (per_layer + 1), 1.45 * len(maps) + 0.6))
+    fig = new_figure(figsize=(1.35 * (per_layer + 1), 1.45 * len(maps) + 0.6))
     axes = np.atleast_2d(fig.subplots(len(maps), per_layer + 1))
     for ax in axes.ravel():
         ax.axis("off")
@@ -139,7 +139,7 @@ def plot_saliency(
     """Each image beside its saliency map (|d score / d pixel|, brighter: more influence) laid over it."""
     count = len(images)
     rows, columns = _grid(count, 4)
-    fig = _figure(figsize=(3.6 * columns, 2.0 * rows + 0.5))
+    fig = new_figure(figsize=(3.6 * columns, 2.0 * rows + 0.5))
     axes = np.atleast_2d(fig.subplots(rows, 2 * columns))
     for ax in axes.ravel():
         ax.axis("off")
@@ -166,7 +166,7 @@ def plot_permutation_importance(
 ) -> Figure:
     """The ``top`` columns by the drop in the score when shuffled, with the spread over repeats."""
     order = np.argsort(-np.asarray(mean))[:top][::-1]
-    fig = _figure(figsize=(7, 0.32 * len(order) + 1.4))
+    fig = new_figure(figsize=(7, 0.32 * len(order) + 1.4))
     ax = fig.subplots()
     ax.barh(
         np.arange(len(order)),

@@ -7,10 +7,15 @@ weights and the same training run, bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from numpynn.errors import InputError, InputTypeError
+
+T = TypeVar("T")
 
 _global_rng = np.random.default_rng()
 
@@ -81,7 +86,7 @@ def check_positive_int(value: object, name: str) -> int:
     return int(value)
 
 
-def lookup(name: str, table: dict, kind: str) -> object:
+def lookup(name: str, table: Mapping[str, T], kind: str) -> T:
     """Find ``name`` in ``table`` (case-insensitive); raise ValueError listing valid names otherwise."""
     key = str(name).lower()
     if key not in table:

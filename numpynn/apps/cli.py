@@ -265,7 +265,7 @@ def command_serve(args: argparse.Namespace) -> int:
         server = make_server(args.run_dir, args.host, args.port)
     except OSError as exc:
         raise UsageError(f"cannot serve on {args.host}:{args.port} ({exc.strerror}); choose another --port.") from None
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), server.server_address[1]
     print(
         f"numpynn: serving {args.run_dir} at http://{'localhost' if host == '127.0.0.1' else host}:{port}/ "
         "(Ctrl-C stops it)",

@@ -218,7 +218,7 @@ class RunFolder:
         return config, preprocessing, model
 
 
-def load_run(run_dir: str | Path) -> tuple[dict, dict, Sequential]:
+def load_run(run_dir: str | os.PathLike) -> tuple[dict, dict, Sequential]:
     """(config, preprocessing, model) of a finished run folder: ``RunFolder(run_dir).load()``."""
     return RunFolder(run_dir).load()
 

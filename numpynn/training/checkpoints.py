@@ -59,7 +59,7 @@ def _generators(model) -> dict[str, np.random.Generator]:
 
 def _split_state(state: dict, prefix: str, arrays: dict) -> dict:
     """JSON part of a callback state; arrays (and lists of arrays) go to ``arrays`` under ``prefix``."""
-    plain = {}
+    plain: dict[str, object] = {}
     for key, value in state.items():
         if isinstance(value, np.ndarray):
             arrays[f"{prefix}/{key}"] = value

@@ -5,6 +5,7 @@
 - ``one_hot``, ``flatten``.
 - ``train_val_test_split`` / ``train_test_split``: seeded, stratified by class by default.
 - ``TableEncoder`` (in ``table_encoder``): raw table columns with text and gaps to features.
+- ``TextVectorizer`` (in ``text_vectorizer``): raw strings to token ids, multi-hot, counts or TF-IDF.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from numpynn.data.table_encoder import TableEncoder
+from numpynn.data.text_vectorizer import TextVectorizer
 from numpynn.errors import InputError, InputTypeError
 from numpynn.utils import check_array, check_same_length, get_rng
 
 __all__ = [
     "StandardScaler",
     "TableEncoder",
+    "TextVectorizer",
     "flatten",
     "one_hot",
     "random_shift",

@@ -54,3 +54,10 @@ def test_pooled_relu_steps_times_both_ways_and_finds_the_same_weights():
     out = run("pooled_relu_steps.py", "--rounds", "1", "--steps", "1", "--networks", "default")
     row = next(line for line in out.splitlines() if line.startswith("| default |"))
     assert row.endswith("| yes |") and float(row.split("|")[4].strip(" *")) > 0
+
+
+def test_text_vectorizer_times_every_mode():
+    out = run("text_vectorizer.py", "--documents", "2000")
+    for mode in ("int", "count", "tf_idf"):
+        row = next(line for line in out.splitlines() if line.startswith(f"| numpynn TextVectorizer {mode} |"))
+        assert all(float(cell) > 0 for cell in row.strip("|").split("|")[1:])

@@ -1,8 +1,9 @@
 """Data loaders: Breast Cancer Wisconsin, MNIST (local folder, cache or verified download), IDX, CSV and
-folders of images.
+folders of images or text files.
 
 One module per source: ``tables`` (Breast Cancer, CSV), ``idx`` (IDX files and folders of them),
-``mnist`` (finding, downloading and verifying MNIST), ``images`` (a sub-folder of images per class).
+``mnist`` (finding, downloading and verifying MNIST), ``images`` (a sub-folder of images per class),
+``text`` (a sub-folder of .txt files per class); ``folders`` holds the layout the last two share.
 """
 
 from numpynn.data.datasets.arrays import load_npz, npz_kind
@@ -19,6 +20,7 @@ from numpynn.data.datasets.tables import (
     read_csv_columns,
     read_csv_table,
 )
+from numpynn.data.datasets.text import TextFolder, load_text_folder, read_text
 
 __all__ = [
     "Dataset",
@@ -44,4 +46,7 @@ __all__ = [
     "read_file_bytes",
     "read_idx",
     "read_image",
+    "read_text",
+    "TextFolder",
+    "load_text_folder",
 ]

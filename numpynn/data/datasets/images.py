@@ -22,10 +22,10 @@ import numpy as np
 
 from numpynn.console import progress_bar
 from numpynn.data.datasets.base import DatasetError
+from numpynn.data.datasets.folders import class_folders, files_with_suffix, split_layout
 from numpynn.errors import missing_dependency
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-SPLIT_NAMES = ("train", "val", "test")
 COLORS = ("gray", "rgb")
 
 
@@ -73,13 +73,7 @@ def parse_image_size(text: str) -> tuple[int, int]:
 
 def image_files(folder: Path) -> list[Path]:
     """Every image file below ``folder`` (sorted; hidden files and other extensions left out)."""
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file()
-        and path.suffix.lower() in IMAGE_EXTENSIONS
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+    return files_with_suffix(folder, IMAGE_EXTENSIONS)
 
 
 def read_image(path: str | os.PathLike, color: str | None = None) -> np.ndarray:
@@ -122,26 +116,6 @@ def _is_gray(pixels: np.ndarray) -> bool:
     return bool((pixels[..., 0] == pixels[..., 1]).all() and (pixels[..., 1] == pixels[..., 2]).all())
 
 
-def _class_folders(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
-def _layout(folder: Path) -> dict[str, Path]:
-    """{"train": ..., "test": ... [, "val": ...]} when the folder holds splits, else {"all": folder}."""
-    if not folder.is_dir():
-        raise DatasetError(f"{folder} is not a folder; give a folder with one sub-folder of images per class.")
-    names = {p.name.lower(): p for p in _class_folders(folder)}
-    if "train" in names and "test" in names:
-        return {split: names[split] for split in SPLIT_NAMES if split in names}
-    if "train" in names or "test" in names:
-        raise DatasetError(
-            f"{folder} has a {'train' if 'train' in names else 'test'} folder but no "
-            f"{'test' if 'train' in names else 'train'} folder; give both (and optionally val), "
-            "or put the class folders directly in it."
-        )
-    return {"all": folder}
-
-
 def load_image_folder(
     path: str | os.PathLike,
     image_size: tuple[int, int] | str | None = None,
@@ -158,8 +132,8 @@ def load_image_folder(
         raise DatasetError(f"color must be one of {', '.join(COLORS)}, got {color!r}.")
     size = parse_image_size(image_size) if isinstance(image_size, str) else image_size
     folder = Path(path)
-    layout = _layout(folder)
-    class_names = sorted({p.name for split_folder in layout.values() for p in _class_folders(split_folder)})
+    layout = split_layout(folder, "images")
+    class_names = sorted({p.name for split_folder in layout.values() for p in class_folders(split_folder)})
     if len(class_names) < 1:
         raise DatasetError(f"{folder} has no class sub-folders; put each class's images in a folder of its own.")
     raw, skipped = _read_all(layout, class_names, color, progress, log)

@@ -81,6 +81,8 @@ class Predictor:
                         "default": spec["median"],
                     }
                 )
+            elif spec["kind"] == "text":
+                fields.append({"name": spec["name"], "kind": "text", "blank": True})
             elif spec["kind"] == "categorical":
                 fields.append(
                     {

@@ -173,6 +173,13 @@ OPTIONS = (
     ),
     Option("drop", str, {"tabular": None, "images": None}, "csv:FILE: columns to leave out", metavar="COL,..."),
     Option(
+        "text",
+        str,
+        {"tabular": None, "images": None},
+        "csv:FILE: columns to encode as free text (TF-IDF of their words) even if they look like categories",
+        metavar="COL,...",
+    ),
+    Option(
         "na",
         str,
         {"tabular": None, "images": None},
@@ -203,7 +210,7 @@ OPTIONS = (
     ),
 )
 FOLDER_ONLY = ("image_size", "color")  # options that apply to images:FOLDER datasets alone
-CSV_ONLY = ("categorical", "drop", "na")  # options that apply to csv:FILE datasets alone
+CSV_ONLY = ("categorical", "drop", "na", "text")  # options that apply to csv:FILE datasets alone
 BY_KEY = {option.key: option for option in OPTIONS}
 
 
@@ -275,12 +282,17 @@ def resolve(kind: str, dataset: str = "", **given) -> dict:
 
 
 def table_options(config: dict) -> dict:
-    """The TableEncoder arguments a run's --categorical, --drop and --na name."""
+    """The TableEncoder arguments a run's --categorical, --drop, --na and --text name."""
 
     def names(key):
         return tuple(name.strip() for name in (config.get(key) or "").split(",") if name.strip())
 
-    return {"categorical": names("categorical"), "drop": names("drop"), "na_values": names("na")}
+    return {
+        "categorical": names("categorical"),
+        "drop": names("drop"),
+        "na_values": names("na"),
+        "text": names("text"),
+    }
 
 
 def reproduce_command(config: dict) -> str:

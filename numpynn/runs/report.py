@@ -257,6 +257,9 @@ def _columns_html(encoder: dict | None) -> str:
             return f"standardised; missing cells take the median {spec['median']:.4g}" + (
                 " and a missing indicator" if spec["indicator"] else ""
             )
+        if spec["kind"] == "text":
+            words = len(spec["vectorizer"]["vocabulary"]) - 1
+            return f"free text: TF-IDF over its {words} most frequent words, each row scaled to unit length"
         if spec["kind"] == "categorical":
             shown = ", ".join(repr(c) if "," in c else c for c in spec["categories"][:12])
             shown += " ..." if len(spec["categories"]) > 12 else ""

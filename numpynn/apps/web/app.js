@@ -132,6 +132,9 @@ function setUpForm() {
         option.textContent = choice === "" ? "(blank)" : choice;
         field.appendChild(option);
       }
+    } else if (column.kind === "text") {
+      field = document.createElement("textarea");
+      field.rows = 3;
     } else {
       field = document.createElement("input");
       field.type = "number"; field.step = "any"; field.required = !column.blank;

@@ -1,5 +1,6 @@
 """Small fake data files for dataset and command-line tests."""
 
+import csv
 import gzip
 from pathlib import Path
 
@@ -46,3 +47,26 @@ def write_fake_mnist_folder(folder: Path, n_train=300, n_test=90, gz=True):
     ):
         paths[stem] = write_idx(folder / stem, array, gz=gz)
     return paths
+
+
+TOPIC_WORDS = {
+    "space": "rocket orbit planet moon launch astronaut telescope star",
+    "cooking": "recipe oven flour butter garlic simmer bake salt",
+    "football": "goal match striker referee penalty league keeper coach",
+}
+FILLER = ["the", "a", "of", "and", "to", "in", "is", "it", "that", "with", "for", "on", "was"]
+
+
+def quotes_csv(path, rows=240, seed=0):
+    """A CSV of short texts, each mostly filler words with a few words of its topic, plus a number."""
+    rng = np.random.default_rng(seed)
+    topics = list(TOPIC_WORDS)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "length", "topic"])
+        for i in range(rows):
+            topic = topics[i % 3]
+            words = list(rng.choice(FILLER, 6)) + list(rng.choice(TOPIC_WORDS[topic].split(), 3))
+            rng.shuffle(words)
+            writer.writerow([f"q{i}", " ".join(words).capitalize() + ".", rng.integers(5, 50), topic])
+    return path

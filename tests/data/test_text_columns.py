@@ -1,37 +1,15 @@
 """Free-text columns in a CSV: recognised as text, encoded as TF-IDF, learned from, predicted from raw rows;
 and a numeric column's stray typos kept out of one-hot encoding."""
 
-import csv
 import json
 import warnings
 
 import numpy as np
 import pytest
+from helpers import quotes_csv
 
 from numpynn.apps.cli import main
 from numpynn.data.table_encoder import TableEncoder
-
-TOPIC_WORDS = {
-    "space": "rocket orbit planet moon launch astronaut telescope star",
-    "cooking": "recipe oven flour butter garlic simmer bake salt",
-    "football": "goal match striker referee penalty league keeper coach",
-}
-FILLER = ["the", "a", "of", "and", "to", "in", "is", "it", "that", "with", "for", "on", "was"]
-
-
-def quotes_csv(path, rows=240, seed=0):
-    """A CSV of short texts, each mostly filler words with a few words of its topic, plus a number."""
-    rng = np.random.default_rng(seed)
-    topics = list(TOPIC_WORDS)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "text", "length", "topic"])
-        for i in range(rows):
-            topic = topics[i % 3]
-            words = list(rng.choice(FILLER, 6)) + list(rng.choice(TOPIC_WORDS[topic].split(), 3))
-            rng.shuffle(words)
-            writer.writerow([f"q{i}", " ".join(words).capitalize() + ".", rng.integers(5, 50), topic])
-    return path
 
 
 def test_a_text_column_is_learned_from_and_predicted_from_raw_rows(tmp_path, capsys):

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from conftest import requires_mnist
-from helpers import write_fake_mnist_folder
+from helpers import quotes_csv, write_fake_mnist_folder
 from PIL import Image
 
 import numpynn as nn
@@ -292,3 +292,24 @@ def test_the_command_serves_on_a_port_and_ctrl_c_stops_it(digits_run):
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 0 and "stopped" in err
+
+
+def test_a_text_column_gets_a_text_box_that_gives_the_command_lines_answer(browser, tmp_path, capsys):
+    out = tmp_path / "quotes"
+    path = quotes_csv(tmp_path / "quotes.csv")
+    assert main(["train", f"csv:{path}", "--target", "topic", "--epochs", "60", "--out", str(out), "--quiet"]) == 0
+    served = Served(out)
+    try:
+        _, info = served.request("/api/info")
+        assert {"name": "text", "kind": "text", "blank": True} in info["columns"]
+        page = open_page(browser, served.url)
+        page.fill("textarea[name='text']", "The striker took a penalty in the league match")
+        page.fill("[name='length']", "9")
+        page.click("form button")
+        settle(page)
+        (tmp_path / "row.csv").write_text("text,length\nThe striker took a penalty in the league match,9\n")
+        capsys.readouterr()
+        assert main(["predict", str(out), str(tmp_path / "row.csv")]) == 0
+        assert page.inner_text("#label") == capsys.readouterr().out.split(": ")[1].split(" ")[0] == "football"
+    finally:
+        served.close()

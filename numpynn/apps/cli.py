@@ -32,8 +32,10 @@ from numpynn._version import __version__
 from numpynn.apps.predict_files import expand_inputs, write_predictions, write_values
 from numpynn.apps.serve import make_server
 from numpynn.data.datasets.images import IMAGE_EXTENSIONS
+from numpynn.data.datasets.text import TEXT_EXTENSIONS, read_text
 from numpynn.data.preprocessing import TargetScaler
-from numpynn.data.raw_inputs import image_inputs, table_inputs
+from numpynn.data.raw_inputs import column_inputs, image_inputs, table_inputs
+from numpynn.data.sources.text import TEXT_COLUMN
 from numpynn.errors import InputError, UsageError
 from numpynn.kernels.runtime import configure_runtime
 from numpynn.nn.metrics import classification_report, labels_from_outputs
@@ -91,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument(
-        "dataset", nargs="?", help="breast-cancer, diabetes, mnist, csv:FILE, npz:FILE, idx:FOLDER or images:FOLDER"
+        "dataset",
+        nargs="?",
+        help="breast-cancer, diabetes, mnist, csv:FILE, npz:FILE, idx:FOLDER, images:FOLDER or text:FOLDER",
     )
     train.add_argument(
         "--resume",
@@ -210,6 +214,13 @@ def _raw_inputs(files: list[str], config: dict, preprocessing: dict) -> tuple[np
                 f"this run's model classifies images ({', '.join(IMAGE_EXTENSIONS)} files), not {wrong[0]}."
             )
         return image_inputs(paths, config, preprocessing), "file", [str(p) for p in paths]
+    if config["dataset"].startswith("text:"):
+        paths = expand_inputs(files, TEXT_EXTENSIONS)
+        wrong = [p.name for p in paths if p.suffix.lower() not in TEXT_EXTENSIONS]
+        if wrong:
+            raise UsageError(f"this run's model classifies text files (.txt), not {wrong[0]}.")
+        texts = {TEXT_COLUMN: [read_text(path) for path in paths]}
+        return column_inputs(texts, [TEXT_COLUMN], preprocessing), "file", [str(p) for p in paths]
     paths = expand_inputs(files, (".csv",))
     wrong = [p.name for p in paths if p.suffix.lower() != ".csv"]
     if wrong:

@@ -1,9 +1,13 @@
 """Folders of .txt files, one sub-folder per class (numpynn.datasets.load_text_folder)."""
 
+import json
+
 import numpy as np
 import pytest
+from helpers import FILLER, TOPIC_WORDS
 
 import numpynn as nn
+from numpynn.apps.cli import main
 from numpynn.data.datasets import DatasetError, load_text_folder
 
 
@@ -56,3 +60,40 @@ def test_a_folder_that_cannot_be_read_says_why(tmp_path, layout, match):
         load_text_folder(tmp_path, log=lambda message: None)
     with pytest.raises(DatasetError, match="is not a folder"):
         load_text_folder(tmp_path / "missing")
+
+
+def topic_folder(root, split_names=("train", "test"), per_class=(40, 10), seed=0):
+    """A text folder of three topics (helpers.TOPIC_WORDS), with train/test sub-folders or one pool."""
+    rng = np.random.default_rng(seed)
+    for split, count in zip(split_names, per_class):
+        for topic, words in TOPIC_WORDS.items():
+            for i in range(count):
+                chosen = list(rng.choice(FILLER, 6)) + list(rng.choice(words.split(), 3))
+                rng.shuffle(chosen)
+                write(root / split / topic / f"{i}.txt", " ".join(chosen).capitalize() + ".")
+    return root
+
+
+@pytest.mark.parametrize("layout", ["train and test folders", "one pool"])
+def test_train_on_a_text_folder_and_predict_text_files(layout, tmp_path, capsys):
+    if layout == "one pool":
+        folder = topic_folder(tmp_path / "docs", split_names=("",), per_class=(50,))
+    else:
+        folder = topic_folder(tmp_path / "docs")
+    out = tmp_path / "run"
+    assert main(["train", f"text:{folder}", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "text folder: column 'text' is free text" in err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] >= 0.9 > metrics["test"]["baseline_accuracy"] + 0.4
+    if layout == "train and test folders":
+        assert metrics["test"]["samples"] == 30
+    write(tmp_path / "new" / "a.txt", "The keeper saved the penalty in the league match.")
+    write(tmp_path / "new" / "b.txt", "Simmer the garlic in butter, then bake.")
+    assert main(["predict", str(out), str(tmp_path / "new")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split(": ")[1].startswith("football") and lines[1].split(": ")[1].startswith("cooking")
+    assert main(["evaluate", str(out)]) == 0
+    write(tmp_path / "rows.csv", "text\nnot a text file\n")
+    assert main(["predict", str(out), str(tmp_path / "rows.csv")]) == 2
+    assert "classifies text files (.txt), not rows.csv" in capsys.readouterr().err

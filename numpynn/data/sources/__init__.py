@@ -18,14 +18,15 @@ from numpynn.data.sources.arrays import prepare_npz
 from numpynn.data.sources.base import PreparedData, choose_task, images_to_float, scale_tabular
 from numpynn.data.sources.images import prepare_image_folder
 from numpynn.data.sources.tables import prepare_csv, prepare_table
+from numpynn.data.sources.text import prepare_text_folder
 from numpynn.errors import UsageError
 
 __all__ = ["PreparedData", "choose_task", "dataset_kind", "load_raw", "prepare_data", "scale_tabular"]
 
 
 def dataset_kind(dataset: str) -> str:
-    """'tabular' (breast-cancer, csv:FILE) or 'images' (mnist, idx:FOLDER, images:FOLDER)."""
-    if dataset in ("breast-cancer", "diabetes") or dataset.startswith("csv:"):
+    """'tabular' (breast-cancer, csv:FILE, text:FOLDER) or 'images' (mnist, idx:FOLDER, images:FOLDER)."""
+    if dataset in ("breast-cancer", "diabetes") or dataset.startswith(("csv:", "text:")):
         return "tabular"
     if dataset == "mnist" or dataset.startswith(("idx:", "images:")):
         return "images"
@@ -33,7 +34,7 @@ def dataset_kind(dataset: str) -> str:
         return datasets.npz_kind(dataset[4:])
     raise UsageError(
         f"unknown dataset {dataset!r}; use breast-cancer, diabetes, mnist, csv:FILE, npz:FILE, "
-        "idx:FOLDER or images:FOLDER."
+        "idx:FOLDER, images:FOLDER or text:FOLDER."
     )
 
 
@@ -81,6 +82,8 @@ def prepare_data(
         if not target:
             raise UsageError("csv data needs --target COLUMN (the column holding the class labels).")
         return prepare_csv(dataset[4:], target, seed, val_size, test_size, table_options or {}, log, task)
+    if dataset.startswith("text:"):
+        return prepare_text_folder(datasets.load_text_folder(dataset[5:], log=log), seed, val_size, test_size, log)
     if dataset.startswith("npz:"):
         return prepare_npz(dataset[4:], seed, val_size, test_size, channels_last, task)
     if dataset_kind(dataset) == "tabular":

@@ -228,7 +228,7 @@ def _raw_inputs(files: list[str], config: dict, preprocessing: dict) -> tuple[np
     parts = [table_inputs(p, config["feature_names"], preprocessing) for p in paths]
     names = [
         str(i + 1) if len(paths) == 1 else f"{path}:{i + 1}"
-        for path, part in zip(paths, parts)
+        for path, part in zip(paths, parts, strict=True)
         for i in range(len(part))
     ]
     return np.concatenate(parts), "row", names
@@ -241,14 +241,14 @@ def command_predict(args: argparse.Namespace) -> int:
     outputs = model.predict(x)
     if config.get("task") == "regression":
         values = TargetScaler.from_config(preprocessing["target"]).inverse_transform(outputs[:, 0])
-        for name, value in zip(names, values):
+        for name, value in zip(names, values, strict=True):
             print(f"{'' if len(names) == 1 and key == 'file' else f'{key} {name}: '}{value:.6g}")
         if args.out is not None:
             write_values(args.out, key, names, config.get("target") or "prediction", values)
             print(f"predictions written to {args.out}", file=sys.stderr)
         return 0
     probabilities = np.c_[1 - outputs[:, 0], outputs[:, 0]] if outputs.shape[1] == 1 else outputs
-    for name, probs in zip(names, probabilities):
+    for name, probs in zip(names, probabilities, strict=True):
         top = np.argsort(-probs)[:3]
         alternatives = ", ".join(f"{class_names[i]} {probs[i]:.1%}" for i in top[1:])
         label = "" if len(names) == 1 and key == "file" else (f"row {name}: " if key == "row" else f"{name}: ")

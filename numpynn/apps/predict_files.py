@@ -46,7 +46,7 @@ def write_predictions(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([key, "predicted"] + [f"p_{name}" for name in class_names])
-    for name, probs in zip(names, probabilities):
+    for name, probs in zip(names, probabilities, strict=True):
         writer.writerow([name, class_names[int(np.argmax(probs))]] + [f"{p:.6f}" for p in probs])
     write_text(path, buffer.getvalue())
 
@@ -56,5 +56,5 @@ def write_values(path: Path, key: str, names: list[str], target: str, values: np
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([key, f"predicted {target}"])
-    writer.writerows([name, f"{value:.6g}"] for name, value in zip(names, values))
+    writer.writerows([name, f"{value:.6g}"] for name, value in zip(names, values, strict=True))
     write_text(path, buffer.getvalue())

@@ -146,7 +146,7 @@ class Predictor:
         names = self.config["class_names"]
         probabilities = [1 - float(output[0]), float(output[0])] if len(output) == 1 else [float(p) for p in output]
         best = int(np.argmax(probabilities))
-        return {"label": names[best], "probabilities": dict(zip(names, probabilities))}
+        return {"label": names[best], "probabilities": dict(zip(names, probabilities, strict=True))}
 
 
 class Handler(BaseHTTPRequestHandler):

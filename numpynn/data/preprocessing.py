@@ -170,7 +170,7 @@ def split_indices(
     held_counts[np.argsort(-(exact - held_counts), kind="stable")[: max(missing, 0)]] += 1
     held_counts = np.clip(held_counts, 1, counts - 1)
     keep, held = [], []
-    for cls, count in zip(classes, held_counts):
+    for cls, count in zip(classes, held_counts, strict=True):
         members = rng.permutation(np.flatnonzero(stratify == cls))
         held.append(members[:count])
         keep.append(members[count:])

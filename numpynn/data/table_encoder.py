@@ -115,14 +115,16 @@ class TableEncoder:
 
     def _fit_column(self, name: str, cells: list) -> dict:
         missing = [is_missing(cell, self.missing_tokens) for cell in cells]
-        present = [cell for cell, gone in zip(cells, missing) if not gone]
+        present = [cell for cell, gone in zip(cells, missing, strict=True) if not gone]
         spec = {"name": name, "missing": int(sum(missing))}
         if name in self.drop:
             return {**spec, "kind": "dropped", "why": "--drop"}
         if name in self.text:
             return self._fit_text(spec, cells, missing, why="--text")
         numbers = [as_float(cell) for cell in present]
-        strays = [i for i, (cell, gone) in enumerate(zip(cells, missing)) if not gone and as_float(cell) is None]
+        strays = [
+            i for i, (cell, gone) in enumerate(zip(cells, missing, strict=True)) if not gone and as_float(cell) is None
+        ]
         allowed = min(3, max(1, int(STRAY_SHARE * len(present))))
         if name not in self.categorical and present and 0 < len(strays) <= allowed < len(present) - len(strays):
             warnings.warn(
@@ -133,7 +135,7 @@ class TableEncoder:
                 stacklevel=3,
             )
             missing = [gone or i in strays for i, gone in enumerate(missing)]
-            present = [cell for cell, gone in zip(cells, missing) if not gone]
+            present = [cell for cell, gone in zip(cells, missing, strict=True) if not gone]
             numbers = [as_float(cell) for cell in present]
             spec = {**spec, "missing": int(sum(missing)), "strays": len(strays)}
         if name not in self.categorical and present and all(value is not None for value in numbers):
@@ -144,7 +146,7 @@ class TableEncoder:
                 )
                 return {**spec, "kind": "dropped", "why": "numbers the rows"}
             median = float(np.median(values))
-            filled = np.array([median if gone else as_float(cell) for cell, gone in zip(cells, missing)])
+            filled = np.array([median if gone else as_float(cell) for cell, gone in zip(cells, missing, strict=True)])
             std = float(filled.std())
             return {
                 **spec,
@@ -168,7 +170,7 @@ class TableEncoder:
     def _fit_text(self, spec: dict, cells: list, missing: list[bool], why: str) -> dict:
         """A free-text column: TF-IDF over the training cells' most frequent words."""
         vectorizer = TextVectorizer(max_tokens=TEXT_FEATURES, output_mode="tf_idf")
-        vectorizer.adapt(["" if gone else str(cell) for cell, gone in zip(cells, missing)])
+        vectorizer.adapt(["" if gone else str(cell) for cell, gone in zip(cells, missing, strict=True)])
         self._vectorizers[spec["name"]] = vectorizer
         self.notes.append(
             f"column {spec['name']!r} is free text ({why}): TF-IDF over its {vectorizer.vocabulary_size() - 1} most "
@@ -198,14 +200,19 @@ class TableEncoder:
         na = self.missing_tokens
         missing = np.array([is_missing(cell, na) for cell in cells])
         if spec["kind"] == "text":
-            tf_idf = self._vectorizer(spec)(["" if gone else str(cell) for cell, gone in zip(cells, missing)])
+            tf_idf = self._vectorizer(spec)(
+                ["" if gone else str(cell) for cell, gone in zip(cells, missing, strict=True)]
+            )
             lengths = np.linalg.norm(tf_idf, axis=1, keepdims=True)
             return np.divide(tf_idf, lengths, out=np.zeros_like(tf_idf), where=lengths > 0)
         if spec["kind"] == "numeric" and spec.get("strays"):  # typos were missing in training: here too
-            missing |= np.array([not gone and as_float(cell) is None for cell, gone in zip(cells, missing)])
+            missing |= np.array(
+                [not gone and as_float(cell) is None for cell, gone in zip(cells, missing, strict=True)]
+            )
         if spec["kind"] == "numeric":
             values = np.array(
-                [spec["median"] if gone else as_float(cell) for cell, gone in zip(cells, missing)], dtype=object
+                [spec["median"] if gone else as_float(cell) for cell, gone in zip(cells, missing, strict=True)],
+                dtype=object,
             )
             bad = [i for i, value in enumerate(values) if value is None]
             if bad:
@@ -216,9 +223,9 @@ class TableEncoder:
             scaled = (values.astype(np.float64) - spec["mean"]) / spec["scale"]
             return np.column_stack([scaled, missing]) if spec["indicator"] else scaled[:, None]
         index = {category: i for i, category in enumerate(spec["categories"])}
-        texts = [MISSING if gone else str(cell).strip() for cell, gone in zip(cells, missing)]
+        texts = [MISSING if gone else str(cell).strip() for cell, gone in zip(cells, missing, strict=True)]
         codes = np.array([index.get(text, -1) for text in texts])
-        unseen = sorted({text for text, code in zip(texts, codes) if code < 0})
+        unseen = sorted({text for text, code in zip(texts, codes, strict=True) if code < 0})
         if unseen:
             warnings.warn(
                 f"column {spec['name']!r}: {len(unseen)} categor{'y' if len(unseen) == 1 else 'ies'} not seen in "

@@ -78,7 +78,7 @@ def split_rows(work: Callable[[slice], object], rows: int, elements: int) -> Non
     part_count = max(1, min(rows, max(threads, -(-elements // PART_ELEMENTS))))  # at least a part per thread
     threads = min(threads, part_count)
     bounds = [rows * part // part_count for part in range(part_count + 1)]
-    parts = [slice(start, end) for start, end in zip(bounds[:-1], bounds[1:])]
+    parts = [slice(start, end) for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
     runs = [parts[part_count * thread // threads : part_count * (thread + 1) // threads] for thread in range(threads)]
 
     def run(own_parts: list[slice]) -> None:

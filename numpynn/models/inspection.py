@@ -66,7 +66,7 @@ def saliency(model: Sequential, x: np.ndarray, class_index: int | np.ndarray | N
             layer.needs_input_grad = True
         grad = model.backward(seed, from_logits=fused, to_input=True)
     finally:
-        for layer, flag in zip(model.layers, flags):
+        for layer, flag in zip(model.layers, flags, strict=True):
             layer.needs_input_grad = flag
     return np.abs(grad)
 

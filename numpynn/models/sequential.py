@@ -105,7 +105,7 @@ class Sequential(Trainer):
         self._steps = pooled_relu.plan(hidden) if self.pair_relu_and_pooling else list(hidden)
         self._backward_steps = [
             step
-            for step, first in zip(self._steps, pooled_relu.first_positions(self._steps))
+            for step, first in zip(self._steps, pooled_relu.first_positions(self._steps), strict=True)
             if first >= self._first_trainable
         ][::-1]
         self.packed_variables, self.parameter_segments = self._pack_parameters()
@@ -211,10 +211,10 @@ class Sequential(Trainer):
         weights = list(weights)
         if len(weights) != len(targets):
             raise InputError(f"set_weights got {len(weights)} arrays, the model has {len(targets)}.")
-        for target, value in zip(targets, weights):
+        for target, value in zip(targets, weights, strict=True):
             if np.shape(value) != target.shape:
                 raise InputError(f"set_weights: shape {np.shape(value)} does not match {target.shape}.")
-        for target, value in zip(targets, weights):
+        for target, value in zip(targets, weights, strict=True):
             np.copyto(target, value, casting="same_kind")
 
     def count_params(self) -> int:
@@ -225,8 +225,13 @@ class Sequential(Trainer):
         rows = [("Layer (type)", "Output Shape", "Param #")] + _summary_rows(self.layers, depth=0)
         widths = [max(len(row[i]) for row in rows) + 2 for i in range(3)]
         rule = "-" * sum(widths)
-        lines = [f'Model: "{self.name}"', rule, "".join(c.ljust(w) for c, w in zip(rows[0], widths)), "=" * len(rule)]
-        lines += ["".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows[1:]]
+        lines = [
+            f'Model: "{self.name}"',
+            rule,
+            "".join(c.ljust(w) for c, w in zip(rows[0], widths, strict=True)),
+            "=" * len(rule),
+        ]
+        lines += ["".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows[1:]]
         non_trainable = sum(a.size for layer in self.layers for a in layer.state.values())
         lines += [
             "=" * len(rule),

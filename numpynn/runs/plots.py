@@ -38,7 +38,7 @@ def plot_history(history: dict, title: str = "Training history", best_epoch: int
     fig = new_figure(figsize=(5.5 * len(metrics), 4))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     epochs = np.arange(1, len(history["loss"]) + 1)
-    for ax, name in zip(axes, metrics):
+    for ax, name in zip(axes, metrics, strict=False):
         ax.plot(epochs, history[name], marker="o", markersize=3, label="train")
         if f"val_{name}" in history:
             values = history[f"val_{name}"]
@@ -127,7 +127,7 @@ def plot_per_class_metrics(
     ax = fig.subplots()
     width = 0.27
     positions = np.arange(k)
-    for offset, key in zip((-width, 0, width), ("precision", "recall", "f1")):
+    for offset, key in zip((-width, 0, width), ("precision", "recall", "f1"), strict=True):
         ax.bar(positions + offset, scores[key], width, label=key)
     ax.set_xticks(positions, names)
     low = float(np.min([scores[key] for key in ("precision", "recall", "f1")]))
@@ -160,7 +160,7 @@ def plot_misclassified(
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax in axes:
         ax.axis("off")
-    for ax, index in zip(axes, wrong):
+    for ax, index in zip(axes, wrong, strict=False):
         image = np.asarray(images[index])
         ax.imshow(image.squeeze(), cmap="gray_r" if image.ndim == 2 or image.shape[-1] == 1 else None)
         ax.set_title(
@@ -267,7 +267,7 @@ def plot_sweep(grid: dict, scored: list[tuple[dict, float]], title: str = "Score
     """One panel per swept option: every configuration's mean score against that option's value."""
     fig = new_figure(figsize=(4.2 * len(grid), 3.6))
     axes = np.atleast_1d(fig.subplots(1, len(grid), squeeze=False)[0])
-    for ax, key in zip(axes, grid):
+    for ax, key in zip(axes, grid, strict=False):
         values = [str(v) for v in grid[key]]
         for config, score in scored:
             ax.scatter(values.index(str(config[key])), score, color="tab:blue", alpha=0.7)

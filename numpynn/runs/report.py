@@ -180,7 +180,7 @@ def _score_tables(names, metrics) -> str:
         )
         for avg in ("macro", "weighted")
     ]
-    matrix_rows = [[f"true {n}"] + row for n, row in zip(names, test["confusion_matrix"])]
+    matrix_rows = [[f"true {n}"] + row for n, row in zip(names, test["confusion_matrix"], strict=True)]
     return f"""<h2>Accuracy and loss per split</h2>
 {html_table(["split", "accuracy", "loss", "macro F1", "samples"], summary_rows)}
 <h2>Test: per-class precision, recall, F1</h2>

@@ -68,7 +68,7 @@ def parse_grid(text: str, kind: str, dataset: str) -> dict[str, list]:
 
 def configurations(grid: dict, search: str, n_iter: int, seed: int) -> list[dict]:
     """Every combination (grid), or ``n_iter`` of them drawn without repeats (random, halving)."""
-    every = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    every = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     if search == "grid" or n_iter >= len(every):
         return every
     chosen = np.random.default_rng(seed).choice(len(every), n_iter, replace=False)

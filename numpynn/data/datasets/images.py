@@ -151,7 +151,7 @@ def load_image_folder(
         counts = np.bincount(y, minlength=len(class_names))
         log(
             f"{folder} ({split}): {len(y)} images, {size[0]}x{size[1]} {color}: "
-            + ", ".join(f"{name} {count}" for name, count in zip(class_names, counts))
+            + ", ".join(f"{name} {count}" for name, count in zip(class_names, counts, strict=True))
         )
     return ImageFolder(splits, class_names, tuple(int(s) for s in size), color, files, skipped)
 

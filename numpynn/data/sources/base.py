@@ -42,7 +42,7 @@ def choose_task(values: list, requested: str = "auto") -> tuple[str, str]:
     numeric = all(number is not None for number in numbers)
     distinct = len(set(numbers if numeric else (str(value).strip() for value in values)))
     if requested == "regression" and not numeric:
-        example = next(str(v) for v, n in zip(values, numbers) if n is None)
+        example = next(str(v) for v, n in zip(values, numbers, strict=True) if n is None)
         raise UsageError(f"--task regression needs a numeric target; it holds {example!r}.")
     if requested != "auto":
         return requested, f"--task {requested}"

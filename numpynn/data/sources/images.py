@@ -21,7 +21,7 @@ def prepare_image_folder(
         parts = train_val_test_split(
             np.arange(len(y)), y, val_size=val_size, test_size=test_size, stratify=True, seed=seed
         )
-        splits = {name: (x[rows], y[rows]) for name, (rows, _) in zip(("train", "val", "test"), parts)}
+        splits = {name: (x[rows], y[rows]) for name, (rows, _) in zip(("train", "val", "test"), parts, strict=True)}
         test_rows = parts[2][0]
         test_files = [folder.files["all"][i] for i in test_rows]
     else:

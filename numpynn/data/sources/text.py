@@ -27,7 +27,7 @@ def prepare_text_folder(
         parts = train_val_test_split(
             np.arange(len(y)), y, val_size=val_size, test_size=test_size, stratify=True, seed=seed
         )
-        splits = {name: (texts[rows], y[rows]) for name, (rows, _) in zip(("train", "val", "test"), parts)}
+        splits = {name: (texts[rows], y[rows]) for name, (rows, _) in zip(("train", "val", "test"), parts, strict=True)}
         test_rows = parts[2][0]
         test_files = [str(files["all"][i]) for i in test_rows]
     else:

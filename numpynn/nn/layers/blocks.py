@@ -233,7 +233,9 @@ def _default_projection(input_shape: tuple, output_shape: tuple, owner: str) -> 
     if len(input_shape) == 1 and len(output_shape) == 1:
         return Dense(output_shape[0], name="projection")
     if len(input_shape) == 3 and len(output_shape) == 3:
-        strides = [_stride(size_in, size_out) for size_in, size_out in zip(input_shape[:2], output_shape[:2])]
+        strides = [
+            _stride(size_in, size_out) for size_in, size_out in zip(input_shape[:2], output_shape[:2], strict=True)
+        ]
         if None not in strides:
             return Conv2D(output_shape[2], 1, strides=strides, padding="same", name="projection")
     raise InputError(

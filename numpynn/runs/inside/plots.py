@@ -70,7 +70,7 @@ def plot_activation_histograms(
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax in axes[len(names) :]:
         ax.axis("off")
-    for ax, name in zip(axes, names):
+    for ax, name in zip(axes, names, strict=False):
         values = [np.asarray(v, dtype=np.float64) for v in (first.get(name), last.get(name)) if v is not None]
         edges = np.histogram_bin_edges(np.concatenate(values), bins=40)
         if name in first:
@@ -101,7 +101,7 @@ def plot_filters(kernel: np.ndarray, title: str = "First convolution's filters")
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax in axes:
         ax.axis("off")
-    for index, ax in zip(range(count), axes):
+    for index, ax in zip(range(count), axes, strict=False):
         image = kernel[..., index]
         image = image if image.shape[-1] == 3 else image.mean(axis=-1)
         span = image.max() - image.min()

@@ -77,7 +77,7 @@ def save_inside(
         _saliency_figure(model, data, outputs, add)
     elif data.kind != "images" and len(data.x_test) > 1:
         importance = _importance(model, data, seed)
-        names, mean, std = zip(*importance)
+        names, mean, std = zip(*importance, strict=True)
         metric = "R^2" if data.task == "regression" else "log-likelihood (minus the log loss)"
         add(
             inside_plots.plot_permutation_importance(list(names), np.array(mean), np.array(std), metric=metric),

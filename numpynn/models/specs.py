@@ -163,7 +163,8 @@ def build_model(
             if num_classes == 2
             else layers.Dense(num_classes, activation="softmax")
         )
-    model_layers, shape = [], tuple(input_shape)
+    model_layers: list[layers.Layer] = []
+    shape = tuple(input_shape)
     for layer in parse_layers(spec) + [output]:
         if isinstance(layer, layers.Dense) and len(shape) > 1:
             model_layers.append(layers.Flatten())

@@ -136,8 +136,8 @@ def sweep(
     quiet: bool = False,
     log: Callable[[str], None] = print,
     **fixed,
-) -> dict:
-    """Run a sweep and write its folder; returns the best configuration with its score."""
+) -> dict | None:
+    """Run a sweep and write its folder; returns the best configuration with its score (None if no task finished)."""
     kind = dataset_kind(dataset)
     grid = parse_grid(grid_text, kind, dataset)
     configs = configurations(grid, "grid" if search == "halving" else search, n_iter, fixed.get("seed") or 0)
@@ -153,7 +153,9 @@ def sweep(
         # On a cluster, joblib's Dask backend sends the data to every worker once, not with every task.
         with joblib.parallel_config(backend="dask", scatter=[data]) if client else contextlib.nullcontext():
             parallel = joblib.Parallel(n_jobs=-1 if client else workers, return_as="generator_unordered")
-            rounds = halving_rounds(len(configs), base["epochs"]) if search == "halving" else [None]
+            rounds: list[int | None] = (
+                [*halving_rounds(len(configs), base["epochs"])] if search == "halving" else [None]
+            )
             results, interrupted = _run_all(parallel, dataset, target, data, fixed, configs, folds, quiet, rounds)
     finally:
         if client is not None:

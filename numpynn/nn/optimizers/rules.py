@@ -17,7 +17,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
-    slot_names = ("momentum",)
+    slot_names: tuple[str, ...] = ("momentum",)
 
     def __init__(
         self,
@@ -132,7 +132,7 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
-    slot_names = ("v", "momentum")
+    slot_names: tuple[str, ...] = ("v", "momentum")
     passes = 9
 
     def __init__(

@@ -162,7 +162,7 @@ class LayerStats(Callback):
         ]
 
     def get_state(self) -> dict:
-        state = {"rows": self.rows}
+        state: dict[str, object] = {"rows": self.rows}
         for which, layers in self.histograms.items():
             state.update({f"histogram/{which}/{name}": values for name, values in layers.items()})
         return state

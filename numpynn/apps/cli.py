@@ -128,9 +128,17 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("run_dir", type=Path)
     predict.add_argument(
         "files",
-        nargs="+",
+        nargs="*",
         metavar="FILE",
-        help="image files, folders of them or glob patterns (image models); CSV files (tables)",
+        help="image files, folders of them or glob patterns (image models); CSV files (tables); .txt files "
+        "(text:FOLDER models)",
+    )
+    predict.add_argument(
+        "--text",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a text to classify, instead of files (models trained on text:FOLDER; repeat for more)",
     )
     predict.add_argument(
         "--out",
@@ -237,7 +245,19 @@ def _raw_inputs(files: list[str], config: dict, preprocessing: dict) -> tuple[np
 def command_predict(args: argparse.Namespace) -> int:
     config, preprocessing, model = load_run(args.run_dir)
     class_names = config["class_names"]
-    x, key, names = _raw_inputs(args.files, config, preprocessing)
+    if args.text:
+        if args.files:
+            raise UsageError("give files or --text, not both.")
+        if not config["dataset"].startswith("text:"):
+            raise UsageError(
+                f"--text classifies texts with a model trained on text:FOLDER; this run used {config['dataset']}."
+            )
+        x = column_inputs({TEXT_COLUMN: list(args.text)}, [TEXT_COLUMN], preprocessing)
+        key, names = "text", [str(i + 1) for i in range(len(args.text))]
+    elif args.files:
+        x, key, names = _raw_inputs(args.files, config, preprocessing)
+    else:
+        raise UsageError("name the files to classify (or, for a text model, --text).")
     outputs = model.predict(x)
     if config.get("task") == "regression":
         values = TargetScaler.from_config(preprocessing["target"]).inverse_transform(outputs[:, 0])
@@ -251,7 +271,9 @@ def command_predict(args: argparse.Namespace) -> int:
     for name, probs in zip(names, probabilities, strict=True):
         top = np.argsort(-probs)[:3]
         alternatives = ", ".join(f"{class_names[i]} {probs[i]:.1%}" for i in top[1:])
-        label = "" if len(names) == 1 and key == "file" else (f"row {name}: " if key == "row" else f"{name}: ")
+        label = (
+            "" if len(names) == 1 and key == "file" else (f"{key} {name}: " if key in ("row", "text") else f"{name}: ")
+        )
         print(f"{label}{class_names[top[0]]} ({probs[top[0]]:.1%}; next: {alternatives})")
     if args.out is not None:
         write_predictions(args.out, key, names, class_names, probabilities)

@@ -26,6 +26,10 @@ def test_a_text_column_is_learned_from_and_predicted_from_raw_rows(tmp_path, cap
     assert main(["predict", str(out), str(rows)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("row 1: football") and lines[1].startswith("row 2: cooking")
+    assert main(["predict", str(out), "--text", "a penalty"]) == 2  # --text is for text-folder runs
+    assert "trained on text:FOLDER; this run used csv:" in capsys.readouterr().err
+    assert main(["predict", str(out)]) == 2
+    assert "name the files to classify" in capsys.readouterr().err
 
 
 def test_text_forces_a_column_to_text_and_categorical_forces_it_back(tmp_path):

@@ -93,6 +93,10 @@ def test_train_on_a_text_folder_and_predict_text_files(layout, tmp_path, capsys)
     assert main(["predict", str(out), str(tmp_path / "new")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split(": ")[1].startswith("football") and lines[1].split(": ")[1].startswith("cooking")
+    assert main(["predict", str(out), "--text", "A rocket in orbit", "--text", "Garlic and butter in the oven"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("text 1: space") and lines[1].startswith("text 2: cooking")
+    assert main(["predict", str(out), str(tmp_path / "new"), "--text", "both"]) == 2
     assert main(["evaluate", str(out)]) == 0
     write(tmp_path / "rows.csv", "text\nnot a text file\n")
     assert main(["predict", str(out), str(tmp_path / "rows.csv")]) == 2

@@ -59,11 +59,6 @@ class RuntimeSettings:
 _TIMEOUT_AT_LOAD = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
 
 
-def blas_timeout_in_effect() -> str | None:
-    """The OPENBLAS_THREAD_TIMEOUT that OpenBLAS runs with in this process (None: its default)."""
-    return _TIMEOUT_AT_LOAD
-
-
 def keep_freed_memory() -> bool:
     """Ask glibc to serve arrays of up to 32 MiB from its heap and never give the heap back; whether
     it agreed (False on other C libraries, or when the environment already chose)."""
@@ -93,7 +88,7 @@ def configure_runtime(*, restart: bool = False) -> RuntimeSettings:
             sys.stdout.flush()
             sys.stderr.flush()
             os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
-    return RuntimeSettings(blas_thread_timeout=blas_timeout_in_effect(), keeps_freed_memory=keep_freed_memory())
+    return RuntimeSettings(blas_thread_timeout=_TIMEOUT_AT_LOAD, keeps_freed_memory=keep_freed_memory())
 
 
 def set_num_threads(threads: int) -> None:

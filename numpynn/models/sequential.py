@@ -58,8 +58,8 @@ class Sequential(Trainer):
 
     # ----- construction -----------------------------------------------------------------------
     # A model runs a layer with ReLU and the MaxPooling2D after it as one step (layers/pooled_relu.py): the same
-    # results with less work. Set False, then build, to run every layer on its own, for example when you
-    # wrap a layer's ``forward`` to watch it during training.
+    # results with less work. A forward hook on either layer still sees its own output (the pair then runs
+    # them one after the other); set False, then build, to run every layer on its own always.
     pair_relu_and_pooling = True
 
     def add(self, layer: Layer) -> None:

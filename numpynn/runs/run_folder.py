@@ -129,8 +129,9 @@ class RunFolder:
     def write_run(self, result: TrainingResult) -> None:
         """Write every file of a finished run from a ``TrainingResult``."""
         config = {**result.config, "command": reproduce_command(result.config)}
+        environment = environment_info()
         self.write_config(config)
-        _write_json(self.environment_path, environment_info())
+        _write_json(self.environment_path, environment)
         _write_json(self.metrics_path, result.metrics)
         _write_json(self.preprocessing_path, result.data.preprocessing)
         write_text(self.history_path, history_csv(result.history))
@@ -157,7 +158,7 @@ class RunFolder:
             figures,
             inside_report.inside_html(self.path, inside),
             encoder=result.data.preprocessing.get("encoder"),
-            environment=self.read_environment(),
+            environment=environment,
         )
         write_text(self.report_path, page)
 
@@ -174,13 +175,13 @@ class RunFolder:
         )
 
     # ----- reading --------------------------------------------------------------------------
-    def read_config(self) -> dict:
-        """config.json, with the keys every run has."""
+    def read_config(self, required: dict | None = None) -> dict:
+        """config.json, with the keys every run has ("dataset") and the ``required`` ones ({key: type})."""
         if not self.config_path.is_file():
             raise UsageError(
                 f"{self.path} is not a run folder (no config.json); pass a folder written by 'numpynn train'."
             )
-        return _read_json(self.config_path, {"dataset": str})
+        return _read_json(self.config_path, {"dataset": str, **(required or {})})
 
     def read_metrics(self) -> dict | None:
         """metrics.json (None when the run wrote none: it did not finish)."""
@@ -196,10 +197,7 @@ class RunFolder:
 
     def load(self) -> tuple[dict, dict, Sequential]:
         """(config, preprocessing, model) of a finished run, with clear errors when it is not one."""
-        self.read_config()
-        config = _read_json(
-            self.config_path, {"dataset": str, "kind": str, "class_names": list, "input_shape": list, "seed": int}
-        )
+        config = self.read_config({"kind": str, "class_names": list, "input_shape": list, "seed": int})
         if config["kind"] not in ("tabular", "images") or config.get("task", "classification") not in (
             "classification",
             "regression",

@@ -1,4 +1,5 @@
-"""What every preparation shares: PreparedData, the choice of task, images to floats, standardised tables."""
+"""What every preparation shares: PreparedData, the choice of task, images to floats, standardised tables,
+the splits of a folder of class sub-folders."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numpynn.data.preprocessing import StandardScaler, scale_pixels
+from numpynn.data.preprocessing import StandardScaler, scale_pixels, split_indices, train_val_test_split
 from numpynn.data.table_encoder import as_float
 from numpynn.errors import UsageError
 
@@ -81,3 +82,33 @@ def images_to_float(images: np.ndarray, channels_last: bool) -> np.ndarray:
     if channels_last and x.ndim == 3:
         x = x[..., None]
     return x
+
+
+def folder_splits(
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    files: dict[str, list[str]],
+    seed: int,
+    val_size: float | int,
+    test_size: float,
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], np.ndarray, list[str]]:
+    """Train/val/test (x, y) of a folder of class sub-folders (image or text): as given, val carved out of
+    train if absent, or all three drawn (stratified) from one pool ("all"); with the test samples' rows in
+    the pool (or in test/) and their files. ``x`` is any array indexable by rows."""
+    splits = dict(splits)
+    if "all" in splits:
+        x, y = splits.pop("all")
+        parts = train_val_test_split(
+            np.arange(len(y)), y, val_size=val_size, test_size=test_size, stratify=True, seed=seed
+        )
+        splits = {name: (x[rows], y[rows]) for name, (rows, _) in zip(("train", "val", "test"), parts, strict=True)}
+        test_rows = parts[2][0]
+        test_files = [files["all"][i] for i in test_rows]
+    else:
+        test_rows = np.arange(len(splits["test"][1]))
+        test_files = list(files["test"])
+    if "val" not in splits:
+        x, y = splits["train"]
+        fraction = val_size / len(y) if val_size >= 1 else val_size
+        train_idx, val_idx = split_indices(len(y), fraction, y, np.random.default_rng(seed))
+        splits["train"], splits["val"] = (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx])
+    return splits, test_rows, test_files

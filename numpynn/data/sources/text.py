@@ -8,8 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from numpynn.data import datasets
-from numpynn.data.preprocessing import split_indices, train_val_test_split
-from numpynn.data.sources.base import PreparedData
+from numpynn.data.sources.base import PreparedData, folder_splits
 from numpynn.data.table_encoder import TableEncoder
 
 TEXT_COLUMN = "text"  # the one column a text folder's documents become
@@ -20,24 +19,8 @@ def prepare_text_folder(
 ) -> PreparedData:
     """Splits of a text folder: train/val/test as given, val carved out of train if absent, or all three
     drawn (stratified) from one pool; the documents of each split encoded as the training ones were."""
-    splits = {name: (np.array(texts, dtype=object), y) for name, (texts, y) in folder.splits.items()}
-    files = {name: np.array(paths, dtype=object) for name, paths in folder.files.items()}
-    if "all" in splits:
-        texts, y = splits.pop("all")
-        parts = train_val_test_split(
-            np.arange(len(y)), y, val_size=val_size, test_size=test_size, stratify=True, seed=seed
-        )
-        splits = {name: (texts[rows], y[rows]) for name, (rows, _) in zip(("train", "val", "test"), parts, strict=True)}
-        test_rows = parts[2][0]
-        test_files = [str(files["all"][i]) for i in test_rows]
-    else:
-        test_rows = np.arange(len(splits["test"][1]))
-        test_files = [str(path) for path in files["test"]]
-    if "val" not in splits:
-        texts, y = splits["train"]
-        fraction = val_size / len(y) if val_size >= 1 else val_size
-        train_idx, val_idx = split_indices(len(y), fraction, y, np.random.default_rng(seed))
-        splits["train"], splits["val"] = (texts[train_idx], y[train_idx]), (texts[val_idx], y[val_idx])
+    texts_as_arrays = {name: (np.array(texts, dtype=object), y) for name, (texts, y) in folder.splits.items()}
+    splits, test_rows, test_files = folder_splits(texts_as_arrays, folder.files, seed, val_size, test_size)
     encoder = TableEncoder(text=(TEXT_COLUMN,)).fit({TEXT_COLUMN: list(splits["train"][0])})
     for note in encoder.notes:
         log(f"text folder: {note}")

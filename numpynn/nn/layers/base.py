@@ -17,9 +17,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable, Mapping
-from types import MappingProxyType
+from collections.abc import Callable
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def register(cls) -> type:
 
 
 ForwardHook = Callable[["Layer", np.ndarray, np.ndarray], None]
-_NO_HOOKS: Mapping[int, ForwardHook] = MappingProxyType({})
+_hook_ids = itertools.count()  # a handle's key is never reused, so an old handle cannot remove a new hook
 
 
 class RemovableHandle:
@@ -76,8 +76,8 @@ def from_config(class_name: str, config: dict) -> Layer:
 
 class Layer:
     integer_input = False  # takes integer ids (Embedding): the model leaves its input's dtype alone
-    # {handle key: hook}, shared empty until a hook is registered, so a layer without hooks pays nothing.
-    _forward_hooks: Mapping[int, ForwardHook] = _NO_HOOKS
+    # {handle key: hook}; None until a hook is registered, so a layer without hooks pays one test per call.
+    _forward_hooks: dict[int, ForwardHook] | None = None
 
     def __init__(
         self,
@@ -155,29 +155,33 @@ class Layer:
         """The layer's output for a batch x: (batch, *input_shape) -> (batch, *output_shape)."""
         x = self.check_input(x)
         output = self.forward(x, training=training)
-        for hook in self._forward_hooks.values():
-            hook(self, x, output)
+        if self._forward_hooks:
+            for hook in self._forward_hooks.values():
+                hook(self, x, output)
         return output
 
     def call_with_logits(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(output, logits) for a batch x, for a layer with a ``fused_activation``."""
         x = self.check_input(x)
         output, logits = self.forward_with_logits(x, training=training)
-        for hook in self._forward_hooks.values():
-            hook(self, x, output)
+        if self._forward_hooks:
+            for hook in self._forward_hooks.values():
+                hook(self, x, output)
         return output, logits
+
+    @property
+    def has_forward_hooks(self) -> bool:
+        return bool(self._forward_hooks)
 
     def register_forward_hook(self, hook: ForwardHook) -> RemovableHandle:
         """Call ``hook(layer, inputs, output)`` after every call of this layer (``layer(x)``, as models and
         blocks run their layers). A hook watches: what it returns is ignored, and it must not change the
         arrays (the backward pass reads them). ``handle.remove()`` takes it off."""
-        if self._forward_hooks is _NO_HOOKS:
+        if self._forward_hooks is None:
             self._forward_hooks = {}
-        hooks = self._forward_hooks
-        assert isinstance(hooks, dict)
-        key = max(hooks, default=-1) + 1
-        hooks[key] = hook
-        return RemovableHandle(hooks, key)
+        key = next(_hook_ids)
+        self._forward_hooks[key] = hook
+        return RemovableHandle(self._forward_hooks, key)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError

@@ -10,7 +10,8 @@ step measured 5-8 % faster (benchmarks/pooled_relu_steps.py, docs/benchmarks.md)
 
 Only a model's own forward and backward run the pair this way (``plan``, called by Sequential.build);
 a layer called on its own still returns its own output, and inspection, which walks the layers one by
-one, sees the usual values.
+one, sees the usual values. While either layer has a forward hook, the pair runs them one after the
+other, so the hook sees that layer's own output.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class ReLUAfterPooling:
 
     def __init__(self, layer: ActivatedLayer | Activation, pool: MaxPooling2D):
         self.layer, self.pool = layer, pool
+        self._separately = False  # set by each call: whether a hook made the two run one after the other
         self.name = f"{layer.name}+{pool.name}"
 
     @property
@@ -37,12 +39,18 @@ class ReLUAfterPooling:
         return self.layer.needs_input_grad
 
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        # A hook must see its layer's own output, which the pair never computes: run the two as unpaired.
+        self._separately = self.layer.has_forward_hooks or self.pool.has_forward_hooks
+        if self._separately:
+            return self.pool(self.layer(x, training=training), training=training)
         pre_activation = self.layer.pre_activation(self.layer.check_input(x))
         pooled = self.pool.forward(pre_activation, training=training)  # a new array: ReLU can run in place
         self._output = self.layer.activation.forward(pooled, out=pooled)
         return self._output
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray | None:
+        if self._separately:
+            return self.layer.backward(self.pool.backward(grad_output))
         grad_pooled = self.layer.activation.backward(grad_output, self._output)
         return self.layer.backward_from_logits(self.pool.backward(grad_pooled))
 

@@ -128,3 +128,18 @@ def test_with_pairs_off_each_layer_runs_its_own_forward():
         model.layers[0].forward = lambda inputs, training=False: seen.append(training) or forward(inputs, training)
         model.fit(x, y, epochs=1, batch_size=8, verbose=0)
         assert seen == ([] if pairs else [True])
+
+
+def test_a_hook_on_a_paired_layer_sees_its_own_output_and_training_stays_bit_identical():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(16, 9, 9, 2)).astype(np.float32), rng.integers(0, 3, 16)
+    hooked, plain = conv_net(bias=-0.2), layer_by_layer(conv_net(bias=-0.2))
+    assert isinstance(hooked._steps[0], ReLUAfterPooling)
+    minima = []
+    with hooked.layers[0].register_forward_hook(lambda layer, inputs, output: minima.append(output.min())):
+        for model in (hooked, plain):
+            model.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
+    assert len(minima) == 4 and min(minima) >= 0  # every batch, the conv's own (ReLU'd, unpooled) output
+    for a, b in zip(hooked.get_weights(), plain.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(hooked.predict(x, verbose=0), plain.predict(x, verbose=0))  # paired again
